@@ -1,0 +1,113 @@
+"""The application factory: REST API, operator console and fan pages in one ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from siyu import __version__, h5
+from siyu.config import Settings, get_settings
+from siyu.kit.errors import Problem
+from siyu.kit.i18n import gettext
+from siyu.kit.templating import PACKAGE_DIR, render
+from siyu.kit.web import (
+    LocaleMiddleware,
+    http_problem,
+    problem_response,
+    validation_problem,
+    wants_problem_json,
+)
+from siyu.system import api as system_api
+from siyu.system import views as system_views
+from siyu.workspace import api as workspace_api
+from siyu.workspace import views as workspace_views
+from siyu.workspace.auth import LoginRequired, api_context
+
+log = logging.getLogger("siyu")
+
+API_ROUTERS: tuple[APIRouter, ...] = (workspace_api.router, system_api.router)
+CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
+    workspace_views.router,
+    workspace_views.protected,
+    system_views.router,
+)
+FAN_ROUTERS: tuple[APIRouter, ...] = (h5.router,)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Siyu API",
+        version=__version__,
+        description="Private-domain operations for live commerce. "
+        "Authenticate with `Authorization: Bearer <workspace API token>`.",
+        lifespan=_lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.add_middleware(LocaleMiddleware)
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    _install_error_handlers(app)
+    app.include_router(system_api.health_router)
+    api_v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(api_context)])
+    for router in API_ROUTERS:
+        api_v1.include_router(router)
+    app.include_router(api_v1)
+    for router in (*CONSOLE_ROUTERS, *FAN_ROUTERS):
+        app.include_router(router)
+    return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    scheduler: Any = None
+    if settings.scheduler_enabled and not settings.broker_url and not settings.jobs_inline:
+        from siyu.jobs import start_embedded_scheduler
+
+        scheduler = start_embedded_scheduler()
+    try:
+        yield
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        if wants_problem_json(request) or request.headers.get("hx-request"):
+            return problem_response(exc, request)
+        return render(request, "error.html", {"problem": exc, "message": gettext(exc.title)},
+                      status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        target = "/login" if exc.next_url in ("", "/") else f"/login?next={quote(exc.next_url)}"
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if wants_problem_json(request):
+            return validation_problem(exc, request)
+        return render(request, "error.html", {"message": gettext("The request has invalid fields")},
+                      status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_problem_json(request):
+            return http_problem(exc, request)
+        message = gettext("Page not found") if exc.status_code == 404 else gettext("Request failed")
+        return render(request, "error.html", {"message": message}, status_code=exc.status_code)

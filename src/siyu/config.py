@@ -1,0 +1,65 @@
+"""Settings from the environment (prefix ``SIYU_``) and ``.env``.
+
+The defaults run embedded with nothing to set up: a SQLite file, no Redis, jobs in-process.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "siyu-insecure-development-secret"  # noqa: S105 - refused in production
+DEFAULT_PII_KEY = "siyu-insecure-development-pii-key"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIYU_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///./var/siyu.db"
+    redis_url: str | None = None
+    broker_url: str | None = None
+    secret_key: str = DEFAULT_SECRET_KEY
+    pii_key: str = DEFAULT_PII_KEY
+    default_timezone: str = "Asia/Shanghai"
+    default_locale: Literal["zh_CN", "en"] = "zh_CN"
+    session_days: int = Field(default=14, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=900, ge=1)
+    jobs_inline: bool = False  # run jobs synchronously after commit (tests, scripts)
+    scheduler_enabled: bool = True
+    cookie_secure: bool = False
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        if self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError("SIYU_SECRET_KEY must be set in production")
+        if self.pii_key == DEFAULT_PII_KEY:
+            raise ValueError("SIYU_PII_KEY must be set in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite or ":memory:" in self.database_url:
+            return None
+        return Path(self.database_url.split("///", 1)[1])
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

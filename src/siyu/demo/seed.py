@@ -1,0 +1,95 @@
+"""The demo: a fictional streamer's workspace with an operator of every role, seeded through
+the same services the product uses. Later capabilities extend it with their own data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from siyu.db import Base, database, load_models
+from siyu.migrations import upgrade
+from siyu.workspace import service
+from siyu.workspace.audit import Actor
+from siyu.workspace.models import Membership, Operator, Role, Workspace
+
+DEMO_SLUG = "xiaolu-live"
+DEMO_NAME = "小鹿直播间（演示）"
+SISTER_SLUG = "xiaolu-beauty"
+SISTER_NAME = "小鹿美妆旗舰店（演示）"
+DEMO_PASSWORD = "siyu-demo-2026"  # noqa: S105 - printed on purpose: it's the demo login
+DEMO_OPERATORS = (
+    ("owner@demo.siyu.local", "owner", "林小鹿"),
+    ("admin@demo.siyu.local", "admin", "周运营"),
+    ("operator@demo.siyu.local", "operator", "陈阿圆"),
+    ("analyst@demo.siyu.local", "analyst", "王数据"),
+)
+SEED_ACTOR = Actor("system", label="siyu demo")
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    workspace: str
+    operators: int
+    created: bool
+
+    def __str__(self) -> str:
+        state = "seeded" if self.created else "already seeded"
+        return f"demo workspace {self.workspace}: {state}, {self.operators} operators"
+
+
+def seed_demo(*, reset: bool = False) -> DemoSummary:
+    upgrade()
+    with database.session() as session:
+        if reset:
+            remove_demo(session)
+            session.commit()
+        existing = session.scalar(select(Workspace).where(Workspace.slug == DEMO_SLUG))
+        if existing is not None:
+            return DemoSummary(DEMO_SLUG, len(service.members_of(session, existing.id)), False)
+        _seed(session)
+        session.commit()
+        return DemoSummary(DEMO_SLUG, len(DEMO_OPERATORS), True)
+
+
+def _seed(session: Session) -> None:
+    workspace = service.create_workspace(session, DEMO_SLUG, DEMO_NAME, SEED_ACTOR)
+    sister = service.create_workspace(session, SISTER_SLUG, SISTER_NAME, SEED_ACTOR)
+    for email, role, name in DEMO_OPERATORS:
+        service.create_operator(
+            session,
+            workspace,
+            email,
+            Role(role),
+            SEED_ACTOR,
+            password=DEMO_PASSWORD,
+            display_name=name,
+        )
+    owner = session.scalar(select(Operator).where(Operator.email == DEMO_OPERATORS[0][0]))
+    assert owner is not None
+    # The owner also runs the flagship store, so the workspace switcher has somewhere to go.
+    service.create_operator(
+        session, sister, owner.email, Role.owner, SEED_ACTOR, password=DEMO_PASSWORD
+    )
+    service.create_token(session, workspace.id, "ERP 订单同步", SEED_ACTOR)
+
+
+def remove_demo(session: Session) -> None:
+    """Delete every row of the demo workspaces, table by table (every tenant table carries
+    ``workspace_id``), then the demo operators."""
+    load_models()
+    ids = list(
+        session.scalars(select(Workspace.id).where(Workspace.slug.in_((DEMO_SLUG, SISTER_SLUG))))
+    )
+    if not ids:
+        return
+    for table in reversed(Base.metadata.sorted_tables):
+        if "workspace_id" in table.c and table.name != Membership.__tablename__:
+            session.execute(delete(table).where(table.c.workspace_id.in_(ids)))
+    session.execute(delete(Membership).where(Membership.workspace_id.in_(ids)))
+    emails = [email for email, _role, _name in DEMO_OPERATORS]
+    operator_ids = select(Operator.id).where(Operator.email.in_(emails))
+    session.execute(delete(Membership).where(Membership.operator_id.in_(operator_ids)))
+    session.execute(delete(Operator).where(Operator.email.in_(emails)))
+    session.execute(delete(Workspace).where(Workspace.id.in_(ids)))

@@ -1,0 +1,36 @@
+"""The console's navigation: every module, including those still to come (shown disabled)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from siyu.kit.i18n import N_
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    icon: str
+    href: str | None  # None: the module is not available yet
+    admin_only: bool = False
+
+
+MAIN_NAV: tuple[NavItem, ...] = (
+    NavItem("home", N_("Overview"), "◎", "/"),
+    NavItem("customers", N_("Fans"), "☺", None),
+    NavItem("orders", N_("Orders"), "▤", None),
+    NavItem("analytics", N_("Segments & analytics"), "◔", None),
+    NavItem("loyalty", N_("Points mall"), "★", None),
+    NavItem("coupons", N_("Coupons"), "✂", None),
+    NavItem("community", N_("Fan groups"), "◉", None),
+    NavItem("live", N_("Live campaigns"), "▶", None),
+    NavItem("referral", N_("Fission & distribution"), "⇄", None),
+)
+
+SETTINGS_NAV: tuple[NavItem, ...] = (
+    NavItem("operators", N_("Operators"), "☰", "/settings/operators"),
+    NavItem("tokens", N_("API tokens"), "⌘", "/settings/tokens", admin_only=True),
+    NavItem("audit", N_("Audit log"), "≣", "/settings/audit", admin_only=True),
+    NavItem("jobs", N_("Background jobs"), "↻", "/settings/jobs", admin_only=True),
+)

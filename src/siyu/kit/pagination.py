@@ -1,0 +1,102 @@
+"""Cursor (keyset) pagination: ``{"items": [...], "next_cursor": ... | null}``.
+
+The cursor is an opaque, URL-safe encoding of the last row's sort key, so a page never shifts
+when rows are inserted ahead of it (unlike OFFSET).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from siyu.kit.errors import BadRequest
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except ValueError as exc:
+        raise BadRequest("invalid-cursor", detail="The cursor is not valid.") from exc
+    if not isinstance(values, list):
+        raise BadRequest("invalid-cursor", detail="The cursor is not valid.")
+    return values
+
+
+def keyset_page(
+    session: Session,
+    statement: Select[Any],
+    key: InstrumentedAttribute[Any],
+    *,
+    cursor: str | None,
+    limit: int,
+    descending: bool = True,
+) -> tuple[list[Any], str | None]:
+    """One page of ``statement`` ordered by a unique integer ``key`` (usually the id)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    if cursor is not None:
+        (last,) = decode_cursor(cursor)[:1] or [None]
+        if not isinstance(last, int):
+            raise BadRequest("invalid-cursor", detail="The cursor is not valid.")
+        statement = statement.where(key < last if descending else key > last)
+    statement = statement.order_by(key.desc() if descending else key.asc()).limit(limit + 1)
+    rows = list(session.scalars(statement))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([getattr(rows[-1], key.key)])
+
+
+def keyset_page_composite(
+    session: Session,
+    statement: Select[Any],
+    keys: Sequence[InstrumentedAttribute[Any]],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Any], str | None]:
+    """Descending pages over a composite key such as (created_at, id)."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    if cursor is not None:
+        values = decode_cursor(cursor)
+        if len(values) != len(keys):
+            raise BadRequest("invalid-cursor", detail="The cursor is not valid.")
+        typed = [_restore(key, value) for key, value in zip(keys, values, strict=True)]
+        statement = statement.where(tuple_(*keys) < tuple_(*typed))
+    statement = statement.order_by(*(key.desc() for key in keys)).limit(limit + 1)
+    rows = list(session.scalars(statement))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([getattr(rows[-1], key.key) for key in keys])
+
+
+def _restore(key: InstrumentedAttribute[Any], value: Any) -> Any:
+    from datetime import datetime
+
+    python_type = key.type.python_type
+    try:
+        if python_type is datetime and isinstance(value, str):
+            return datetime.fromisoformat(value)
+        return python_type(value)
+    except (TypeError, ValueError) as exc:
+        raise BadRequest("invalid-cursor", detail="The cursor is not valid.") from exc

@@ -1,0 +1,1 @@
+"""Operational plumbing: background job records, health and readiness."""

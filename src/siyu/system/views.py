@@ -1,0 +1,39 @@
+"""Console page for background jobs: what ran, what failed and why, and a retry button."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from siyu import jobs
+from siyu.kit.pagination import keyset_page
+from siyu.kit.templating import render
+from siyu.kit.web import DbSession
+from siyu.system.models import JOB_STATUS_LABELS, JOB_STATUSES, JobRun
+from siyu.workspace import audit
+from siyu.workspace.auth import AdminConsole, csrf_protect
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/settings/jobs", response_class=HTMLResponse)
+def jobs_page(request: Request, context: AdminConsole, db: DbSession,
+              status: str | None = None, cursor: str | None = None) -> Response:
+    statement = select(JobRun).where(JobRun.workspace_id == context.workspace.id)
+    if status in JOB_STATUSES:
+        statement = statement.where(JobRun.status == status)
+    runs, next_cursor = keyset_page(db, statement, JobRun.id, cursor=cursor, limit=50)
+    return render(request, "system/jobs.html", {
+        "runs": runs, "next_cursor": next_cursor, "status": status or "", "statuses": JOB_STATUSES,
+        "status_labels": JOB_STATUS_LABELS,
+    })
+
+
+@router.post("/settings/jobs/{job_id}/retry", dependencies=[Depends(csrf_protect)])
+def retry_job(job_id: int, context: AdminConsole, db: DbSession) -> Response:
+    run = jobs.retry_now(db, job_id, context.workspace.id)
+    if run is not None:
+        audit.record(db, context.actor(), "job.retry", workspace_id=context.workspace.id,
+                     target_type="job", target_id=job_id)
+    return RedirectResponse("/settings/jobs", status_code=303)

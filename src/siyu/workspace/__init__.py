@@ -1,0 +1,1 @@
+"""Workspaces, operators, roles, console sessions, API tokens and the audit log."""

@@ -1,0 +1,163 @@
+"""Who is calling: an operator's console session (cookie + CSRF) or a workspace API token."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import select
+
+from siyu.kit.clock import as_utc, utcnow
+from siyu.kit.errors import Forbidden, Unauthorized
+from siyu.kit.i18n import N_
+from siyu.kit.web import DbSession, client_ip
+from siyu.workspace import service
+from siyu.workspace.audit import Actor
+from siyu.workspace.models import (
+    ApiToken,
+    ConsoleSession,
+    Membership,
+    Operator,
+    Role,
+    Workspace,
+)
+
+SESSION_COOKIE = "siyu_session"
+LOGIN_CSRF_COOKIE = "siyu_login_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class LoginRequired(Exception):
+    """Raised on console pages without a live session; answered with a redirect to /login."""
+
+    def __init__(self, next_url: str) -> None:
+        super().__init__(next_url)
+        self.next_url = next_url
+
+
+@dataclass
+class ConsoleContext:
+    operator: Operator
+    membership: Membership
+    workspace: Workspace
+    console_session: ConsoleSession
+    memberships: list[Membership]
+    ip: str | None
+    user_agent: str | None
+
+    @property
+    def role(self) -> Role:
+        return self.membership.role
+
+    @property
+    def csrf_token(self) -> str:
+        return self.console_session.csrf_token
+
+    def can(self, required: Role) -> bool:
+        return service.role_allows(self.role, required)
+
+    def actor(self) -> Actor:
+        return Actor("operator", self.operator.id, self.operator.email, self.ip, self.user_agent)
+
+
+def console_context(request: Request, db: DbSession) -> ConsoleContext:
+    token = request.cookies.get(SESSION_COOKIE)
+    console_session = service.resolve_session(db, token) if token else None
+    if console_session is None:
+        raise LoginRequired(request.url.path)
+    operator = db.get_one(Operator, console_session.operator_id)
+    memberships = service.memberships_of(db, operator.id)
+    membership = next(
+        (m for m in memberships if m.workspace_id == console_session.workspace_id), None
+    )
+    if not operator.is_active or membership is None:
+        raise LoginRequired(request.url.path)
+    now = utcnow()
+    if as_utc(console_session.last_seen_at) < now - SESSION_TOUCH_INTERVAL:
+        console_session.last_seen_at = now
+    context = ConsoleContext(
+        operator=operator,
+        membership=membership,
+        workspace=membership.workspace,
+        console_session=console_session,
+        memberships=memberships,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+    request.state.console = context
+    return context
+
+
+Console = Annotated[ConsoleContext, Depends(console_context)]
+
+
+async def csrf_protect(request: Request, context: Console) -> None:
+    """Unsafe console requests must echo the session's CSRF token (form field or header)."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, context.csrf_token):
+        raise Forbidden("csrf-failed", title=N_("The form has expired. Reload the page and try again."))
+
+
+def require_role(required: Role) -> Callable[[ConsoleContext], ConsoleContext]:
+    def check(context: Console) -> ConsoleContext:
+        if not context.can(required):
+            raise Forbidden("role-required", title=N_("Your role does not allow this"))
+        return context
+
+    return check
+
+
+AdminConsole = Annotated[ConsoleContext, Depends(require_role(Role.admin))]
+OperatorConsole = Annotated[ConsoleContext, Depends(require_role(Role.operator))]
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+@dataclass
+class ApiContext:
+    workspace: Workspace
+    token: ApiToken
+    ip: str | None
+    user_agent: str | None
+
+    @property
+    def workspace_id(self) -> int:
+        return self.workspace.id
+
+    def actor(self) -> Actor:
+        return Actor("token", self.token.id, self.token.name, self.ip, self.user_agent)
+
+
+def api_context(request: Request, db: DbSession) -> ApiContext:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    bearer = {"WWW-Authenticate": 'Bearer realm="siyu"'}
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized("token-missing", title=N_("An API token is required"),
+                           detail=N_("Send Authorization: Bearer <workspace API token>."),
+                           headers=bearer)
+    token = service.resolve_token(db, secret.strip())
+    if token is None:
+        raise Unauthorized("token-invalid", title=N_("The API token is invalid or revoked"),
+                           headers=bearer)
+    workspace = db.scalar(select(Workspace).where(Workspace.id == token.workspace_id))
+    assert workspace is not None
+    context = ApiContext(workspace, token, client_ip(request), request.headers.get("user-agent"))
+    request.state.api = context
+    return context
+
+
+Api = Annotated[ApiContext, Depends(api_context)]

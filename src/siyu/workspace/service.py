@@ -1,0 +1,327 @@
+"""Business rules of workspaces, operators, sessions and API tokens."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from siyu.config import get_settings
+from siyu.kit.clock import as_utc, utcnow
+from siyu.kit.counters import counter_for
+from siyu.kit.crypto import new_secret, token_digest
+from siyu.kit.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from siyu.kit.i18n import N_
+from siyu.workspace import audit
+from siyu.workspace.audit import Actor
+from siyu.workspace.models import (
+    ROLE_RANK,
+    ApiToken,
+    ConsoleSession,
+    Membership,
+    Operator,
+    Role,
+    Workspace,
+)
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "siyu_"
+MIN_PASSWORD_LENGTH = 10
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is refreshed at most this often
+
+_hasher = PasswordHasher()
+
+
+# --- workspaces -------------------------------------------------------------------------
+
+
+def create_workspace(
+    session: Session, slug: str, name: str, actor: Actor, *, timezone: str = "Asia/Shanghai"
+) -> Workspace:
+    if not SLUG_PATTERN.match(slug):
+        raise Unprocessable(
+            "invalid-slug",
+            title=N_("Invalid workspace slug"),
+            detail=N_("Use 3-64 lowercase letters, digits and dashes."),
+        )
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise Unprocessable("invalid-timezone", title=N_("Unknown time zone")) from exc
+    if session.scalar(select(Workspace.id).where(Workspace.slug == slug)) is not None:
+        raise Conflict("workspace-exists", title=N_("A workspace with this slug already exists"))
+    workspace = Workspace(slug=slug, name=name.strip() or slug, timezone=timezone, settings={})
+    session.add(workspace)
+    session.flush()
+    audit.record(session, actor, "workspace.create", workspace_id=workspace.id,
+                 target_type="workspace", target_id=workspace.id, detail={"slug": slug})
+    return workspace
+
+
+def get_workspace_by_slug(session: Session, slug: str) -> Workspace:
+    workspace = session.scalar(select(Workspace).where(Workspace.slug == slug))
+    if workspace is None:
+        raise NotFound("workspace-not-found", title=N_("Workspace not found"), detail=slug)
+    return workspace
+
+
+# --- operators --------------------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Unprocessable(
+            "weak-password",
+            title=N_("Password too short"),
+            detail=N_("Passwords need at least 10 characters."),
+        )
+    return _hasher.hash(password)
+
+
+def create_operator(
+    session: Session,
+    workspace: Workspace,
+    email: str,
+    role: Role,
+    actor: Actor,
+    *,
+    password: str,
+    display_name: str | None = None,
+) -> Operator:
+    """Create the operator if new (else reuse the account) and give them ``role`` here."""
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        raise Unprocessable("invalid-email", title=N_("Invalid email address"))
+    operator = session.scalar(select(Operator).where(Operator.email == email))
+    if operator is None:
+        operator = Operator(
+            email=email,
+            display_name=display_name or email.split("@")[0],
+            password_hash=hash_password(password),
+        )
+        session.add(operator)
+        session.flush()
+    elif _membership(session, workspace.id, operator.id) is not None:
+        raise Conflict("operator-exists", title=N_("This operator is already in the workspace"))
+    session.add(Membership(workspace_id=workspace.id, operator_id=operator.id, role=role))
+    session.flush()
+    audit.record(session, actor, "operator.add", workspace_id=workspace.id,
+                 target_type="operator", target_id=operator.id,
+                 detail={"email": email, "role": role.value})
+    return operator
+
+
+def _membership(session: Session, workspace_id: int, operator_id: int) -> Membership | None:
+    return session.scalar(
+        select(Membership).where(
+            Membership.workspace_id == workspace_id, Membership.operator_id == operator_id
+        )
+    )
+
+
+def memberships_of(session: Session, operator_id: int) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(Workspace)
+            .where(Membership.operator_id == operator_id)
+            .order_by(Workspace.name)
+        )
+    )
+
+
+def members_of(session: Session, workspace_id: int) -> list[Membership]:
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(Operator)
+            .where(Membership.workspace_id == workspace_id)
+            .order_by(Membership.id)
+        )
+    )
+
+
+def role_allows(role: Role, required: Role) -> bool:
+    return ROLE_RANK[role] >= ROLE_RANK[required]
+
+
+# --- sign-in ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    session: ConsoleSession
+    token: str  # the cookie value, never stored
+
+
+def authenticate(session: Session, email: str, password: str, actor: Actor) -> Operator:
+    """Check a password, throttled per account and per address against guessing."""
+    email = email.strip().lower()
+    settings = get_settings()
+    counter = counter_for(session)
+    keys = [f"login:email:{email}", f"login:ip:{actor.ip or '-'}"]
+    limits = [settings.login_max_failures, settings.login_max_failures * 4]
+    window = settings.login_lockout_seconds
+    for key, limit in zip(keys, limits, strict=True):
+        if counter.peek(key, window) >= limit:
+            raise TooManyRequests(
+                "login-throttled",
+                title=N_("Too many failed sign-ins"),
+                detail=N_("Too many failed sign-ins. Try again in a few minutes."),
+                headers={"Retry-After": str(window)},
+            )
+    operator = session.scalar(select(Operator).where(Operator.email == email))
+    if operator is None or not operator.is_active or not _verify(operator, password):
+        for key, limit in zip(keys, limits, strict=True):
+            counter.hit(key, limit, window)
+        audit.record(session, Actor("system", ip=actor.ip, user_agent=actor.user_agent),
+                     "auth.login_failed", workspace_id=None, detail={"email": email})
+        raise Unauthorized("invalid-credentials", title=N_("Wrong email or password"))
+    counter.clear(keys[0])
+    return operator
+
+
+def _verify(operator: Operator, password: str) -> bool:
+    try:
+        _hasher.verify(operator.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(operator.password_hash):
+        operator.password_hash = _hasher.hash(password)
+    return True
+
+
+def open_session(session: Session, operator: Operator, actor: Actor) -> SignedIn:
+    memberships = memberships_of(session, operator.id)
+    if not memberships:
+        raise Forbidden("no-workspace", title=N_("This account has no workspace"))
+    token = new_secret()
+    now = utcnow()
+    console_session = ConsoleSession(
+        token_digest=token_digest(token),
+        operator_id=operator.id,
+        workspace_id=memberships[0].workspace_id,
+        csrf_token=new_secret(nbytes=24),
+        expires_at=now + timedelta(days=get_settings().session_days),
+        last_seen_at=now,
+        ip=actor.ip,
+        user_agent=(actor.user_agent or "")[:300] or None,
+    )
+    session.add(console_session)
+    operator.last_login_at = now
+    session.flush()
+    audit.record(session, actor, "auth.login", workspace_id=console_session.workspace_id,
+                 target_type="operator", target_id=operator.id)
+    return SignedIn(console_session, token)
+
+
+def resolve_session(session: Session, token: str) -> ConsoleSession | None:
+    console_session = session.scalar(
+        select(ConsoleSession).where(ConsoleSession.token_digest == token_digest(token))
+    )
+    if console_session is None or as_utc(console_session.expires_at) <= utcnow():
+        return None
+    return console_session
+
+
+def close_session(session: Session, console_session: ConsoleSession, actor: Actor) -> None:
+    audit.record(session, actor, "auth.logout", workspace_id=console_session.workspace_id,
+                 target_type="operator", target_id=console_session.operator_id)
+    session.delete(console_session)
+
+
+def switch_workspace(
+    session: Session, console_session: ConsoleSession, workspace_id: int, actor: Actor
+) -> Membership:
+    membership = _membership(session, workspace_id, console_session.operator_id)
+    if membership is None:
+        raise Forbidden("not-a-member", title=N_("You are not a member of this workspace"))
+    console_session.workspace_id = workspace_id
+    audit.record(session, actor, "auth.switch_workspace", workspace_id=workspace_id,
+                 target_type="operator", target_id=console_session.operator_id)
+    return membership
+
+
+# --- API tokens -------------------------------------------------------------------------
+
+
+def create_token(
+    session: Session, workspace_id: int, name: str, actor: Actor
+) -> tuple[ApiToken, str]:
+    """Returns the token row and the clear token, which is never shown again."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Unprocessable("invalid-token-name", title=N_("Give the token a name (up to 100 characters)"))
+    secret = new_secret(TOKEN_PREFIX)
+    token = ApiToken(
+        workspace_id=workspace_id,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        token_digest=token_digest(secret),
+        created_by_operator_id=actor.id if actor.type == "operator" else None,
+    )
+    session.add(token)
+    session.flush()
+    audit.record(session, actor, "token.create", workspace_id=workspace_id,
+                 target_type="api_token", target_id=token.id, detail={"name": name})
+    return token, secret
+
+
+def revoke_token(session: Session, workspace_id: int, token_id: int, actor: Actor) -> ApiToken:
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.workspace_id == workspace_id, ApiToken.id == token_id)
+    )
+    if token is None:
+        raise NotFound("token-not-found", title=N_("API token not found"))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(session, actor, "token.revoke", workspace_id=workspace_id,
+                     target_type="api_token", target_id=token.id)
+    return token
+
+
+def resolve_token(session: Session, secret: str) -> ApiToken | None:
+    """The live token for a bearer secret; refreshes ``last_used_at`` at most once a minute."""
+    token = session.scalar(
+        select(ApiToken).where(ApiToken.token_digest == token_digest(secret))
+    )
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or as_utc(token.last_used_at) < now - TOKEN_TOUCH_INTERVAL:
+        # A conditional UPDATE, so parallel requests don't queue on one row just to touch it.
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token.id)
+            .where((ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL))
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        token.last_used_at = now
+    return token
+
+
+def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.workspace_id == workspace_id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def count_live_tokens(session: Session, workspace_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count()).select_from(ApiToken).where(
+                ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None)
+            )
+        )
+        or 0
+    )
