@@ -43,8 +43,10 @@ reset_redis()
 
 
 def pytest_report_header() -> list[str]:
-    return [f"siyu store: {get_settings().database_url.split('@')[-1]}",
-            f"siyu redis: {TEST_REDIS_URL or 'none (SQL counters)'}"]
+    return [
+        f"siyu store: {get_settings().database_url.split('@')[-1]}",
+        f"siyu redis: {TEST_REDIS_URL or 'none (SQL counters)'}",
+    ]
 
 
 @pytest.fixture(scope="session")

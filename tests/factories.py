@@ -12,7 +12,7 @@ from siyu.workspace import service
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import ApiToken, Operator, Role, Workspace
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 ACTOR = Actor("system", label="tests")
 _sequence = itertools.count(1)
 
@@ -26,15 +26,21 @@ def make_workspace(session: Session, slug: str | None = None, **kwargs: Any) -> 
 
 
 def make_operator(
-    session: Session, workspace: Workspace, role: Role = Role.operator,
-    email: str | None = None, password: str = PASSWORD,
+    session: Session,
+    workspace: Workspace,
+    role: Role = Role.operator,
+    email: str | None = None,
+    password: str = PASSWORD,
 ) -> Operator:
     email = email or f"op{next(_sequence)}@example.com"
-    return service.create_operator(session, workspace, email, role, ACTOR, password=password,
-                                   display_name=email.split("@")[0])
+    return service.create_operator(
+        session, workspace, email, role, ACTOR, password=password, display_name=email.split("@")[0]
+    )
 
 
-def make_token(session: Session, workspace: Workspace, name: str = "integration") -> tuple[ApiToken, str]:
+def make_token(
+    session: Session, workspace: Workspace, name: str = "integration"
+) -> tuple[ApiToken, str]:
     return service.create_token(session, workspace.id, name, ACTOR)
 
 
@@ -42,8 +48,11 @@ def login(client: TestClient, email: str, password: str = PASSWORD, next_url: st
     """Sign in through the real form (login CSRF cookie included)."""
     page = client.get("/login")
     csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    return client.post("/login", data={"email": email, "password": password, "next": next_url,
-                                       "csrf_token": csrf}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={"email": email, "password": password, "next": next_url, "csrf_token": csrf},
+        follow_redirects=False,
+    )
 
 
 def csrf_of(client: TestClient, path: str = "/") -> str:

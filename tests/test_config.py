@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pydantic import ValidationError
 
 from siyu.config import DEFAULT_PII_KEY, DEFAULT_SECRET_KEY, Settings

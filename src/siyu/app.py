@@ -88,8 +88,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> Response:
         if wants_problem_json(request) or request.headers.get("hx-request"):
             return problem_response(exc, request)
-        return render(request, "error.html", {"problem": exc, "message": gettext(exc.title)},
-                      status_code=exc.status, headers=exc.headers)
+        return render(
+            request,
+            "error.html",
+            {"problem": exc, "message": gettext(exc.title)},
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -102,8 +107,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if wants_problem_json(request):
             return validation_problem(exc, request)
-        return render(request, "error.html", {"message": gettext("The request has invalid fields")},
-                      status_code=422)
+        return render(
+            request,
+            "error.html",
+            {"message": gettext("The request has invalid fields")},
+            status_code=422,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

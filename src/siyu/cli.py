@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from siyu.config import get_settings
 
-app = typer.Typer(help="Siyu (私域): private-domain operations for live commerce.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+app = typer.Typer(
+    help="Siyu (私域): private-domain operations for live commerce.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="The store: migrations.", no_args_is_help=True)
 workspace_app = typer.Typer(help="Workspaces.", no_args_is_help=True)
 operator_app = typer.Typer(help="Operators (console users).", no_args_is_help=True)
@@ -48,8 +56,15 @@ def serve(
     from siyu.migrations import upgrade
 
     upgrade()
-    uvicorn.run("siyu.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "siyu.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
 
 
 @app.command()
@@ -57,7 +72,9 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Seed only, don't serve.")] = False,
-    reset: Annotated[bool, typer.Option("--reset", help="Delete the demo workspace first.")] = False,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the demo workspace first.")
+    ] = False,
 ) -> None:
     """Create the embedded database, seed the demo workspace, and serve the console."""
     from siyu.demo.seed import DEMO_OPERATORS, DEMO_PASSWORD, seed_demo
@@ -139,8 +156,9 @@ def operator_create(
     email: Annotated[str, typer.Option("--email")],
     role: Annotated[str, typer.Option("--role", help="owner | admin | operator | analyst")],
     name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help="Read the password from stdin.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Add an operator to a workspace (the password is prompted for, or read from stdin)."""
@@ -157,10 +175,15 @@ def operator_create(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with _unit_of_work() as session:
         target = service.get_workspace_by_slug(session, workspace)
-        operator = service.create_operator(session, target, email, chosen_role, _cli_actor(),
-                                           password=password, display_name=name)
-        payload = {"id": operator.id, "email": operator.email, "workspace": workspace,
-                   "role": chosen_role.value}
+        operator = service.create_operator(
+            session, target, email, chosen_role, _cli_actor(), password=password, display_name=name
+        )
+        payload = {
+            "id": operator.id,
+            "email": operator.email,
+            "workspace": workspace,
+            "role": chosen_role.value,
+        }
     emit(payload, as_json, f"added {operator.email} to {workspace} as {chosen_role.value}")
 
 
@@ -206,31 +229,20 @@ def _cli_actor() -> Any:
     return Actor("system", label=f"cli:{getpass.getuser()}")
 
 
-class _unit_of_work:  # noqa: N801 - reads as a statement at the call site
-    """Migrate, open a transaction, and turn problems into one clear line and exit code 1."""
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    """Migrate, run one transaction, and turn a problem into one clear line and exit code 1."""
+    from siyu.db import transaction
+    from siyu.kit.errors import Problem
+    from siyu.migrations import upgrade
 
-    def __enter__(self) -> Any:
-        from siyu.db import database
-        from siyu.migrations import upgrade
-
-        upgrade()
-        self.session = database.session()
-        return self.session
-
-    def __exit__(self, kind: Any, exc: Any, _tb: Any) -> bool:
-        from siyu.kit.errors import Problem
-
-        try:
-            if exc is None:
-                self.session.commit()
-                return False
-            self.session.rollback()
-        finally:
-            self.session.close()
-        if isinstance(exc, Problem):
-            detail = f": {exc.detail}" if exc.detail else ""
-            raise fail(f"{exc.title}{detail}") from exc
-        return False
+    upgrade()
+    try:
+        with transaction() as session:
+            yield session
+    except Problem as problem:
+        detail = f": {problem.detail}" if problem.detail else ""
+        raise fail(f"{problem.title}{detail}") from problem
 
 
 def main() -> None:

@@ -20,9 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
@@ -146,15 +146,15 @@ def run_job(job_id: int) -> str:
     """Claim a due job, run it in its own transaction, record the outcome. Returns its status."""
     with database.session() as session:
         now = utcnow()
-        claimed = session.execute(
+        claimed = session.execute(  # an UPDATE: the result is a CursorResult with rowcount
             update(JobRun)
             .where(JobRun.id == job_id, JobRun.status.in_(("queued", "retrying")))
             .where(JobRun.run_after <= now)
             .values(status="running", started_at=now, attempts=JobRun.attempts + 1)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         session.commit()
-        if not claimed:
+        if not cast("CursorResult[Any]", claimed).rowcount:
             return "skipped"  # another runner has it, or it's not due yet
         run = session.get_one(JobRun, job_id)
         spec = registry.get(run.name)
@@ -198,8 +198,11 @@ def sweep(session: Session) -> list[int]:
         session.scalars(
             select(JobRun.id)
             .where(JobRun.status.in_(("queued", "retrying")), JobRun.run_after <= now)
-            .where((JobRun.status == "retrying") | (JobRun.created_at < now - STALE_QUEUED_AFTER)
-                   | (JobRun.run_after > JobRun.created_at))
+            .where(
+                (JobRun.status == "retrying")
+                | (JobRun.created_at < now - STALE_QUEUED_AFTER)
+                | (JobRun.run_after > JobRun.created_at)
+            )
             .order_by(JobRun.id)
             .limit(500)
         )
@@ -242,15 +245,15 @@ def celery_app() -> Any:
         beat_schedule=_beat_schedule(),
     )
 
-    @app.task(name="siyu.run_job")  # type: ignore[untyped-decorator]
+    @app.task(name="siyu.run_job")
     def _celery_run_job(job_id: int) -> str:
         return run_job(job_id)
 
-    @app.task(name="siyu.enqueue_periodic")  # type: ignore[untyped-decorator]
+    @app.task(name="siyu.enqueue_periodic")
     def _celery_enqueue_periodic(name: str) -> None:
         enqueue_periodic(name)
 
-    @app.task(name="siyu.sweep")  # type: ignore[untyped-decorator]
+    @app.task(name="siyu.sweep")
     def _celery_sweep() -> None:
         with database.session() as session:
             sweep(session)
@@ -268,8 +271,11 @@ def _beat_schedule() -> dict[str, Any]:
         if spec.every_seconds is None and spec.cron is None:
             continue
         when = float(spec.every_seconds) if spec.every_seconds else crontab(**(spec.cron or {}))
-        schedule[spec.name] = {"task": "siyu.enqueue_periodic", "schedule": when,
-                               "args": [spec.name]}
+        schedule[spec.name] = {
+            "task": "siyu.enqueue_periodic",
+            "schedule": when,
+            "args": [spec.name],
+        }
     return schedule
 
 
@@ -292,11 +298,18 @@ def start_embedded_scheduler() -> Any:
     scheduler.add_job(_sweep_job, "interval", seconds=15, id="siyu.sweep", coalesce=True)
     for spec in registry.values():
         if spec.every_seconds:
-            scheduler.add_job(enqueue_periodic, "interval", seconds=spec.every_seconds,
-                              args=[spec.name], id=spec.name, coalesce=True)
+            scheduler.add_job(
+                enqueue_periodic,
+                "interval",
+                seconds=spec.every_seconds,
+                args=[spec.name],
+                id=spec.name,
+                coalesce=True,
+            )
         elif spec.cron:
-            scheduler.add_job(enqueue_periodic, "cron", args=[spec.name], id=spec.name,
-                              coalesce=True, **spec.cron)
+            scheduler.add_job(
+                enqueue_periodic, "cron", args=[spec.name], id=spec.name, coalesce=True, **spec.cron
+            )
     scheduler.start()
     return scheduler
 

@@ -44,6 +44,6 @@ def test_display() -> None:
     assert fen_to_yuan(1) == Decimal("0.01")
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_round_trip(fen: int) -> None:
     assert yuan_to_fen(str(fen_to_yuan(fen))) == fen

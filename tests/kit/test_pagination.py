@@ -18,8 +18,9 @@ def test_cursor_pages_cover_every_row_once(session: Session, workspace: Workspac
     seen: list[int] = []
     cursor = None
     while True:
-        page, cursor = audit.list_entries(session, workspace.id, action="test.", cursor=cursor,
-                                          limit=10)
+        page, cursor = audit.list_entries(
+            session, workspace.id, action="test.", cursor=cursor, limit=10
+        )
         seen += [entry.id for entry in page]
         if cursor is None:
             break

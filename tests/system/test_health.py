@@ -22,8 +22,9 @@ def test_readyz_reports_an_unreachable_store(client: TestClient, monkeypatch: ob
 
     from siyu.db import database
 
-    broken = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none",
-                           connect_args={"connect_timeout": 1})
+    broken = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+    )
     monkeypatch.setattr(database, "_engine", broken)  # type: ignore[attr-defined]
     response = client.get("/readyz")
     assert response.status_code == 503

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from siyu import jobs
 from siyu.config import get_settings
 from siyu.kit.clock import as_utc, utcnow
-from siyu.system.models import JobRun
 from siyu.workspace.models import Role, Workspace
 from tests import factories
 
@@ -98,7 +97,9 @@ def test_failed_jobs_are_visible_and_retryable_in_the_console(
     assert run.attempts == 3 and run.status == "failed"  # ran once more, failed again
 
 
-def test_jobs_api_lists_this_workspace_only(api: TestClient, session: Session, workspace: Workspace) -> None:
+def test_jobs_api_lists_this_workspace_only(
+    api: TestClient, session: Session, workspace: Workspace
+) -> None:
     jobs.enqueue(session, "tests.record", {"mine": True}, workspace_id=workspace.id)
     other = factories.make_workspace(session)
     jobs.enqueue(session, "tests.record", {"theirs": True}, workspace_id=other.id)
@@ -115,7 +116,9 @@ def test_periodic_jobs_are_scheduled() -> None:
 
 
 @pytest.mark.skipif(not os.environ.get("SIYU_TEST_REDIS_URL"), reason="needs SIYU_TEST_REDIS_URL")
-def test_celery_worker_runs_jobs(session: Session, workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_celery_worker_runs_jobs(
+    session: Session, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Server mode: the job is handed to a real Celery worker over Redis after the commit."""
     from celery.contrib.testing.worker import start_worker
 
@@ -126,7 +129,9 @@ def test_celery_worker_runs_jobs(session: Session, workspace: Workspace, monkeyp
     try:
         app = jobs.celery_app()
         with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
-            run = jobs.enqueue(session, "tests.record", {"via": "celery"}, workspace_id=workspace.id)
+            run = jobs.enqueue(
+                session, "tests.record", {"via": "celery"}, workspace_id=workspace.id
+            )
             session.commit()
             deadline = utcnow() + timedelta(seconds=20)
             while utcnow() < deadline:

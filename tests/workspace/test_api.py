@@ -30,7 +30,10 @@ def test_every_route_rejects_a_missing_or_bad_token(app: object, client: TestCli
             assert response.status_code == 401, (method, path, headers)
             assert response.headers["content-type"].startswith("application/problem+json")
             body = response.json()
-            assert body["type"] in ("urn:siyu:problem:token-missing", "urn:siyu:problem:token-invalid")
+            assert body["type"] in (
+                "urn:siyu:problem:token-missing",
+                "urn:siyu:problem:token-invalid",
+            )
             assert response.headers["www-authenticate"].startswith("Bearer")
 
 

@@ -14,15 +14,24 @@ ACTOR = Actor("system", None, "owner@example.com", "10.0.0.8", "pytest")
 
 
 def _actions(session: Session, workspace_id: int | None) -> list[str]:
-    return list(session.scalars(select(AuditEntry.action).where(
-        AuditEntry.workspace_id == workspace_id).order_by(AuditEntry.id)))
+    return list(
+        session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.workspace_id == workspace_id)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_workspace_creation_is_validated_and_audited(session: Session) -> None:
     ws = service.create_workspace(session, "tangtang-live", "糖糖直播间", ACTOR)
     assert ws.timezone == "Asia/Shanghai"
     entry = session.scalars(select(AuditEntry).where(AuditEntry.workspace_id == ws.id)).one()
-    assert (entry.action, entry.actor_label, entry.ip) == ("workspace.create", ACTOR.label, "10.0.0.8")
+    assert (entry.action, entry.actor_label, entry.ip) == (
+        "workspace.create",
+        ACTOR.label,
+        "10.0.0.8",
+    )
     with pytest.raises(Conflict):
         service.create_workspace(session, "tangtang-live", "again", ACTOR)
     for bad in ["A", "has space", "-lead", "中文"]:
@@ -44,13 +53,17 @@ def test_passwords_are_argon2_hashed(session: Session, workspace: Workspace) -> 
 def test_one_account_many_workspaces(session: Session, workspace: Workspace) -> None:
     other = factories.make_workspace(session)
     operator = factories.make_operator(session, workspace, Role.owner, "lin@example.com")
-    again = service.create_operator(session, other, "lin@example.com", Role.analyst, ACTOR,
-                                    password="ignored-for-existing")
+    again = service.create_operator(
+        session, other, "lin@example.com", Role.analyst, ACTOR, password="ignored-for-existing"
+    )
     assert again.id == operator.id
     assert [m.workspace_id for m in service.memberships_of(session, operator.id)] == sorted(
-        [workspace.id, other.id], key=lambda i: session.get_one(Workspace, i).name)
+        [workspace.id, other.id], key=lambda i: session.get_one(Workspace, i).name
+    )
     with pytest.raises(Conflict):
-        service.create_operator(session, other, "lin@example.com", Role.admin, ACTOR, password="x" * 12)
+        service.create_operator(
+            session, other, "lin@example.com", Role.admin, ACTOR, password="x" * 12
+        )
 
 
 def test_roles_rank() -> None:
@@ -63,7 +76,10 @@ def test_roles_rank() -> None:
 def test_sign_in_and_throttling(session: Session, workspace: Workspace) -> None:
     factories.make_operator(session, workspace, email="ah@example.com")
     actor = Actor("system", ip="203.0.113.9")
-    assert service.authenticate(session, "AH@example.com", factories.PASSWORD, actor).email == "ah@example.com"
+    assert (
+        service.authenticate(session, "AH@example.com", factories.PASSWORD, actor).email
+        == "ah@example.com"
+    )
     for _ in range(5):
         with pytest.raises(Unauthorized):
             service.authenticate(session, "ah@example.com", "wrong password!", actor)
@@ -95,8 +111,11 @@ def test_sessions_and_switching(session: Session, workspace: Workspace) -> None:
 
 
 def test_operator_without_workspace_cannot_sign_in(session: Session) -> None:
-    lonely = Operator(email="lonely@example.com", display_name="x",
-                      password_hash=service.hash_password(factories.PASSWORD))
+    lonely = Operator(
+        email="lonely@example.com",
+        display_name="x",
+        password_hash=service.hash_password(factories.PASSWORD),
+    )
     session.add(lonely)
     session.flush()
     with pytest.raises(Forbidden):
@@ -121,7 +140,9 @@ def test_tokens_hashed_shown_once_revocable(session: Session, workspace: Workspa
         service.create_token(session, workspace.id, "   ", ACTOR)
 
 
-def test_revoking_another_workspaces_token_is_not_found(session: Session, workspace: Workspace) -> None:
+def test_revoking_another_workspaces_token_is_not_found(
+    session: Session, workspace: Workspace
+) -> None:
     from siyu.kit.errors import NotFound
 
     other = factories.make_workspace(session)

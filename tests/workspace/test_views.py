@@ -10,8 +10,9 @@ from siyu.workspace.models import AuditEntry, Role, Workspace
 from tests import factories
 
 
-def _signed_in(client: TestClient, session: Session, workspace: Workspace,
-               role: Role = Role.admin) -> str:
+def _signed_in(
+    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.admin
+) -> str:
     operator = factories.make_operator(session, workspace, role)
     session.commit()
     response = factories.login(client, operator.email)
@@ -30,7 +31,9 @@ def test_sign_in_page_is_chinese_by_default(client: TestClient) -> None:
     assert "登录运营后台" in page.text and 'lang="zh-CN"' in page.text
 
 
-def test_sign_in_lands_on_the_overview(client: TestClient, session: Session, workspace: Workspace) -> None:
+def test_sign_in_lands_on_the_overview(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     operator = factories.make_operator(session, workspace, Role.owner)
     session.commit()
     response = factories.login(client, operator.email, next_url="/settings/operators")
@@ -40,8 +43,9 @@ def test_sign_in_lands_on_the_overview(client: TestClient, session: Session, wor
     assert home.status_code == 200 and "概览" in home.text and workspace.name in home.text
 
 
-def test_wrong_password_rerenders_with_a_clear_error(client: TestClient, session: Session,
-                                                      workspace: Workspace) -> None:
+def test_wrong_password_rerenders_with_a_clear_error(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     operator = factories.make_operator(session, workspace)
     session.commit()
     response = factories.login(client, operator.email, "not the password")
@@ -58,37 +62,55 @@ def test_sign_in_is_throttled(client: TestClient, session: Session, workspace: W
     assert factories.login(client, operator.email).status_code == 429
 
 
-def test_login_form_needs_its_csrf_cookie(client: TestClient, session: Session, workspace: Workspace) -> None:
+def test_login_form_needs_its_csrf_cookie(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     operator = factories.make_operator(session, workspace)
     session.commit()
-    response = client.post("/login", data={"email": operator.email, "password": factories.PASSWORD,
-                                           "csrf_token": "guess"})
+    response = client.post(
+        "/login",
+        data={"email": operator.email, "password": factories.PASSWORD, "csrf_token": "guess"},
+    )
     assert response.status_code == 403
 
 
-def test_state_changes_need_the_csrf_token(client: TestClient, session: Session, workspace: Workspace) -> None:
+def test_state_changes_need_the_csrf_token(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     _signed_in(client, session, workspace)
     forged = client.post("/settings/tokens", data={"name": "forged"})
     assert forged.status_code == 403
-    assert client.post("/settings/tokens", data={"name": "x", "csrf_token": "wrong"}).status_code == 403
+    assert (
+        client.post("/settings/tokens", data={"name": "x", "csrf_token": "wrong"}).status_code
+        == 403
+    )
     csrf = factories.csrf_of(client, "/settings/tokens")
     created = client.post("/settings/tokens", data={"name": "ERP sync", "csrf_token": csrf})
     assert created.status_code == 201
     secret = created.text.split('id="new-token">', 1)[1].split("<", 1)[0]
     assert secret.startswith("siyu_")
-    assert client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert (
+        client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 200
+    )
     assert secret not in client.get("/settings/tokens").text  # shown once
 
 
-def test_htmx_revoke_with_header_token(client: TestClient, session: Session, workspace: Workspace) -> None:
+def test_htmx_revoke_with_header_token(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     _signed_in(client, session, workspace)
     token, secret = factories.make_token(session, workspace)
     session.commit()
     csrf = factories.csrf_of(client)
-    row = client.post(f"/settings/tokens/{token.id}/revoke",
-                      headers={"X-CSRF-Token": csrf, "HX-Request": "true"})
+    row = client.post(
+        f"/settings/tokens/{token.id}/revoke", headers={"X-CSRF-Token": csrf, "HX-Request": "true"}
+    )
     assert row.status_code == 200 and "已撤销" in row.text
-    assert client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
+    assert (
+        client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"}).status_code
+        == 401
+    )
 
 
 def test_roles_are_enforced(client: TestClient, session: Session, workspace: Workspace) -> None:
@@ -96,24 +118,48 @@ def test_roles_are_enforced(client: TestClient, session: Session, workspace: Wor
     assert client.get("/settings/tokens").status_code == 403
     assert client.get("/settings/operators").status_code == 200
     csrf = factories.csrf_of(client)
-    response = client.post("/settings/operators", data={
-        "email": "new@example.com", "role": "admin", "password": "x" * 12, "csrf_token": csrf})
+    response = client.post(
+        "/settings/operators",
+        data={
+            "email": "new@example.com",
+            "role": "admin",
+            "password": "x" * 12,
+            "csrf_token": csrf,
+        },
+    )
     assert response.status_code == 403
 
 
-def test_admin_adds_operators_with_clear_errors(client: TestClient, session: Session,
-                                                workspace: Workspace) -> None:
+def test_admin_adds_operators_with_clear_errors(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     _signed_in(client, session, workspace, Role.admin)
     csrf = factories.csrf_of(client)
-    weak = client.post("/settings/operators", data={
-        "email": "a@example.com", "role": "operator", "password": "short", "csrf_token": csrf})
+    weak = client.post(
+        "/settings/operators",
+        data={
+            "email": "a@example.com",
+            "role": "operator",
+            "password": "short",
+            "csrf_token": csrf,
+        },
+    )
     assert weak.status_code == 422 and "密码至少需要 10 个字符" in weak.text
-    owner = client.post("/settings/operators", data={
-        "email": "b@example.com", "role": "owner", "password": "x" * 12, "csrf_token": csrf})
+    owner = client.post(
+        "/settings/operators",
+        data={"email": "b@example.com", "role": "owner", "password": "x" * 12, "csrf_token": csrf},
+    )
     assert owner.status_code == 422
-    ok = client.post("/settings/operators", data={
-        "email": "c@example.com", "role": "analyst", "password": "x" * 12, "csrf_token": csrf},
-        follow_redirects=True)
+    ok = client.post(
+        "/settings/operators",
+        data={
+            "email": "c@example.com",
+            "role": "analyst",
+            "password": "x" * 12,
+            "csrf_token": csrf,
+        },
+        follow_redirects=True,
+    )
     assert ok.status_code == 200 and "c@example.com" in ok.text
 
 
@@ -128,14 +174,17 @@ def test_workspace_switcher(client: TestClient, session: Session, workspace: Wor
     home = client.get("/")
     assert "小鹿美妆旗舰店" in home.text
     assert client.get("/settings/tokens").status_code == 403  # analyst there
-    refused = client.post("/workspace/switch", data={"workspace_id": stranger.id, "csrf_token": csrf})
+    refused = client.post(
+        "/workspace/switch", data={"workspace_id": stranger.id, "csrf_token": csrf}
+    )
     assert refused.status_code == 403
 
 
 def test_language_switch(client: TestClient, session: Session, workspace: Workspace) -> None:
     _signed_in(client, session, workspace)
-    response = client.post("/language", data={"locale": "en", "next": "/settings/operators"},
-                           follow_redirects=False)
+    response = client.post(
+        "/language", data={"locale": "en", "next": "/settings/operators"}, follow_redirects=False
+    )
     assert response.headers["location"] == "/settings/operators"
     page = client.get("/settings/operators")
     assert "Operators" in page.text and 'lang="en"' in page.text
@@ -143,16 +192,24 @@ def test_language_switch(client: TestClient, session: Session, workspace: Worksp
     assert "成员" in client.get("/").text
 
 
-def test_sign_out_ends_the_session(client: TestClient, session: Session, workspace: Workspace) -> None:
+def test_sign_out_ends_the_session(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     _signed_in(client, session, workspace)
     csrf = factories.csrf_of(client)
-    assert client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert (
+        client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    )
     assert client.get("/", follow_redirects=False).status_code == 303
-    actions = set(session.scalars(select(AuditEntry.action).where(AuditEntry.workspace_id == workspace.id)))
+    actions = set(
+        session.scalars(select(AuditEntry.action).where(AuditEntry.workspace_id == workspace.id))
+    )
     assert {"auth.login", "auth.logout"} <= actions
 
 
-def test_audit_page_lists_what_happened(client: TestClient, session: Session, workspace: Workspace) -> None:
+def test_audit_page_lists_what_happened(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
     _signed_in(client, session, workspace)
     page = client.get("/settings/audit", params={"action": "auth."})
     assert "auth.login" in page.text and "workspace.create" not in page.text

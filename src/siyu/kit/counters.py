@@ -58,18 +58,24 @@ class SqlCounter:
     def hit(self, key: str, limit: int, window_seconds: int) -> Verdict:
         now = utcnow()
         start, retry_after = _window(now.timestamp(), window_seconds)
-        insert = pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = (
+            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
         expires = datetime.fromtimestamp(start + window_seconds, tz=now.tzinfo)
-        stmt = insert(RateCounter).values(key=key, window_start=start, hits=1, expires_at=expires)
         same_window = RateCounter.window_start == start
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[RateCounter.key],
-            set_={
-                "hits": case((same_window, RateCounter.hits + 1), else_=1),
-                "window_start": start,
-                "expires_at": expires,
-            },
-        ).returning(RateCounter.hits)
+        stmt = (
+            insert(RateCounter)
+            .values(key=key, window_start=start, hits=1, expires_at=expires)
+            .on_conflict_do_update(
+                index_elements=[RateCounter.key],
+                set_={
+                    "hits": case((same_window, RateCounter.hits + 1), else_=1),
+                    "window_start": start,
+                    "expires_at": expires,
+                },
+            )
+            .returning(RateCounter.hits)
+        )
         hits = int(self.session.execute(stmt).scalar_one())
         return Verdict(hits <= limit, hits, retry_after)
 
@@ -131,5 +137,3 @@ def counter_for(session: Session) -> Counter:
 
     client = get_redis()
     return RedisCounter(client) if client is not None else SqlCounter(session)
-
-

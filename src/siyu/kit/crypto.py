@@ -24,9 +24,7 @@ _VERSION = b"\x01"
 
 def _derive(label: bytes) -> bytes:
     material = get_settings().pii_key.encode()
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"siyu-pii", info=label).derive(
-        material
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"siyu-pii", info=label).derive(material)
 
 
 @lru_cache(maxsize=4)

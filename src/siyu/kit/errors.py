@@ -43,7 +43,7 @@ class Problem(Exception):
         return PROBLEM_TYPE_PREFIX + self.slug
 
     def body(self, translate: Any = None, instance: str | None = None) -> dict[str, Any]:
-        """The problem document; ``translate`` turns the English title into the caller's language."""
+        """The problem document; ``translate`` puts the English title in the caller's language."""
         body: dict[str, Any] = {
             "type": self.type,
             "title": translate(self.title) if translate else self.title,

@@ -15,6 +15,6 @@ def local_date(column: Any, tz: str, dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return func.to_char(func.timezone(tz, column), "YYYY-MM-DD")
     # SQLite stores naive UTC text: shift by the zone's current offset (no DST in China).
-    offset = ZoneInfo(tz).utcoffset(datetime.now()) or datetime.now().astimezone().utcoffset()
+    offset = datetime.now(ZoneInfo(tz)).utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset else 0
     return func.date(column, literal_column(f"'{minutes:+d} minutes'"))

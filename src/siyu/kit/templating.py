@@ -30,7 +30,9 @@ def template_dirs() -> list[Path]:
     return dirs
 
 
-def local_time(moment: datetime | None, tz: str = "Asia/Shanghai", fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local_time(
+    moment: datetime | None, tz: str = "Asia/Shanghai", fmt: str = "%Y-%m-%d %H:%M"
+) -> str:
     if moment is None:
         return "—"
     return as_utc(moment).astimezone(ZoneInfo(tz)).strftime(fmt)
@@ -50,8 +52,9 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(yuan=format_yuan, local_time=local_time, number=number,
-                       mask_phone=mask_phone)
+    env.filters.update(
+        yuan=format_yuan, local_time=local_time, number=number, mask_phone=mask_phone
+    )
     env.globals["current_locale"] = current_locale.get
     env.globals.update(MAIN_NAV=MAIN_NAV, SETTINGS_NAV=SETTINGS_NAV, ROLE_LABELS=ROLE_LABELS)
     return env
@@ -62,8 +65,14 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=environment())
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, *,
-           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
     return templates().TemplateResponse(
         request, name, context or {}, status_code=status_code, headers=headers
     )

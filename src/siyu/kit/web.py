@@ -4,7 +4,7 @@ address, and problem+json rendering."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -95,18 +95,26 @@ def validation_problem(exc: RequestValidationError, request: Request) -> JSONRes
         }
         for error in exc.errors()
     ]
-    problem = Problem("validation-error", status=422,
-                      title=N_("The request has invalid fields"), errors=errors)
+    problem = Problem(
+        "validation-error", status=422, title=N_("The request has invalid fields"), errors=errors
+    )
     return problem_response(problem, request)
 
 
 def http_problem(exc: StarletteHTTPException, request: Request) -> JSONResponse:
     slugs = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}
-    titles = {404: N_("Not found"), 405: N_("Method not allowed"),
-              401: N_("Authentication required"), 403: N_("Not allowed")}
-    problem = Problem(slugs.get(exc.status_code, "http-error"), status=exc.status_code,
-                      title=titles.get(exc.status_code, N_("Request failed")),
-                      headers=dict(exc.headers or {}))
+    titles = {
+        404: N_("Not found"),
+        405: N_("Method not allowed"),
+        401: N_("Authentication required"),
+        403: N_("Not allowed"),
+    }
+    problem = Problem(
+        slugs.get(exc.status_code, "http-error"),
+        status=exc.status_code,
+        title=titles.get(exc.status_code, N_("Request failed")),
+        headers=dict(exc.headers or {}),
+    )
     return problem_response(problem, request)
 
 
@@ -115,5 +123,3 @@ def wants_problem_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
         "accept", ""
     )
-
-

@@ -44,8 +44,10 @@ def readyz() -> JSONResponse:
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 def _ping_store() -> None:
@@ -77,7 +79,10 @@ class JobOut(BaseModel):
 
 @router.get("/jobs", response_model=Page[JobOut])
 def list_jobs(
-    api: Api, db: DbSession, status: str | None = None, cursor: str | None = None,
+    api: Api,
+    db: DbSession,
+    status: str | None = None,
+    cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[JobOut]:
     statement = select(JobRun).where(JobRun.workspace_id == api.workspace_id)

@@ -18,22 +18,40 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/settings/jobs", response_class=HTMLResponse)
-def jobs_page(request: Request, context: AdminConsole, db: DbSession,
-              status: str | None = None, cursor: str | None = None) -> Response:
+def jobs_page(
+    request: Request,
+    context: AdminConsole,
+    db: DbSession,
+    status: str | None = None,
+    cursor: str | None = None,
+) -> Response:
     statement = select(JobRun).where(JobRun.workspace_id == context.workspace.id)
     if status in JOB_STATUSES:
         statement = statement.where(JobRun.status == status)
     runs, next_cursor = keyset_page(db, statement, JobRun.id, cursor=cursor, limit=50)
-    return render(request, "system/jobs.html", {
-        "runs": runs, "next_cursor": next_cursor, "status": status or "", "statuses": JOB_STATUSES,
-        "status_labels": JOB_STATUS_LABELS,
-    })
+    return render(
+        request,
+        "system/jobs.html",
+        {
+            "runs": runs,
+            "next_cursor": next_cursor,
+            "status": status or "",
+            "statuses": JOB_STATUSES,
+            "status_labels": JOB_STATUS_LABELS,
+        },
+    )
 
 
 @router.post("/settings/jobs/{job_id}/retry", dependencies=[Depends(csrf_protect)])
 def retry_job(job_id: int, context: AdminConsole, db: DbSession) -> Response:
     run = jobs.retry_now(db, job_id, context.workspace.id)
     if run is not None:
-        audit.record(db, context.actor(), "job.retry", workspace_id=context.workspace.id,
-                     target_type="job", target_id=job_id)
+        audit.record(
+            db,
+            context.actor(),
+            "job.retry",
+            workspace_id=context.workspace.id,
+            target_type="job",
+            target_id=job_id,
+        )
     return RedirectResponse("/settings/jobs", status_code=303)

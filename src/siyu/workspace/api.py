@@ -27,7 +27,9 @@ def list_tokens(api: Api, db: DbSession) -> Page[TokenOut]:
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token(token_id: int, api: Api, db: DbSession) -> TokenOut:
-    return TokenOut.model_validate(service.revoke_token(db, api.workspace_id, token_id, api.actor()))
+    return TokenOut.model_validate(
+        service.revoke_token(db, api.workspace_id, token_id, api.actor())
+    )
 
 
 @router.get("/audit-log", response_model=Page[AuditEntryOut])
@@ -38,6 +40,7 @@ def list_audit_log(
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[AuditEntryOut]:
-    entries, next_cursor = audit.list_entries(db, api.workspace_id, action=action,
-                                              cursor=cursor, limit=limit)
+    entries, next_cursor = audit.list_entries(
+        db, api.workspace_id, action=action, cursor=cursor, limit=limit
+    )
     return Page(items=[AuditEntryOut.model_validate(e) for e in entries], next_cursor=next_cursor)

@@ -108,7 +108,9 @@ async def csrf_protect(request: Request, context: Console) -> None:
         value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not sent or not hmac.compare_digest(sent, context.csrf_token):
-        raise Forbidden("csrf-failed", title=N_("The form has expired. Reload the page and try again."))
+        raise Forbidden(
+            "csrf-failed", title=N_("The form has expired. Reload the page and try again.")
+        )
 
 
 def require_role(required: Role) -> Callable[[ConsoleContext], ConsoleContext]:
@@ -146,13 +148,17 @@ def api_context(request: Request, db: DbSession) -> ApiContext:
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     bearer = {"WWW-Authenticate": 'Bearer realm="siyu"'}
     if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized("token-missing", title=N_("An API token is required"),
-                           detail=N_("Send Authorization: Bearer <workspace API token>."),
-                           headers=bearer)
+        raise Unauthorized(
+            "token-missing",
+            title=N_("An API token is required"),
+            detail=N_("Send Authorization: Bearer <workspace API token>."),
+            headers=bearer,
+        )
     token = service.resolve_token(db, secret.strip())
     if token is None:
-        raise Unauthorized("token-invalid", title=N_("The API token is invalid or revoked"),
-                           headers=bearer)
+        raise Unauthorized(
+            "token-invalid", title=N_("The API token is invalid or revoked"), headers=bearer
+        )
     workspace = db.scalar(select(Workspace).where(Workspace.id == token.workspace_id))
     assert workspace is not None
     context = ApiContext(workspace, token, client_ip(request), request.headers.get("user-agent"))

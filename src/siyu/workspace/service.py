@@ -16,7 +16,14 @@ from siyu.config import get_settings
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.counters import counter_for
 from siyu.kit.crypto import new_secret, token_digest
-from siyu.kit.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from siyu.kit.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    Unprocessable,
+)
 from siyu.kit.i18n import N_
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -32,7 +39,7 @@ from siyu.workspace.models import (
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-TOKEN_PREFIX = "siyu_"
+TOKEN_PREFIX = "siyu_"  # noqa: S105 - a marker, not a secret
 MIN_PASSWORD_LENGTH = 10
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)  # last_used_at is refreshed at most this often
 
@@ -60,8 +67,15 @@ def create_workspace(
     workspace = Workspace(slug=slug, name=name.strip() or slug, timezone=timezone, settings={})
     session.add(workspace)
     session.flush()
-    audit.record(session, actor, "workspace.create", workspace_id=workspace.id,
-                 target_type="workspace", target_id=workspace.id, detail={"slug": slug})
+    audit.record(
+        session,
+        actor,
+        "workspace.create",
+        workspace_id=workspace.id,
+        target_type="workspace",
+        target_id=workspace.id,
+        detail={"slug": slug},
+    )
     return workspace
 
 
@@ -112,9 +126,15 @@ def create_operator(
         raise Conflict("operator-exists", title=N_("This operator is already in the workspace"))
     session.add(Membership(workspace_id=workspace.id, operator_id=operator.id, role=role))
     session.flush()
-    audit.record(session, actor, "operator.add", workspace_id=workspace.id,
-                 target_type="operator", target_id=operator.id,
-                 detail={"email": email, "role": role.value})
+    audit.record(
+        session,
+        actor,
+        "operator.add",
+        workspace_id=workspace.id,
+        target_type="operator",
+        target_id=operator.id,
+        detail={"email": email, "role": role.value},
+    )
     return operator
 
 
@@ -181,8 +201,13 @@ def authenticate(session: Session, email: str, password: str, actor: Actor) -> O
     if operator is None or not operator.is_active or not _verify(operator, password):
         for key, limit in zip(keys, limits, strict=True):
             counter.hit(key, limit, window)
-        audit.record(session, Actor("system", ip=actor.ip, user_agent=actor.user_agent),
-                     "auth.login_failed", workspace_id=None, detail={"email": email})
+        audit.record(
+            session,
+            Actor("system", ip=actor.ip, user_agent=actor.user_agent),
+            "auth.login_failed",
+            workspace_id=None,
+            detail={"email": email},
+        )
         raise Unauthorized("invalid-credentials", title=N_("Wrong email or password"))
     counter.clear(keys[0])
     return operator
@@ -217,8 +242,14 @@ def open_session(session: Session, operator: Operator, actor: Actor) -> SignedIn
     session.add(console_session)
     operator.last_login_at = now
     session.flush()
-    audit.record(session, actor, "auth.login", workspace_id=console_session.workspace_id,
-                 target_type="operator", target_id=operator.id)
+    audit.record(
+        session,
+        actor,
+        "auth.login",
+        workspace_id=console_session.workspace_id,
+        target_type="operator",
+        target_id=operator.id,
+    )
     return SignedIn(console_session, token)
 
 
@@ -232,8 +263,14 @@ def resolve_session(session: Session, token: str) -> ConsoleSession | None:
 
 
 def close_session(session: Session, console_session: ConsoleSession, actor: Actor) -> None:
-    audit.record(session, actor, "auth.logout", workspace_id=console_session.workspace_id,
-                 target_type="operator", target_id=console_session.operator_id)
+    audit.record(
+        session,
+        actor,
+        "auth.logout",
+        workspace_id=console_session.workspace_id,
+        target_type="operator",
+        target_id=console_session.operator_id,
+    )
     session.delete(console_session)
 
 
@@ -244,8 +281,14 @@ def switch_workspace(
     if membership is None:
         raise Forbidden("not-a-member", title=N_("You are not a member of this workspace"))
     console_session.workspace_id = workspace_id
-    audit.record(session, actor, "auth.switch_workspace", workspace_id=workspace_id,
-                 target_type="operator", target_id=console_session.operator_id)
+    audit.record(
+        session,
+        actor,
+        "auth.switch_workspace",
+        workspace_id=workspace_id,
+        target_type="operator",
+        target_id=console_session.operator_id,
+    )
     return membership
 
 
@@ -258,7 +301,9 @@ def create_token(
     """Returns the token row and the clear token, which is never shown again."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise Unprocessable("invalid-token-name", title=N_("Give the token a name (up to 100 characters)"))
+        raise Unprocessable(
+            "invalid-token-name", title=N_("Give the token a name (up to 100 characters)")
+        )
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(
         workspace_id=workspace_id,
@@ -269,8 +314,15 @@ def create_token(
     )
     session.add(token)
     session.flush()
-    audit.record(session, actor, "token.create", workspace_id=workspace_id,
-                 target_type="api_token", target_id=token.id, detail={"name": name})
+    audit.record(
+        session,
+        actor,
+        "token.create",
+        workspace_id=workspace_id,
+        target_type="api_token",
+        target_id=token.id,
+        detail={"name": name},
+    )
     return token, secret
 
 
@@ -282,16 +334,20 @@ def revoke_token(session: Session, workspace_id: int, token_id: int, actor: Acto
         raise NotFound("token-not-found", title=N_("API token not found"))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
-        audit.record(session, actor, "token.revoke", workspace_id=workspace_id,
-                     target_type="api_token", target_id=token.id)
+        audit.record(
+            session,
+            actor,
+            "token.revoke",
+            workspace_id=workspace_id,
+            target_type="api_token",
+            target_id=token.id,
+        )
     return token
 
 
 def resolve_token(session: Session, secret: str) -> ApiToken | None:
     """The live token for a bearer secret; refreshes ``last_used_at`` at most once a minute."""
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_digest == token_digest(secret))
-    )
+    token = session.scalar(select(ApiToken).where(ApiToken.token_digest == token_digest(secret)))
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()
@@ -300,7 +356,10 @@ def resolve_token(session: Session, secret: str) -> ApiToken | None:
         session.execute(
             update(ApiToken)
             .where(ApiToken.id == token.id)
-            .where((ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL))
+            .where(
+                (ApiToken.last_used_at.is_(None))
+                | (ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL)
+            )
             .values(last_used_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -311,7 +370,9 @@ def resolve_token(session: Session, secret: str) -> ApiToken | None:
 def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
     return list(
         session.scalars(
-            select(ApiToken).where(ApiToken.workspace_id == workspace_id).order_by(ApiToken.id.desc())
+            select(ApiToken)
+            .where(ApiToken.workspace_id == workspace_id)
+            .order_by(ApiToken.id.desc())
         )
     )
 
@@ -319,9 +380,9 @@ def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
 def count_live_tokens(session: Session, workspace_id: int) -> int:
     return int(
         session.scalar(
-            select(func.count()).select_from(ApiToken).where(
-                ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None)
-            )
+            select(func.count())
+            .select_from(ApiToken)
+            .where(ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None))
         )
         or 0
     )

@@ -47,18 +47,33 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002 - query name
+def login_page(request: Request, next: str = "/") -> Response:
     return _login_form(request, _safe_next(next))
 
 
-def _login_form(request: Request, next_url: str, *, error: str | None = None,
-                email: str = "", status_code: int = 200) -> Response:
+def _login_form(
+    request: Request,
+    next_url: str,
+    *,
+    error: str | None = None,
+    email: str = "",
+    status_code: int = 200,
+) -> Response:
     csrf = new_secret(nbytes=24)
-    response = render(request, "workspace/login.html",
-                      {"next": next_url, "error": error, "email": email, "csrf_token": csrf},
-                      status_code=status_code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict",
-                        secure=get_settings().cookie_secure, path="/login")
+    response = render(
+        request,
+        "workspace/login.html",
+        {"next": next_url, "error": error, "email": email, "csrf_token": csrf},
+        status_code=status_code,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        csrf,
+        httponly=True,
+        samesite="strict",
+        secure=get_settings().cookie_secure,
+        path="/login",
+    )
     return response
 
 
@@ -68,14 +83,19 @@ def login(
     db: DbSession,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",  # noqa: A002
+    next: Annotated[str, Form()] = "/",
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
 ) -> Response:
     next_url = _safe_next(next)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, csrf_token):
-        return _login_form(request, next_url, email=email, status_code=403,
-                           error=gettext("The form has expired. Reload the page and try again."))
+        return _login_form(
+            request,
+            next_url,
+            email=email,
+            status_code=403,
+            error=gettext("The form has expired. Reload the page and try again."),
+        )
     actor = Actor("system", ip=client_ip(request), user_agent=request.headers.get("user-agent"))
     try:
         operator = service.authenticate(db, email, password, actor)
@@ -85,12 +105,18 @@ def login(
     except Problem as problem:
         # The failed attempt is counted and audited even though the page is re-rendered.
         db.commit()
-        return _login_form(request, next_url, email=email, error=gettext(problem.title),
-                           status_code=problem.status)
+        return _login_form(
+            request, next_url, email=email, error=gettext(problem.title), status_code=problem.status
+        )
     response = RedirectResponse(next_url, status_code=303)
-    response.set_cookie(SESSION_COOKIE, signed_in.token, httponly=True, samesite="lax",
-                        secure=get_settings().cookie_secure,
-                        max_age=get_settings().session_days * 86400)
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed_in.token,
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().cookie_secure,
+        max_age=get_settings().session_days * 86400,
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     if operator.locale and normalise_locale(operator.locale):
         response.set_cookie(LOCALE_COOKIE, operator.locale, samesite="lax", max_age=365 * 86400)
@@ -117,13 +143,18 @@ def switch_workspace(
 def set_language(
     request: Request,
     locale: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",  # noqa: A002
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Language is a preference, not a state change: no session or CSRF needed."""
     chosen = normalise_locale(locale) or LOCALES[0]
     response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(LOCALE_COOKIE, chosen, samesite="lax", max_age=365 * 86400,
-                        secure=get_settings().cookie_secure)
+    response.set_cookie(
+        LOCALE_COOKIE,
+        chosen,
+        samesite="lax",
+        max_age=365 * 86400,
+        secure=get_settings().cookie_secure,
+    )
     return response
 
 
@@ -135,29 +166,35 @@ def home(request: Request, context: Console, db: DbSession) -> Response:
     workspace = context.workspace
     since = utcnow() - timedelta(days=13)
     day = local_date(AuditEntry.created_at, workspace.timezone, db.get_bind().dialect.name)
-    activity = dict(
-        db.execute(
-            select(day, func.count())
-            .where(AuditEntry.workspace_id == workspace.id, AuditEntry.created_at >= since)
-            .group_by(day)
-        ).all()
-    )
+    rows = db.execute(
+        select(day, func.count())
+        .where(AuditEntry.workspace_id == workspace.id, AuditEntry.created_at >= since)
+        .group_by(day)
+    ).all()
+    activity: dict[str, int] = {str(label): int(count) for label, count in rows}
     days = [(utcnow() - timedelta(days=offset)) for offset in range(13, -1, -1)]
     labels = [business_day(moment, workspace.timezone).isoformat() for moment in days]
     stats = {
         "operators": len(service.members_of(db, workspace.id)),
         "tokens": service.count_live_tokens(db, workspace.id),
         "failed_jobs": db.scalar(
-            select(func.count()).select_from(JobRun).where(
-                JobRun.workspace_id == workspace.id, JobRun.status == "failed"
-            )
+            select(func.count())
+            .select_from(JobRun)
+            .where(JobRun.workspace_id == workspace.id, JobRun.status == "failed")
         ),
-        "events_14d": sum(int(v) for v in activity.values()),
+        "events_14d": sum(activity.values()),
     }
-    return render(request, "workspace/home.html", {
-        "stats": stats,
-        "chart": {"labels": labels, "values": [int(activity.get(label, 0)) for label in labels]},
-    })
+    return render(
+        request,
+        "workspace/home.html",
+        {
+            "stats": stats,
+            "chart": {
+                "labels": labels,
+                "values": [activity.get(label, 0) for label in labels],
+            },
+        },
+    )
 
 
 # --- settings: operators, tokens, audit log ---------------------------------------------
@@ -165,10 +202,14 @@ def home(request: Request, context: Console, db: DbSession) -> Response:
 
 @router.get("/settings/operators", response_class=HTMLResponse)
 def operators_page(request: Request, context: Console, db: DbSession) -> Response:
-    return render(request, "workspace/operators.html", {
-        "members": service.members_of(db, context.workspace.id),
-        "roles": list(Role),
-    })
+    return render(
+        request,
+        "workspace/operators.html",
+        {
+            "members": service.members_of(db, context.workspace.id),
+            "roles": list(Role),
+        },
+    )
 
 
 @protected.post("/settings/operators", response_class=HTMLResponse)
@@ -184,8 +225,15 @@ def add_operator(
     if role == Role.owner and context.role != Role.owner:
         return _operators_error(request, context, db, N_("Only an owner can add another owner."))
     try:
-        service.create_operator(db, context.workspace, email, role, context.actor(),
-                                password=password, display_name=display_name or None)
+        service.create_operator(
+            db,
+            context.workspace,
+            email,
+            role,
+            context.actor(),
+            password=password,
+            display_name=display_name or None,
+        )
     except Problem as problem:
         db.rollback()
         return _operators_error(request, context, db, problem.detail or problem.title)
@@ -193,17 +241,23 @@ def add_operator(
 
 
 def _operators_error(request: Request, context: Console, db: DbSession, message: str) -> Response:
-    return render(request, "workspace/operators.html", {
-        "members": service.members_of(db, context.workspace.id),
-        "roles": list(Role),
-        "error": gettext(message),
-    }, status_code=422)
+    return render(
+        request,
+        "workspace/operators.html",
+        {
+            "members": service.members_of(db, context.workspace.id),
+            "roles": list(Role),
+            "error": gettext(message),
+        },
+        status_code=422,
+    )
 
 
 @router.get("/settings/tokens", response_class=HTMLResponse)
 def tokens_page(request: Request, context: AdminConsole, db: DbSession) -> Response:
-    return render(request, "workspace/tokens.html",
-                  {"tokens": service.list_tokens(db, context.workspace.id)})
+    return render(
+        request, "workspace/tokens.html", {"tokens": service.list_tokens(db, context.workspace.id)}
+    )
 
 
 @protected.post("/settings/tokens", response_class=HTMLResponse)
@@ -214,15 +268,25 @@ def create_token(
         token, secret = service.create_token(db, context.workspace.id, name, context.actor())
     except Problem as problem:
         db.rollback()
-        return render(request, "workspace/tokens.html", {
+        return render(
+            request,
+            "workspace/tokens.html",
+            {
+                "tokens": service.list_tokens(db, context.workspace.id),
+                "error": gettext(problem.title),
+            },
+            status_code=problem.status,
+        )
+    return render(
+        request,
+        "workspace/tokens.html",
+        {
             "tokens": service.list_tokens(db, context.workspace.id),
-            "error": gettext(problem.title),
-        }, status_code=problem.status)
-    return render(request, "workspace/tokens.html", {
-        "tokens": service.list_tokens(db, context.workspace.id),
-        "new_token": secret,
-        "new_token_name": token.name,
-    }, status_code=201)
+            "new_token": secret,
+            "new_token_name": token.name,
+        },
+        status_code=201,
+    )
 
 
 @protected.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
@@ -233,10 +297,17 @@ def revoke_token(request: Request, context: AdminConsole, db: DbSession, token_i
 
 @router.get("/settings/audit", response_class=HTMLResponse)
 def audit_page(
-    request: Request, context: AdminConsole, db: DbSession,
-    action: str | None = None, cursor: str | None = None,
+    request: Request,
+    context: AdminConsole,
+    db: DbSession,
+    action: str | None = None,
+    cursor: str | None = None,
 ) -> Response:
-    entries, next_cursor = audit.list_entries(db, context.workspace.id, action=action,
-                                              cursor=cursor, limit=50)
-    return render(request, "workspace/audit.html",
-                  {"entries": entries, "next_cursor": next_cursor, "action": action or ""})
+    entries, next_cursor = audit.list_entries(
+        db, context.workspace.id, action=action, cursor=cursor, limit=50
+    )
+    return render(
+        request,
+        "workspace/audit.html",
+        {"entries": entries, "next_cursor": next_cursor, "action": action or ""},
+    )

@@ -1,0 +1,28 @@
+"""``python -m benchmarks [name ...]``: run the named benchmarks (default: all)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from benchmarks.runner import report
+
+BENCHMARKS = {
+    "api_token_auth": "benchmarks.bench_api_token_auth",
+}
+
+
+def main(argv: list[str]) -> int:
+    names = argv or list(BENCHMARKS)
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark(s): {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
+        return 2
+    for name in names:
+        module = importlib.import_module(BENCHMARKS[name])
+        report(module.run())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
