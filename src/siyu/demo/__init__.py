@@ -1,0 +1,1 @@
+"""Demo data: realistic, deterministic seller order exports for the demo and the benchmarks."""

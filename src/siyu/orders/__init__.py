@@ -1,0 +1,1 @@
+"""Orders: orders, items, refunds, and the importers that read seller back-end exports."""

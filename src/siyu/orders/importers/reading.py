@@ -1,0 +1,266 @@
+"""Files to rows of cells, streamed: CSV, xlsx, OLE2 xls, HTML tables and JSONL.
+
+The format is sniffed from the bytes, never the extension: sellers' tools save HTML tables
+and CSVs under an .xls name. Rows come out numbered from 1 as a spreadsheet would show them;
+a cell is text, or a naive datetime where a spreadsheet stored a date.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from typing import Literal
+
+import openpyxl
+import xlrd
+from lxml import etree
+
+from .records import FatalImportError
+from .values import Cell, float_text, spreadsheet_date
+
+FileFormat = Literal["csv", "xlsx", "xls", "html", "jsonl"]
+
+_ENCODINGS = ("utf-8-sig", "gb18030")
+_CHUNK = 1 << 18
+_DELIMITERS = (",", "\t", ";")
+_SNIFF_LINES = 20
+_UTF8_BOM = codecs.BOM_UTF8
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableRow:
+    """A row the reader could not turn into cells (a JSONL line that is not an object)."""
+
+    row: int
+    reason: str
+
+
+Row = tuple[int, list[Cell]] | UnreadableRow
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path
+    format: FileFormat
+    encoding: str | None = None
+    delimiter: str = ","
+    # JSONL has no header row: the first object's keys plus these make one (row 0).
+    jsonl_columns: tuple[str, ...] = ()
+
+    def rows(self) -> Iterator[Row]:
+        """A fresh pass over the file; each call reopens it, so nothing stays open between."""
+        if self.format == "xlsx":
+            return _xlsx_rows(self.path)
+        if self.format == "xls":
+            return _xls_rows(self.path)
+        encoding = self.encoding or "utf-8-sig"
+        if self.format == "html":
+            return _html_rows(self.path, encoding)
+        if self.format == "jsonl":
+            return _jsonl_rows(self.path, encoding, self.jsonl_columns)
+        return _csv_rows(self.path, encoding, self.delimiter)
+
+
+def open_source(path: Path, jsonl_columns: Sequence[str] = ()) -> SourceFile:
+    """Sniff format, text encoding and CSV delimiter; reject empty or undecodable files."""
+    file_format = sniff_format(path)
+    if file_format in ("xlsx", "xls"):
+        return SourceFile(path, file_format)
+    encoding = detect_encoding(path)
+    if file_format == "jsonl":
+        return SourceFile(path, "jsonl", encoding, jsonl_columns=tuple(jsonl_columns))
+    delimiter = sniff_delimiter(path, encoding) if file_format == "csv" else ","
+    return SourceFile(path, file_format, encoding, delimiter)
+
+
+def sniff_format(path: Path) -> FileFormat:
+    with path.open("rb") as stream:
+        head = stream.read(4096)
+    text_head = head.removeprefix(_UTF8_BOM).lstrip()
+    if not text_head:
+        raise FatalImportError("The file is empty.")
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    if text_head.startswith(b"<"):
+        return "html"
+    if text_head.startswith(b"{") or path.suffix.lower() == ".jsonl":
+        return "jsonl"
+    return "csv"
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the whole file decodes strictly, else GB18030.
+
+    The whole file is checked, streamed, because an ASCII preamble can hide GBK rows further
+    down, and a file that fails half-way must be rejected before any order is handed out.
+    """
+    for encoding in _ENCODINGS:
+        if _decodes_cleanly(path, encoding):
+            return encoding
+    raise FatalImportError("The file's text is neither UTF-8 nor GBK/GB18030 and cannot be read.")
+
+
+def _decodes_cleanly(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as stream:
+            while chunk := stream.read(_CHUNK):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def sniff_delimiter(path: Path, encoding: str) -> str:
+    """The delimiter giving the widest row among the first lines; commas win ties."""
+    with path.open(encoding=encoding, newline="") as stream:
+        sample = "".join(islice(stream, _SNIFF_LINES))
+
+    def widest_row(delimiter: str) -> int:
+        reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
+        return max((len(row) for row in reader), default=0)
+
+    return max(_DELIMITERS, key=widest_row)
+
+
+def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
+    with path.open(encoding=encoding, newline="") as stream:
+        for number, cells in enumerate(csv.reader(stream, delimiter=delimiter), start=1):
+            yield number, list(cells)
+
+
+def _xlsx_rows(path: Path) -> Iterator[Row]:
+    # Opened as a stream: given a path, openpyxl refuses names not ending in .xlsx.
+    with path.open("rb") as stream:
+        workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            # Exports from non-Excel tools often declare a wrong sheet size; read what is there.
+            sheet.reset_dimensions()
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, [_spreadsheet_cell(value) for value in values]
+        finally:
+            workbook.close()
+
+
+def _spreadsheet_cell(value: object) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return float_text(value)
+    if isinstance(value, date):
+        return spreadsheet_date(value)
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+def _xls_rows(path: Path) -> Iterator[Row]:
+    # xlrd reads a whole .xls into memory; the format caps a sheet at 65,536 rows anyway.
+    book = xlrd.open_workbook(str(path), on_demand=True)
+    try:
+        sheet = book.sheet_by_index(0)
+        for index in range(sheet.nrows):
+            cells = [_xls_cell(cell, book.datemode) for cell in sheet.row(index)]
+            yield index + 1, cells
+    finally:
+        book.release_resources()
+
+
+def _xls_cell(cell: xlrd.sheet.Cell, datemode: int) -> Cell:
+    if cell.ctype == xlrd.XL_CELL_DATE:
+        moment: datetime = xlrd.xldate.xldate_as_datetime(cell.value, datemode)
+        return moment
+    if cell.ctype == xlrd.XL_CELL_NUMBER:
+        return float_text(float(cell.value))
+    if cell.ctype == xlrd.XL_CELL_BOOLEAN:
+        return "TRUE" if cell.value else "FALSE"
+    if cell.ctype == xlrd.XL_CELL_TEXT:
+        return str(cell.value)
+    return ""
+
+
+def _html_rows(path: Path, encoding: str) -> Iterator[Row]:
+    """<tr> rows of an HTML table, fed to lxml as decoded text in chunks so memory stays flat."""
+    parser = etree.HTMLPullParser(events=("end",), tag="tr")
+    number = 0
+    with path.open(encoding=encoding) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            if chunk:
+                parser.feed(chunk)
+            else:
+                parser.close()
+            for _event, element in parser.read_events():
+                if not isinstance(element, etree._Element):
+                    continue
+                number += 1
+                yield number, _html_cells(element)
+                _forget(element)
+            if not chunk:
+                return
+
+
+def _html_cells(row: etree._Element) -> list[Cell]:
+    return [_element_text(cell) for cell in row if cell.tag in ("td", "th")]
+
+
+def _element_text(cell: etree._Element) -> str:
+    return "".join(str(part) for part in cell.itertext())
+
+
+def _forget(element: etree._Element) -> None:
+    """Drop a parsed row and the rows before it so the tree never grows."""
+    element.clear()
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
+
+
+def _jsonl_rows(path: Path, encoding: str, extra_columns: Sequence[str]) -> Iterator[Row]:
+    header: list[str] | None = None
+    with path.open(encoding=encoding) as stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            record = _json_object(line)
+            if header is None:
+                if record is None:
+                    raise FatalImportError("The first line is not a JSON object.")
+                header = list(record) + [name for name in extra_columns if name not in record]
+                yield 0, list[Cell](header)
+            if record is None:
+                yield UnreadableRow(number, "Line is not a JSON object.")
+                continue
+            yield number, [_json_cell(record.get(name)) for name in header]
+
+
+def _json_object(line: str) -> dict[str, object] | None:
+    try:
+        record = json.loads(line, parse_float=Decimal)
+    except json.JSONDecodeError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def _json_cell(value: object) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
