@@ -1,0 +1,1 @@
+"""Fans (customers): one profile per person across platforms, identities, tags, notes, PII."""
