@@ -51,19 +51,35 @@ def pytest_report_header() -> list[str]:
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Engine]:
-    """A fresh schema built by the real migrations."""
-    from siyu.migrations import upgrade
-
-    engine = make_engine(get_settings().database_url)
-    with engine.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-            connection.commit()
-        upgrade(connection=connection)
-        connection.commit()
+    """A fresh schema built by the real migrations. On PostgreSQL each test session gets a
+    schema of its own, so parallel runs against one test database never collide."""
+    url = get_settings().database_url
+    if not url.startswith("postgresql"):
+        engine = make_engine(url)
+        _migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    schema = f"siyu_test_{os.getpid()}"
+    admin = make_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    _migrate(engine)
     yield engine
     engine.dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+def _migrate(engine: Engine) -> None:
+    from siyu.migrations import upgrade
+
+    with engine.connect() as connection:
+        upgrade(connection=connection)
+        connection.commit()
 
 
 @pytest.fixture

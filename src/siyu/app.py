@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siyu import __version__, h5
 from siyu.config import Settings, get_settings
+from siyu.customers import api as customers_api
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import PACKAGE_DIR, render
@@ -34,7 +35,11 @@ from siyu.workspace.auth import LoginRequired, api_context
 
 log = logging.getLogger("siyu")
 
-API_ROUTERS: tuple[APIRouter, ...] = (workspace_api.router, system_api.router)
+API_ROUTERS: tuple[APIRouter, ...] = (
+    workspace_api.router,
+    system_api.router,
+    customers_api.router,
+)
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
     workspace_views.protected,

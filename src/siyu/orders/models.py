@@ -41,6 +41,7 @@ class Order(Base):
     ordered_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    buyer_id: Mapped[str | None] = mapped_column(String(128))  # the identity it came under
     buyer_nick: Mapped[str | None] = mapped_column(String(100))
     streamer_id: Mapped[str | None] = mapped_column(String(64))
     streamer_name: Mapped[str | None] = mapped_column(String(100))

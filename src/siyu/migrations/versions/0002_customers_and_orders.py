@@ -414,6 +414,7 @@ def upgrade() -> None:
         sa.Column("ordered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("buyer_id", sa.String(length=128), nullable=True),
         sa.Column("buyer_nick", sa.String(length=100), nullable=True),
         sa.Column("streamer_id", sa.String(length=64), nullable=True),
         sa.Column("streamer_name", sa.String(length=100), nullable=True),

@@ -1,0 +1,210 @@
+"""Identity resolution: which customer a platform buyer or a phone number belongs to.
+
+A batch of keys is resolved with a few bulk queries (identities by ``(platform, external_id)``,
+live customers by phone hash); the missing customers and identities are then inserted in bulk.
+Rules, in order, for each key:
+
+1. a known ``(platform, external_id)`` identity decides the customer;
+2. otherwise a valid phone already on a live customer decides it (phones cross platforms);
+3. otherwise a new customer is created (once per batch, even if the key repeats).
+
+A new identity or phone learned along the way is attached to the chosen customer, unless the
+phone already belongs to another customer: conflicting evidence is never merged automatically;
+operators merge by hand (audited, reversible).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from siyu.customers.models import Customer, CustomerIdentity
+from siyu.kit.clock import utcnow
+from siyu.kit.crypto import encrypt_pii, mask_phone, pii_hash
+
+PHONE_KIND = "phone"
+
+
+@dataclass(frozen=True)
+class FanKey:
+    platform: str
+    external_id: str | None
+    phone: str | None
+    nickname: str | None = None
+    region: str | None = None
+    real_name: str | None = None
+    address: str | None = None
+    seen_at: datetime | None = None
+
+
+@dataclass
+class Resolution:
+    customer_ids: list[int | None]
+    created: int
+
+
+def phone_hash(phone: str) -> str:
+    return pii_hash(phone, kind=PHONE_KIND)
+
+
+@dataclass
+class _Batch:
+    """Working state of one resolution: what the store knows plus what this batch adds."""
+
+    by_identity: dict[tuple[str, str], int | str] = field(default_factory=dict)
+    by_phone: dict[str, int | str] = field(default_factory=dict)
+    phone_of: dict[int, str | None] = field(default_factory=dict)
+    new_customers: dict[str, dict[str, object]] = field(default_factory=dict)
+    new_identities: dict[tuple[str, str], tuple[int | str, str | None]] = field(
+        default_factory=dict
+    )
+    phones_to_attach: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+
+def resolve_customers(session: Session, workspace_id: int, keys: Sequence[FanKey]) -> Resolution:
+    batch = _load(session, workspace_id, keys)
+    chosen = [_choose(batch, key) for key in keys]
+    created_ids = _insert_customers(session, workspace_id, batch)
+    _insert_identities(session, workspace_id, batch, created_ids)
+    _attach_phones(session, batch)
+
+    def final(ref: int | str | None) -> int | None:
+        return created_ids[ref] if isinstance(ref, str) else ref
+
+    return Resolution([final(ref) for ref in chosen], len(created_ids))
+
+
+def _load(session: Session, workspace_id: int, keys: Sequence[FanKey]) -> _Batch:
+    batch = _Batch()
+    pairs = {(k.platform, k.external_id) for k in keys if k.external_id}
+    hashes = {phone_hash(k.phone) for k in keys if k.phone}
+    if pairs:
+        rows = session.execute(
+            select(
+                CustomerIdentity.platform,
+                CustomerIdentity.external_id,
+                CustomerIdentity.customer_id,
+            )
+            .where(CustomerIdentity.workspace_id == workspace_id)
+            .where(tuple_(CustomerIdentity.platform, CustomerIdentity.external_id).in_(pairs))
+        ).all()
+        batch.by_identity = {(p, e): c for p, e, c in rows}
+    known_ids = {int(c) for c in batch.by_identity.values()}
+    if not hashes and not known_ids:
+        return batch
+    customers = session.execute(
+        select(Customer.id, Customer.phone_hash, Customer.merged_into_id).where(
+            Customer.workspace_id == workspace_id,
+            or_(Customer.phone_hash.in_(hashes), Customer.id.in_(known_ids)),
+        )
+    ).all()
+    for customer_id, hashed, merged_into in customers:
+        batch.phone_of[customer_id] = hashed
+        if hashed and merged_into is None:
+            batch.by_phone[hashed] = customer_id
+    return batch
+
+
+def _choose(batch: _Batch, key: FanKey) -> int | str | None:
+    identity = (key.platform, key.external_id) if key.external_id else None
+    hashed = phone_hash(key.phone) if key.phone else None
+    ref = batch.by_identity.get(identity) if identity else None
+    if ref is None and hashed:
+        ref = batch.by_phone.get(hashed)
+    if ref is None:
+        if identity is None and hashed is None:
+            return None
+        ref = _new_customer(batch, key, hashed)
+    if identity and identity not in batch.by_identity:
+        batch.by_identity[identity] = ref
+        batch.new_identities[identity] = (ref, key.nickname)
+    if hashed and hashed not in batch.by_phone and not _has_phone(batch, ref):
+        batch.by_phone[hashed] = ref
+        if isinstance(ref, int):
+            batch.phones_to_attach[ref] = (hashed, key.phone or "")
+            batch.phone_of[ref] = hashed
+    return ref
+
+
+def _has_phone(batch: _Batch, ref: int | str) -> bool:
+    if isinstance(ref, str):
+        return batch.new_customers[ref]["phone_hash"] is not None
+    return batch.phone_of.get(ref) is not None
+
+
+def _new_customer(batch: _Batch, key: FanKey, hashed: str | None) -> str:
+    ref = f"new{len(batch.new_customers)}"
+    now = utcnow()
+    batch.new_customers[ref] = {
+        "display_name": (key.nickname or "")[:100] or None,
+        "region": (key.region or "")[:64] or None,
+        "source_channel": key.platform,
+        "first_seen_at": key.seen_at or now,
+        "phone_hash": hashed,
+        "phone_enc": encrypt_pii(key.phone, context=b"phone") if key.phone else None,
+        "phone_masked": mask_phone(key.phone) if key.phone else None,
+        "real_name_enc": encrypt_pii(key.real_name, context=b"real_name")
+        if key.real_name
+        else None,
+        "address_enc": encrypt_pii(key.address, context=b"address") if key.address else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if hashed:
+        batch.by_phone[hashed] = ref
+    return ref
+
+
+def _insert_customers(session: Session, workspace_id: int, batch: _Batch) -> dict[str, int]:
+    if not batch.new_customers:
+        return {}
+    refs = list(batch.new_customers)
+    rows = [batch.new_customers[ref] | {"workspace_id": workspace_id} for ref in refs]
+    ids = session.scalars(
+        insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
+    ).all()
+    return dict(zip(refs, ids, strict=True))
+
+
+def _insert_identities(
+    session: Session, workspace_id: int, batch: _Batch, created_ids: dict[str, int]
+) -> None:
+    if not batch.new_identities:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "customer_id": created_ids[ref] if isinstance(ref, str) else ref,
+            "platform": platform,
+            "external_id": external_id[:128],
+            "nickname": (nickname or "")[:100] or None,
+            "source": "import",
+            "created_at": now,
+        }
+        for (platform, external_id), (ref, nickname) in batch.new_identities.items()
+    ]
+    session.execute(insert(CustomerIdentity), rows)
+
+
+def _attach_phones(session: Session, batch: _Batch) -> None:
+    if not batch.phones_to_attach:
+        return
+    now = utcnow()
+    session.execute(
+        update(Customer),
+        [
+            {
+                "id": customer_id,
+                "phone_hash": hashed,
+                "phone_enc": encrypt_pii(phone, context=b"phone"),
+                "phone_masked": mask_phone(phone),
+                "updated_at": now,
+            }
+            for customer_id, (hashed, phone) in batch.phones_to_attach.items()
+        ],
+    )

@@ -1,0 +1,163 @@
+"""Which fan owns which orders: the orders domain's side of merges, splits, erasure, export and
+the fan's 360 view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from siyu.kit.clock import utcnow
+from siyu.orders.models import Order, OrderItem
+
+
+def reassign_orders(
+    session: Session,
+    workspace_id: int,
+    from_customer: int,
+    to_customer: int,
+    *,
+    platform: str | None = None,
+    buyer_id: str | None = None,
+) -> list[int]:
+    """Move a fan's orders (optionally only those bought under one identity); returns their ids."""
+    statement = select(Order.id).where(
+        Order.workspace_id == workspace_id, Order.customer_id == from_customer
+    )
+    if platform is not None:
+        statement = statement.where(Order.platform == platform)
+    if buyer_id is not None:
+        statement = statement.where(Order.buyer_id == buyer_id)
+    ids = list(session.scalars(statement))
+    move_orders(session, workspace_id, ids, to_customer)
+    return ids
+
+
+def move_orders(
+    session: Session, workspace_id: int, order_ids: list[int], customer_id: int
+) -> None:
+    if order_ids:
+        session.execute(
+            update(Order)
+            .where(Order.workspace_id == workspace_id, Order.id.in_(order_ids))
+            .values(customer_id=customer_id, updated_at=utcnow())
+        )
+
+
+def anonymise_orders(session: Session, workspace_id: int, customer_id: int) -> int:
+    """Keep the facts the books need (amounts, times, status, items), drop who bought them."""
+    result = session.execute(
+        update(Order)
+        .where(Order.workspace_id == workspace_id, Order.customer_id == customer_id)
+        .values(raw={}, buyer_id=None, buyer_nick=None, updated_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def orders_for_export(
+    session: Session, workspace_id: int, customer_id: int
+) -> list[dict[str, Any]]:
+    orders = list(
+        session.scalars(
+            select(Order)
+            .where(Order.workspace_id == workspace_id, Order.customer_id == customer_id)
+            .order_by(Order.id)
+        )
+    )
+    items = _items_by_order(session, workspace_id, [o.id for o in orders])
+    return [
+        {
+            "platform": o.platform,
+            "order_no": o.order_no,
+            "shop": o.shop,
+            "status": o.status,
+            "refund_state": o.refund_state,
+            "paid_amount_fen": o.paid_amount_fen,
+            "refund_amount_fen": o.refund_amount_fen,
+            "paid_at": o.paid_at.isoformat() if o.paid_at else None,
+            "items": [
+                {
+                    "title": i.title,
+                    "sku": i.sku,
+                    "quantity": i.quantity,
+                    "unit_price_fen": i.unit_price_fen,
+                }
+                for i in items.get(o.id, [])
+            ],
+        }
+        for o in orders
+    ]
+
+
+@dataclass(frozen=True)
+class FanOrderStats:
+    paid_orders: int
+    net_paid_fen: int
+    spend_1y_fen: int
+    first_paid_at: datetime | None
+    last_paid_at: datetime | None
+    platforms: list[str]
+
+
+def fan_order_stats(session: Session, workspace_id: int, customer_id: int) -> FanOrderStats:
+    """The numbers an operator glances at beside a chat: one query over the fan's paid orders."""
+    year_ago = utcnow() - timedelta(days=365)
+    net = Order.paid_amount_fen - Order.refund_amount_fen
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(net), 0),
+            func.coalesce(func.sum(net).filter(Order.paid_at >= year_ago), 0),
+            func.min(Order.paid_at),
+            func.max(Order.paid_at),
+        ).where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id == customer_id,
+            Order.paid_at.is_not(None),
+        )
+    ).one()
+    platforms = list(
+        session.scalars(
+            select(Order.platform)
+            .distinct()
+            .where(
+                Order.workspace_id == workspace_id,
+                Order.customer_id == customer_id,
+                Order.paid_at.is_not(None),
+            )
+            .order_by(Order.platform)
+        )
+    )
+    return FanOrderStats(int(row[0]), int(row[1]), int(row[2]), row[3], row[4], platforms)
+
+
+def recent_orders(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 50
+) -> list[tuple[Order, list[OrderItem]]]:
+    orders = list(
+        session.scalars(
+            select(Order)
+            .where(Order.workspace_id == workspace_id, Order.customer_id == customer_id)
+            .order_by(func.coalesce(Order.paid_at, Order.ordered_at).desc(), Order.id.desc())
+            .limit(limit)
+        )
+    )
+    items = _items_by_order(session, workspace_id, [o.id for o in orders])
+    return [(o, items.get(o.id, [])) for o in orders]
+
+
+def _items_by_order(
+    session: Session, workspace_id: int, order_ids: list[int]
+) -> dict[int, list[OrderItem]]:
+    found: dict[int, list[OrderItem]] = {}
+    if order_ids:
+        for item in session.scalars(
+            select(OrderItem)
+            .where(OrderItem.workspace_id == workspace_id, OrderItem.order_id.in_(order_ids))
+            .order_by(OrderItem.id)
+        ):
+            found.setdefault(item.order_id, []).append(item)
+    return found
