@@ -3,12 +3,13 @@ address, and problem+json rendering."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,15 +29,27 @@ LOCALE_COOKIE = "siyu_lang"
 PROBLEM_JSON = "application/problem+json"
 
 
-def request_session() -> Iterator[Session]:
-    """One transaction per request, committed before the response is sent."""
+async def request_session() -> AsyncIterator[Session]:
+    """One transaction per request, committed before the response is sent.
+
+    Async so that opening the session (no I/O yet) costs no thread hop; the commit and close
+    run together in one worker thread. The session is used by one thread at a time.
+    """
     session = database.session()
     try:
         yield session
-        session.commit()
     except BaseException:
-        session.rollback()
+        await run_in_threadpool(_finish, session, commit=False)
         raise
+    await run_in_threadpool(_finish, session, commit=True)
+
+
+def _finish(session: Session, *, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
     finally:
         session.close()
 
