@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from siyu.kit.counters import Counter, RedisCounter, SqlCounter, counter_for
@@ -50,3 +53,21 @@ def test_new_window_resets(session: Session, window: int, monkeypatch: pytest.Mo
     sql = SqlCounter(session)
     assert sql.hit(f"test:w{window}", 1, window).allowed
     assert sql.hit(f"test:w{window}", 1, window).allowed  # the next window starts over
+
+
+@settings(
+    max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), st.integers(min_value=1, max_value=4)), max_size=25)
+)
+def test_counters_agree_with_a_model(session: Session, hits: list[tuple[str, int]]) -> None:
+    """Within one window, a key allows exactly its first ``limit`` hits, whatever the order."""
+    for counter in _counters(session):
+        prefix = f"prop:{uuid.uuid4().hex}:"
+        seen: dict[str, int] = {}
+        for key, limit in hits:
+            seen[key] = seen.get(key, 0) + 1
+            verdict = counter.hit(prefix + key, limit, 3600)
+            assert verdict.hits == seen[key]
+            assert verdict.allowed == (seen[key] <= limit)
