@@ -1,0 +1,1 @@
+"""Customer analytics computed set-based: DuckDB over Arrow tables in, Arrow tables out."""
