@@ -9,6 +9,7 @@ from benchmarks.runner import report
 
 BENCHMARKS = {
     "api_token_auth": "benchmarks.bench_api_token_auth",
+    "autoreply": "benchmarks.bench_autoreply",
     "analytics": "benchmarks.bench_analytics",
 }
 

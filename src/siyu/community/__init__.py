@@ -1,0 +1,1 @@
+"""Fan groups (社群): memberships, messages, the keyword bot, moderation and group health."""
