@@ -9,6 +9,7 @@ from benchmarks.runner import report
 
 BENCHMARKS = {
     "api_token_auth": "benchmarks.bench_api_token_auth",
+    "import_orders": "benchmarks.bench_import_orders",
     "autoreply": "benchmarks.bench_autoreply",
     "analytics": "benchmarks.bench_analytics",
 }
@@ -22,7 +23,9 @@ def main(argv: list[str]) -> int:
         return 2
     for name in names:
         module = importlib.import_module(BENCHMARKS[name])
-        report(module.run())
+        results = module.run()  # one Result, or one per store
+        for result in results if isinstance(results, list) else [results]:
+            report(result)
     return 0
 
 

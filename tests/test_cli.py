@@ -14,7 +14,11 @@ import pytest
 @pytest.fixture
 def siyu(tmp_path: Path):  # type: ignore[no-untyped-def]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
-    env.update(SIYU_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", SIYU_ENV="development")
+    env.update(
+        SIYU_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        SIYU_ENV="development",
+        SIYU_DEMO_ORDERS="600",  # the demo's order files, kept small
+    )
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -17,6 +17,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from siyu import __version__, h5
 from siyu.config import Settings, get_settings
 from siyu.customers import api as customers_api
+from siyu.customers import h5 as customers_h5
+from siyu.customers import views as customers_views
+from siyu.customers.fan_links import FanSessionRequired
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import PACKAGE_DIR, render
@@ -27,6 +30,8 @@ from siyu.kit.web import (
     validation_problem,
     wants_problem_json,
 )
+from siyu.orders import api as orders_api
+from siyu.orders import views as orders_views
 from siyu.system import api as system_api
 from siyu.system import views as system_views
 from siyu.workspace import api as workspace_api
@@ -39,13 +44,17 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     workspace_api.router,
     system_api.router,
     customers_api.router,
+    orders_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
     workspace_views.protected,
     system_views.router,
+    customers_views.router,
+    customers_views.protected,
+    orders_views.router,
 )
-FAN_ROUTERS: tuple[APIRouter, ...] = (h5.router,)
+FAN_ROUTERS: tuple[APIRouter, ...] = (h5.router, customers_h5.router)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -89,6 +98,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(FanSessionRequired, customers_h5.fan_session_required)
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
         if wants_problem_json(request) or request.headers.get("hx-request"):

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from siyu.config import get_settings
+from siyu.customers.cli import customer_app
+from siyu.orders.cli import import_app
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,6 +30,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(operator_app, name="operator")
 app.add_typer(token_app, name="token")
+app.add_typer(import_app, name="import")
+app.add_typer(customer_app, name="customer")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 

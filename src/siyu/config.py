@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     cookie_secure: bool = False
     public_base_url: str = "http://127.0.0.1:8000"
+    demo_orders: int = Field(default=120_000, ge=100)  # size of `siyu demo` (tests use less)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

@@ -33,14 +33,25 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the demo server: run commands against its store with it."""
+    db = tmp_path_factory.mktemp("browser") / "siyu.db"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+    env.update(
+        SIYU_DATABASE_URL=f"sqlite:///{db}",
+        SIYU_SCHEDULER_ENABLED="false",
+        SIYU_DEMO_ORDERS="3000",  # enough fans and orders for every page, quick to seed
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(server_env: dict[str, str]) -> Iterator[str]:
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install Debian's chromium (see .ci/run)")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    db = tmp_path_factory.mktemp("browser") / "siyu.db"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
-    env.update(SIYU_DATABASE_URL=f"sqlite:///{db}", SIYU_SCHEDULER_ENABLED="false")
+    env = server_env
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "siyu.cli", "demo", "--port", str(port)],

@@ -177,6 +177,23 @@ def identities_for(
     return found
 
 
+def recent_events(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[CustomerEvent]:
+    """A fan's latest behaviour events (live views, fan-page visits, shares), newest first."""
+    return list(
+        session.scalars(
+            select(CustomerEvent)
+            .where(
+                CustomerEvent.workspace_id == workspace_id,
+                CustomerEvent.customer_id == customer_id,
+            )
+            .order_by(CustomerEvent.occurred_at.desc(), CustomerEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def intimacy_of(session: Session, workspace_id: int, customer_id: int) -> dict[str, int]:
     rows = session.execute(
         select(CustomerIntimacy.platform, CustomerIntimacy.level).where(

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from siyu.db import Base, database, load_models
+from siyu.demo.imports import seed_orders
 from siyu.migrations import upgrade
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
@@ -50,7 +51,9 @@ def seed_demo(*, reset: bool = False) -> DemoSummary:
             return DemoSummary(DEMO_SLUG, len(service.members_of(session, existing.id)), False)
         _seed(session)
         session.commit()
-        return DemoSummary(DEMO_SLUG, len(DEMO_OPERATORS), True)
+    # Fans and orders arrive the way a seller's do: export files through the real importers.
+    seed_orders(DEMO_SLUG)
+    return DemoSummary(DEMO_SLUG, len(DEMO_OPERATORS), True)
 
 
 def _seed(session: Session) -> None:

@@ -18,8 +18,8 @@ class NavItem:
 
 MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("home", N_("Overview"), "◎", "/"),
-    NavItem("customers", N_("Fans"), "☺", None),
-    NavItem("orders", N_("Orders"), "▤", None),
+    NavItem("customers", N_("Fans"), "☺", "/customers"),
+    NavItem("orders", N_("Orders"), "▤", "/orders"),
     NavItem("analytics", N_("Segments & analytics"), "◔", None),
     NavItem("loyalty", N_("Points mall"), "★", None),
     NavItem("coupons", N_("Coupons"), "✂", None),

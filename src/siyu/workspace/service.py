@@ -86,6 +86,10 @@ def get_workspace_by_slug(session: Session, slug: str) -> Workspace:
     return workspace
 
 
+def find_workspace(session: Session, workspace_id: int) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
 # --- operators --------------------------------------------------------------------------
 
 

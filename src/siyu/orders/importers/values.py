@@ -28,6 +28,11 @@ _DATE_FORMATS = (
     "%Y/%m/%d %H:%M",
     "%Y/%m/%d",
 )
+# What strptime accepts for those formats: 1-2 digit fields, any whitespace between date and
+# time, 1-6 fraction digits.
+_COMMON_MOMENT = re.compile(
+    r"(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?:\s+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?)?"
+)
 # A currency sign before or 元 after, thousands commas; anything else is not an amount.
 _AMOUNT = re.compile(r"(?:[¥￥]|RMB|CNY)?\s*([-+]?[\d,]*\.?\d+)\s*(?:元|RMB|CNY)?", re.IGNORECASE)
 _MOBILE = re.compile(r"1[3-9]\d{9}")
@@ -100,6 +105,9 @@ def parse_moment(cell: Cell, zone: ZoneInfo) -> datetime | None:
     text = clean_text(cell)
     if is_absent(text):
         return None
+    fast = _common_moment(text)
+    if fast is not None:
+        return _to_utc(fast, zone)
     for pattern in _DATE_FORMATS:
         try:
             return _to_utc(datetime.strptime(text, pattern), zone)  # noqa: DTZ007 - zone added
@@ -109,6 +117,29 @@ def parse_moment(cell: Cell, zone: ZoneInfo) -> datetime | None:
         return _to_utc(datetime.fromisoformat(text), zone)
     except ValueError:
         raise ValueError("Not a valid date-time.") from None
+
+
+def _common_moment(text: str) -> datetime | None:
+    """The common shapes of _DATE_FORMATS read without strptime (ten times slower, and the
+    bulk of a large import's parsing time); None sends anything else down the full path."""
+    match = _COMMON_MOMENT.fullmatch(text)
+    if match is None:
+        return None
+    year, separator, month, day, hour, minute, second, fraction = match.groups()
+    if fraction is not None and separator == "/":
+        return None  # no such format: let the full path decide
+    try:
+        return datetime(  # noqa: DTZ001 - naive local time; the caller adds the zone
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+        )
+    except ValueError:
+        return None
 
 
 def _to_utc(moment: datetime, zone: ZoneInfo) -> datetime:

@@ -1,0 +1,200 @@
+"""Signed, expiring fan links and the fan-page session they open.
+
+A link carries ``{w, c, x}`` (workspace, customer, expiry in epoch seconds) signed with the secret
+key, so changing the customer breaks the signature. Opening it sets a cookie signed under a
+different salt: a link can't be replayed as a cookie, nor a cookie passed off as a link. The
+cookie keeps the link's expiry, so a session never outlives the link that opened it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from siyu.config import get_settings
+from siyu.customers import service
+from siyu.customers.models import Customer
+from siyu.kit.clock import utcnow
+from siyu.kit.errors import Conflict, NotFound
+from siyu.kit.i18n import N_
+from siyu.kit.web import DbSession
+from siyu.workspace import audit
+from siyu.workspace import service as workspace_service
+from siyu.workspace.audit import Actor
+from siyu.workspace.models import Workspace
+
+LINK_SALT = "siyu.fan-link"
+SESSION_SALT = "siyu.fan-session"
+FAN_COOKIE = "siyu_fan"
+DEFAULT_TTL_SECONDS = 7 * 86400
+MAX_TTL_SECONDS = 90 * 86400  # also the serializer's own age cap, a second line of defence
+
+
+class FanLinkInvalid(Exception):
+    """The token was not signed by us, or was altered."""
+
+
+class FanLinkExpired(FanLinkInvalid):
+    """The token is genuine but past its expiry."""
+
+
+@dataclass(frozen=True)
+class FanClaim:
+    workspace_id: int
+    customer_id: int
+    expires_at: datetime
+
+    @property
+    def seconds_left(self) -> int:
+        return max(0, int((self.expires_at - utcnow()).total_seconds()))
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=salt)
+
+
+def _sign(salt: str, workspace_id: int, customer_id: int, expires_at: datetime) -> str:
+    payload = {"w": workspace_id, "c": customer_id, "x": int(expires_at.timestamp())}
+    return str(_serializer(salt).dumps(payload))
+
+
+def _verify(salt: str, token: str) -> FanClaim:
+    try:
+        payload: Any = _serializer(salt).loads(token, max_age=MAX_TTL_SECONDS)
+    except BadSignature as exc:  # SignatureExpired included: past the hard cap
+        raise FanLinkInvalid from exc
+    if not isinstance(payload, dict) or not all(
+        isinstance(payload.get(k), int) for k in ("w", "c", "x")
+    ):
+        raise FanLinkInvalid
+    claim = FanClaim(payload["w"], payload["c"], datetime.fromtimestamp(payload["x"], UTC))
+    if utcnow() >= claim.expires_at:
+        raise FanLinkExpired
+    return claim
+
+
+def _expiry(ttl_seconds: int) -> datetime:
+    if not 0 <= ttl_seconds <= MAX_TTL_SECONDS:
+        raise ValueError(f"ttl_seconds must be between 0 and {MAX_TTL_SECONDS}")
+    return utcnow() + timedelta(seconds=ttl_seconds)
+
+
+def sign_fan_link(
+    workspace_id: int, customer_id: int, ttl_seconds: int = DEFAULT_TTL_SECONDS
+) -> str:
+    return _sign(LINK_SALT, workspace_id, customer_id, _expiry(ttl_seconds))
+
+
+def verify_fan_link(token: str) -> FanClaim:
+    return _verify(LINK_SALT, token)
+
+
+def sign_fan_session(claim: FanClaim) -> str:
+    return _sign(SESSION_SALT, claim.workspace_id, claim.customer_id, claim.expires_at)
+
+
+def verify_fan_session(value: str) -> FanClaim:
+    return _verify(SESSION_SALT, value)
+
+
+# --- issuing links ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    url: str
+    expires_at: datetime
+
+
+def live_fan(session: Session, workspace_id: int, customer_id: int) -> Customer:
+    """The customer, if a link may still open as them: not merged away, not erased."""
+    customer = service.get_customer(session, workspace_id, customer_id)
+    if customer.merged_into_id is not None:
+        raise Conflict(
+            "customer-merged",
+            title=N_("This fan was merged into another"),
+            merged_into_id=customer.merged_into_id,
+        )
+    if customer.erased_at is not None:
+        raise Conflict("customer-erased", title=N_("This fan's personal data was erased"))
+    return customer
+
+
+def issue_fan_link(
+    session: Session,
+    workspace_id: int,
+    customer_id: int,
+    actor: Actor,
+    *,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    base_url: str | None = None,
+) -> IssuedLink:
+    """A fan-page URL for one fan. Audited: whoever holds it acts as that fan until it expires."""
+    live_fan(session, workspace_id, customer_id)
+    expires_at = _expiry(ttl_seconds).replace(microsecond=0)  # what the token can express
+    token = _sign(LINK_SALT, workspace_id, customer_id, expires_at)
+    audit.record(
+        session,
+        actor,
+        "customer.fan_link",
+        workspace_id=workspace_id,
+        target_type="customer",
+        target_id=customer_id,
+        detail={"expires_at": expires_at.isoformat()},
+    )
+    root = (base_url or get_settings().public_base_url).rstrip("/")
+    return IssuedLink(f"{root}/h5/open?t={token}", expires_at)
+
+
+# --- the fan-page session ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FanContext:
+    workspace: Workspace
+    customer: Customer
+
+
+class FanSessionRequired(Exception):
+    """No usable fan session: without a message the fan is sent to the landing page, with one
+    the landing explains what happened (the profile was merged or erased)."""
+
+    def __init__(self, message: str | None = None, status: int = 303) -> None:
+        super().__init__(message or "fan session required")
+        self.message = message
+        self.status = status
+
+
+def fan_context(session: Session, claim: FanClaim) -> FanContext:
+    workspace = workspace_service.find_workspace(session, claim.workspace_id)
+    if workspace is None:
+        raise FanSessionRequired()
+    try:
+        customer = live_fan(session, workspace.id, claim.customer_id)
+    except NotFound:
+        raise FanSessionRequired() from None
+    except Conflict:
+        raise FanSessionRequired(
+            N_("This member profile is no longer in use. Ask our assistant for a new link."),
+            status=410,
+        ) from None
+    return FanContext(workspace, customer)
+
+
+def current_fan(request: Request, db: DbSession) -> FanContext:
+    value = request.cookies.get(FAN_COOKIE)
+    if not value:
+        raise FanSessionRequired()
+    try:
+        claim = verify_fan_session(value)
+    except FanLinkInvalid:
+        raise FanSessionRequired() from None
+    return fan_context(db, claim)
+
+
+CurrentFan = Annotated[FanContext, Depends(current_fan)]

@@ -1,0 +1,114 @@
+"""Rejected rows: stored with their import run, and written as the downloadable CSV report.
+
+The report is UTF-8 with a BOM so that Excel on Windows, which sellers use, opens the Chinese
+text correctly; columns are row, column, value, reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from siyu.orders.importers import RowError
+from siyu.orders.models import ImportReject
+
+REPORT_HEADER = ("row", "column", "value", "reason")
+
+
+class RejectLog:
+    """Collects one file's rejected rows; ``flush`` writes the pending ones in one statement.
+
+    With a ``report_path`` the CSV report is written as rows come (only once the first reject
+    arrives, so a clean file leaves no empty report behind).
+    """
+
+    def __init__(
+        self, session: Session, workspace_id: int, run_id: int, report_path: Path | None
+    ) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+        self.run_id = run_id
+        self.report_path = report_path
+        self.count = 0
+        self._pending: list[dict[str, object]] = []
+        self._file: IO[str] | None = None
+        self._writer: csv.DictWriter[str] | None = None
+
+    def add(self, error: RowError) -> None:
+        self.count += 1
+        self._pending.append(
+            {
+                "workspace_id": self.workspace_id,
+                "run_id": self.run_id,
+                "row_number": error.row,
+                "column_name": _clip(error.column, 100),
+                "value": _clip(error.value, 500),
+                "reason": error.reason[:300],
+            }
+        )
+        if self.report_path is not None:
+            self._report_writer().writerow(
+                _report_row(error.row, error.column, error.value, error.reason)
+            )
+
+    def flush(self) -> None:
+        if self._pending:
+            self.session.execute(insert(ImportReject), self._pending)
+            self._pending = []
+
+    def close(self) -> str | None:
+        """Flush; the report's path when one was written."""
+        self.flush()
+        if self._file is None:
+            return None
+        self._file.close()
+        return str(self.report_path)
+
+    def discard(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+    def _report_writer(self) -> csv.DictWriter[str]:
+        if self._writer is None:
+            assert self.report_path is not None
+            self.report_path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = self.report_path.open("w", encoding="utf-8-sig", newline="")
+            self._writer = csv.DictWriter(self._file, REPORT_HEADER)
+            self._writer.writeheader()
+        return self._writer
+
+
+def report_lines(rejects: Iterable[ImportReject]) -> Iterator[str]:
+    """The CSV report as text chunks (BOM first), for streaming a download."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, REPORT_HEADER)
+    buffer.write("\ufeff")
+    writer.writeheader()
+    for count, reject in enumerate(rejects, start=1):
+        writer.writerow(
+            _report_row(reject.row_number, reject.column_name, reject.value, reject.reason)
+        )
+        if count % 1_000 == 0:
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _report_row(row: int, column: str | None, value: str | None, reason: str) -> dict[str, object]:
+    return {"row": row, "column": column or "", "value": value or "", "reason": reason}
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _clip(text: str | None, width: int) -> str | None:
+    return None if text is None else text[:width]

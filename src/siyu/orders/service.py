@@ -1,0 +1,498 @@
+"""Orders: importing seller export files and batches pushed through the API.
+
+A file is applied whole or not at all. Its work runs inside a savepoint of the caller's
+transaction (the caller commits): a fatal problem anywhere in the file rolls the savepoint
+back and leaves only a failed ImportRun, which the caller's commit keeps so the console can
+show it; any other error propagates and the caller's rollback leaves nothing. A dry run does
+all the work, then rolls the savepoint back.
+
+The file is streamed in batches of ``BATCH_ORDERS`` orders (memory stays flat for 1M-row files),
+each written with a few bulk statements (``siyu.orders.upsert``). Imports of one workspace run
+one at a time: SQLite takes the write lock at BEGIN; PostgreSQL takes an advisory lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from siyu.kit.clock import as_utc, utcnow
+from siyu.kit.i18n import N_
+from siyu.orders.importers import (
+    FatalImportError,
+    ParsedItem,
+    ParsedItemRow,
+    ParsedOrder,
+    RowError,
+    open_export,
+)
+from siyu.orders.importers.grouping import combined_refund
+from siyu.orders.importers.values import normalise_mobile
+from siyu.orders.models import ImportRun, Order, OrderItem
+from siyu.orders.rejects import RejectLog
+from siyu.orders.schemas import OrderIn
+from siyu.orders.upsert import (
+    ORDER_NO_WIDTH,
+    OrderCounts,
+    apply_orders,
+    insert_items,
+    item_values,
+    items_digest,
+    replace_items,
+)
+from siyu.workspace import audit
+from siyu.workspace.audit import Actor
+from siyu.workspace.models import Workspace
+
+BATCH_ORDERS = 2_000
+# pg_advisory_xact_lock key space of imports: this constant plus the workspace id.
+_IMPORT_LOCK_BASE = 0x5159_0000_0000
+SUMMARY_KEYS = (
+    "file",
+    "platform",
+    "rows_read",
+    "rows_rejected",
+    "orders_created",
+    "orders_updated",
+    "orders_unchanged",
+    "customers_created",
+    "paid_amount_cents",
+    "refund_amount_cents",
+    "report",
+)
+
+Progress = Callable[[int], None]  # called with the number of rows read since the last call
+
+
+@dataclass
+class ImportSummary:
+    file: str
+    platform: str | None
+    rows_read: int = 0
+    rows_rejected: int = 0
+    orders_created: int = 0
+    orders_updated: int = 0
+    orders_unchanged: int = 0
+    customers_created: int = 0
+    paid_amount_cents: int = 0
+    refund_amount_cents: int = 0
+    report: str | None = None
+    run_id: int | None = field(default=None, compare=False)
+    fatal: str | None = field(default=None, compare=False)  # why the whole file was rejected
+    missing_columns: list[str] = field(default_factory=list, compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Exactly the keys of the documented summary (``siyu import orders --json``)."""
+        values = asdict(self)
+        return {key: values[key] for key in SUMMARY_KEYS}
+
+
+def import_file(
+    session: Session,
+    workspace: Workspace,
+    path: str | Path,
+    *,
+    platform: str = "auto",
+    dry_run: bool = False,
+    actor: Actor,
+    progress: Progress | None = None,
+    report_path: Path | None = None,
+    file_name: str | None = None,
+) -> ImportSummary:
+    """Import one export file; ``report_path``: where to write the reject CSV, if any rows are
+    rejected; ``file_name``: the name to show (an upload's name, not its temp file)."""
+    name = file_name or str(path)
+    try:
+        reader = open_export(path, platform, tz=workspace.timezone)
+    except FatalImportError as fatal:
+        return _fatal(session, workspace, name, fatal, dry_run=dry_run, actor=actor)
+    _serialise_imports(session, workspace.id)
+    savepoint = session.begin_nested()
+    run = _start_run(session, workspace, name, reader.platform, reader.file_kind, dry_run, actor)
+    rejects = RejectLog(session, workspace.id, run.id, report_path)
+    summary = ImportSummary(file=name, platform=reader.platform, run_id=run.id)
+    try:
+        if reader.file_kind == "taobao_items":
+            counts = _import_items(session, workspace.id, reader, rejects, summary, progress)
+        else:
+            counts = _import_orders(
+                session, workspace.id, reader, run.id, rejects, summary, progress
+            )
+    except FatalImportError as fatal:
+        rejects.discard()
+        savepoint.rollback()
+        return _fatal(session, workspace, name, fatal, dry_run=dry_run, actor=actor)
+    except BaseException:
+        rejects.discard()
+        savepoint.rollback()
+        raise
+    summary.report = rejects.close()
+    summary.rows_rejected = rejects.count
+    _fill(summary, counts)
+    _finish_run(session, run, summary, actor)
+    if dry_run:
+        savepoint.rollback()
+        summary.run_id = None
+    else:
+        savepoint.commit()
+    return summary
+
+
+# --- order files --------------------------------------------------------------------------
+
+
+def _import_orders(
+    session: Session,
+    workspace_id: int,
+    records: Iterable[ParsedOrder | ParsedItemRow | RowError],
+    run_id: int,
+    rejects: RejectLog,
+    summary: ImportSummary,
+    progress: Progress | None,
+) -> OrderCounts:
+    counts = OrderCounts()
+    batch: list[ParsedOrder] = []
+    rows_in_batch = 0
+    for record in records:
+        if isinstance(record, ParsedItemRow):  # only the item file yields these
+            continue
+        rows_in_batch += 1 if isinstance(record, RowError) else len(record.rows)
+        if isinstance(record, RowError):
+            rejects.add(record)
+        elif len(record.order_no) > ORDER_NO_WIDTH:
+            rejects.add(_too_long(record))
+        else:
+            batch.append(record)
+        if len(batch) >= BATCH_ORDERS:
+            counts.add(apply_orders(session, workspace_id, batch, run_id=run_id))
+            rejects.flush()
+            _advance(summary, progress, rows_in_batch)
+            batch, rows_in_batch = [], 0
+    if batch:
+        counts.add(apply_orders(session, workspace_id, batch, run_id=run_id))
+    _advance(summary, progress, rows_in_batch)
+    return counts
+
+
+def _too_long(order: ParsedOrder) -> RowError:
+    return RowError(
+        order.rows[0],
+        None,
+        order.order_no[:100],
+        ORDER_NO_TOO_LONG,
+    )
+
+
+# --- the Taobao item file -----------------------------------------------------------------
+
+UNKNOWN_ORDER = N_("No order with this number: import the order list (ExportOrderList) first.")
+ORDER_NO_TOO_LONG = N_("Order number is longer than 64 characters.")
+
+
+def _import_items(
+    session: Session,
+    workspace_id: int,
+    records: Iterable[ParsedOrder | ParsedItemRow | RowError],
+    rejects: RejectLog,
+    summary: ImportSummary,
+    progress: Progress | None,
+) -> OrderCounts:
+    """Item rows attach to orders already imported, by number. An order's rows are collected
+    before a batch is cut, so its items are replaced as a whole; an order whose rows come back
+    after a batch boundary gets the later rows appended (``touched`` remembers it)."""
+    counts = OrderCounts()
+    pending: dict[str, list[ParsedItemRow]] = {}
+    touched: set[int] = set()
+    rows_in_batch = 0
+    for record in records:
+        rows_in_batch += 1
+        if isinstance(record, RowError):
+            rejects.add(record)
+            continue
+        if not isinstance(record, ParsedItemRow):
+            continue
+        if len(pending) >= BATCH_ORDERS and record.order_no not in pending:
+            _attach_items(session, workspace_id, pending, touched, rejects, counts)
+            rejects.flush()
+            _advance(summary, progress, rows_in_batch)
+            pending, rows_in_batch = {}, 0
+        pending.setdefault(record.order_no, []).append(record)
+    _attach_items(session, workspace_id, pending, touched, rejects, counts)
+    _advance(summary, progress, rows_in_batch)
+    return counts
+
+
+def _attach_items(
+    session: Session,
+    workspace_id: int,
+    pending: dict[str, list[ParsedItemRow]],
+    touched: set[int],
+    rejects: RejectLog,
+    counts: OrderCounts,
+) -> None:
+    if not pending:
+        return
+    order_ids = _taobao_order_ids(session, workspace_id, list(pending))
+    for order_no in pending.keys() - order_ids.keys():
+        for row in pending[order_no]:
+            rejects.add(RowError(row.row, "订单编号", order_no, UNKNOWN_ORDER))
+    known = {
+        order_ids[no]: [item_values(row.item) for row in rows]
+        for no, rows in pending.items()
+        if no in order_ids
+    }
+    current = _items_of(session, workspace_id, [i for i in known if i not in touched])
+    replaced: list[tuple[int, list[dict[str, Any]]]] = []
+    appended: list[tuple[int, list[dict[str, Any]]]] = []
+    for order_id, items in known.items():
+        if order_id in touched:
+            appended.append((order_id, items))
+        elif items_digest(items) == items_digest(current.get(order_id, [])):
+            counts.unchanged += 1
+        else:
+            replaced.append((order_id, items))
+            counts.updated += 1
+    replace_items(session, workspace_id, replaced)
+    insert_items(session, workspace_id, appended)
+    _recount_items(session, workspace_id, [order_id for order_id, _ in replaced + appended])
+    touched.update(known)
+
+
+def _taobao_order_ids(session: Session, workspace_id: int, numbers: list[str]) -> dict[str, int]:
+    rows = session.execute(
+        select(Order.order_no, Order.id).where(
+            Order.workspace_id == workspace_id,
+            Order.platform == "taobao",
+            Order.order_no.in_(numbers),
+        )
+    )
+    return {order_no: order_id for order_no, order_id in rows}
+
+
+def _items_of(
+    session: Session, workspace_id: int, order_ids: Sequence[int]
+) -> dict[int, list[dict[str, Any]]]:
+    if not order_ids:
+        return {}
+    rows = session.execute(
+        select(
+            OrderItem.order_id,
+            OrderItem.title,
+            OrderItem.sku,
+            OrderItem.quantity,
+            OrderItem.unit_price_fen,
+            OrderItem.product_id,
+        )
+        .where(OrderItem.workspace_id == workspace_id, OrderItem.order_id.in_(order_ids))
+        .order_by(OrderItem.id)
+    )
+    items: dict[int, list[dict[str, Any]]] = {}
+    for order_id, title, sku, quantity, unit_price_fen, product_id in rows:
+        items.setdefault(order_id, []).append(
+            {
+                "title": title,
+                "sku": sku,
+                "quantity": quantity,
+                "unit_price_fen": unit_price_fen,
+                "product_id": product_id,
+            }
+        )
+    return items
+
+
+def _recount_items(session: Session, workspace_id: int, order_ids: list[int]) -> None:
+    """item_count follows the items now attached (one UPDATE with a correlated sum)."""
+    if not order_ids:
+        return
+    units = (  # workspace_id first, so the sum reads the (workspace_id, order_id) index
+        select(func.coalesce(func.sum(OrderItem.quantity), 0))
+        .where(OrderItem.workspace_id == workspace_id, OrderItem.order_id == Order.id)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Order)
+        .where(Order.workspace_id == workspace_id, Order.id.in_(order_ids))
+        .values(item_count=units, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+# --- runs, locks, summaries ---------------------------------------------------------------
+
+
+def _serialise_imports(session: Session, workspace_id: int) -> None:
+    """PostgreSQL: parallel imports of one workspace queue here until the first commits, so
+    they never race to create the same customer or order. SQLite is serialised already."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK_BASE + workspace_id)))
+
+
+def _start_run(
+    session: Session,
+    workspace: Workspace,
+    name: str,
+    platform: str | None,
+    file_kind: str | None,
+    dry_run: bool,
+    actor: Actor,
+) -> ImportRun:
+    run = ImportRun(
+        workspace_id=workspace.id,
+        file_name=Path(name).name[-255:],
+        platform=platform,
+        file_kind=file_kind,
+        status="running",
+        dry_run=dry_run,
+        operator_id=actor.id if actor.type == "operator" else None,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _finish_run(session: Session, run: ImportRun, summary: ImportSummary, actor: Actor) -> None:
+    run.status = "completed"
+    run.finished_at = utcnow()
+    run.rows_read = summary.rows_read
+    run.rows_rejected = summary.rows_rejected
+    run.orders_created = summary.orders_created
+    run.orders_updated = summary.orders_updated
+    run.orders_unchanged = summary.orders_unchanged
+    run.customers_created = summary.customers_created
+    run.paid_amount_fen = summary.paid_amount_cents
+    run.refund_amount_fen = summary.refund_amount_cents
+    detail = summary.as_dict() | {"file": run.file_name}
+    detail.pop("report")
+    audit.record(
+        session,
+        actor,
+        "orders.import",
+        workspace_id=run.workspace_id,
+        target_type="import_run",
+        target_id=run.id,
+        detail=detail,
+    )
+    session.flush()
+
+
+def _fatal(
+    session: Session,
+    workspace: Workspace,
+    name: str,
+    fatal: FatalImportError,
+    *,
+    dry_run: bool,
+    actor: Actor,
+) -> ImportSummary:
+    """The whole file is rejected: record the failed run (not for a dry run) and say why."""
+    summary = ImportSummary(
+        file=name,
+        platform=fatal.platform_guess,
+        fatal=fatal_message(fatal),
+        missing_columns=fatal.missing_columns,
+    )
+    if dry_run:
+        return summary
+    run = _start_run(session, workspace, name, fatal.platform_guess, None, False, actor)
+    run.status = "failed"
+    run.error = summary.fatal
+    run.finished_at = utcnow()
+    session.flush()
+    summary.run_id = run.id
+    return summary
+
+
+def fatal_message(fatal: FatalImportError) -> str:
+    """The parser's message, naming the missing columns and the platform guessed."""
+    message = fatal.message
+    if fatal.missing_columns and not all(c in message for c in fatal.missing_columns):
+        message += f" Missing columns: {', '.join(fatal.missing_columns)}."
+    if fatal.platform_guess and fatal.platform_guess not in message:
+        message += f" (Looks like a {fatal.platform_guess} export.)"
+    return message
+
+
+def _fill(summary: ImportSummary, counts: OrderCounts) -> None:
+    summary.orders_created = counts.created
+    summary.orders_updated = counts.updated
+    summary.orders_unchanged = counts.unchanged
+    summary.customers_created = counts.customers_created
+    summary.paid_amount_cents = counts.paid_amount_fen
+    summary.refund_amount_cents = counts.refund_amount_fen
+
+
+def _advance(summary: ImportSummary, progress: Progress | None, rows: int) -> None:
+    summary.rows_read += rows
+    if progress is not None and rows:
+        progress(rows)
+
+
+# --- orders pushed through the API --------------------------------------------------------
+
+
+def record_orders(
+    session: Session, workspace_id: int, orders: Sequence[OrderIn], actor: Actor
+) -> OrderCounts:
+    """Upsert orders by (platform, order_no): re-sending a batch changes nothing."""
+    _serialise_imports(session, workspace_id)
+    counts = apply_orders(
+        session, workspace_id, [_parsed(order) for order in orders], keep_items_when_empty=True
+    )
+    audit.record(
+        session,
+        actor,
+        "orders.batch",
+        workspace_id=workspace_id,
+        target_type="orders",
+        detail={
+            "orders": len(orders),
+            "created": counts.created,
+            "updated": counts.updated,
+            "unchanged": counts.unchanged,
+            "customers_created": counts.customers_created,
+        },
+    )
+    return counts
+
+
+def _parsed(order: OrderIn) -> ParsedOrder:
+    """The same rules as files: only a payment time makes an order paid."""
+    paid_fen = order.paid_amount_fen if order.paid_at is not None else 0
+    refund_state = order.refund_state or combined_refund([], order.refund_amount_fen, paid_fen)
+    return ParsedOrder(
+        platform=order.platform,
+        order_no=order.order_no,
+        shop=order.shop,
+        buyer_id=order.buyer_id,
+        buyer_nick=order.buyer_nick,
+        phone=normalise_mobile(order.phone) if order.phone else None,
+        receiver_name=None,
+        address=None,
+        province=None,
+        status=order.status,
+        refund_state=refund_state,
+        paid_amount_fen=paid_fen,
+        refund_amount_fen=order.refund_amount_fen,
+        created_at=_utc(order.ordered_at),
+        paid_at=_utc(order.paid_at),
+        completed_at=_utc(order.completed_at),
+        streamer_id=None,
+        streamer_name=None,
+        traffic_source=None,
+        items=[
+            ParsedItem(item.title, item.sku, item.quantity, item.unit_price_fen, item.product_id)
+            for item in order.items or []
+        ],
+        rows=[],
+        raw={},
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else as_utc(moment)
