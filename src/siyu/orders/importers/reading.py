@@ -17,14 +17,14 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Literal
-
-import openpyxl
-import xlrd
-from lxml import etree
+from typing import TYPE_CHECKING, Literal
 
 from .records import FatalImportError
 from .values import Cell, float_text, spreadsheet_date
+
+if TYPE_CHECKING:
+    import xlrd
+    from lxml import etree
 
 FileFormat = Literal["csv", "xlsx", "xls", "html", "jsonl"]
 
@@ -141,6 +141,8 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
+    import openpyxl  # spreadsheet readers load on first use: they cost seconds at start-up
+
     # Opened as a stream: given a path, openpyxl refuses names not ending in .xlsx.
     with path.open("rb") as stream:
         workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
@@ -169,6 +171,8 @@ def _spreadsheet_cell(value: object) -> Cell:
 
 
 def _xls_rows(path: Path) -> Iterator[Row]:
+    import xlrd
+
     # xlrd reads a whole .xls into memory; the format caps a sheet at 65,536 rows anyway.
     book = xlrd.open_workbook(str(path), on_demand=True)
     try:
@@ -181,6 +185,8 @@ def _xls_rows(path: Path) -> Iterator[Row]:
 
 
 def _xls_cell(cell: xlrd.sheet.Cell, datemode: int) -> Cell:
+    import xlrd
+
     if cell.ctype == xlrd.XL_CELL_DATE:
         moment: datetime = xlrd.xldate.xldate_as_datetime(cell.value, datemode)
         return moment
@@ -195,6 +201,8 @@ def _xls_cell(cell: xlrd.sheet.Cell, datemode: int) -> Cell:
 
 def _html_rows(path: Path, encoding: str) -> Iterator[Row]:
     """<tr> rows of an HTML table, fed to lxml as decoded text in chunks so memory stays flat."""
+    from lxml import etree
+
     parser = etree.HTMLPullParser(events=("end",), tag="tr")
     number = 0
     with path.open(encoding=encoding) as stream:
