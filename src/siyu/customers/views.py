@@ -22,6 +22,7 @@ from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.orders import ownership
+from siyu.orders.labels import ORDER_STATUS_LABELS, REFUND_LABELS
 from siyu.workspace import service as workspace_service
 from siyu.workspace.auth import AdminConsole, Console, ConsoleContext, OperatorConsole, csrf_protect
 
@@ -38,18 +39,6 @@ NOTICES = {
     "merged": N_("Merged. Everything the other fan had is now here; you can undo it below."),
     "unmerged": N_("Merge undone: the other fan is on their own again."),
     "erased": N_("Personal data erased. Orders stay, anonymous, for the books."),
-}
-ORDER_STATUS_LABELS = {
-    "created": N_("Unpaid"),
-    "paid": N_("Paid"),
-    "shipped": N_("Shipped"),
-    "completed": N_("Completed"),
-    "closed": N_("Closed"),
-}
-REFUND_LABELS = {
-    "requested": N_("Refund requested"),
-    "partial": N_("Partly refunded"),
-    "full": N_("Refunded"),
 }
 EVENT_LABELS = {
     "live_view": N_("Watched a live"),
