@@ -99,3 +99,19 @@ def test_workspaces_do_not_share_fans(session: Session, workspace: Workspace) ->
     mine = resolve_customers(session, workspace.id, [key]).customer_ids
     theirs = resolve_customers(session, other.id, [key]).customer_ids
     assert mine != theirs
+
+
+def test_region_comes_from_the_address_when_the_file_has_no_province(
+    session: Session, workspace: Workspace
+) -> None:
+    ids = resolve_customers(
+        session,
+        workspace.id,
+        [
+            FanKey("taobao", "tb_1", None, address="广东省深圳市南山区科技园"),
+            FanKey("douyin", "dy_1", None, region="浙江省", address="上海市徐汇区"),
+            FanKey("youzan", "yz_1", None, address="某某路 1 号"),
+        ],
+    ).customer_ids
+    regions = [session.get_one(Customer, cid).region for cid in ids if cid is not None]
+    assert regions == ["广东", "浙江省", None]

@@ -27,6 +27,43 @@ from siyu.kit.clock import utcnow
 from siyu.kit.crypto import encrypt_pii, mask_phone, pii_hash
 
 PHONE_KIND = "phone"
+# Provincial-level divisions, as addresses begin with them ("上海市徐汇区…", "广东省深圳市…").
+PROVINCES = (
+    "北京",
+    "天津",
+    "上海",
+    "重庆",
+    "河北",
+    "山西",
+    "辽宁",
+    "吉林",
+    "黑龙江",
+    "江苏",
+    "浙江",
+    "安徽",
+    "福建",
+    "江西",
+    "山东",
+    "河南",
+    "湖北",
+    "湖南",
+    "广东",
+    "海南",
+    "四川",
+    "贵州",
+    "云南",
+    "陕西",
+    "甘肃",
+    "青海",
+    "台湾",
+    "内蒙古",
+    "广西",
+    "西藏",
+    "宁夏",
+    "新疆",
+    "香港",
+    "澳门",
+)
 
 
 @dataclass(frozen=True)
@@ -141,7 +178,7 @@ def _new_customer(batch: _Batch, key: FanKey, hashed: str | None) -> str:
     now = utcnow()
     batch.new_customers[ref] = {
         "display_name": (key.nickname or "")[:100] or None,
-        "region": (key.region or "")[:64] or None,
+        "region": (key.region or province_of(key.address) or "")[:64] or None,
         "source_channel": key.platform,
         "first_seen_at": key.seen_at or now,
         "phone_hash": hashed,
@@ -157,6 +194,12 @@ def _new_customer(batch: _Batch, key: FanKey, hashed: str | None) -> str:
     if hashed:
         batch.by_phone[hashed] = ref
     return ref
+
+
+def province_of(address: str | None) -> str | None:
+    """The province an address starts with, when the export has no province column."""
+    text = (address or "").strip()
+    return next((name for name in PROVINCES if text.startswith(name)), None)
 
 
 def _insert_customers(session: Session, workspace_id: int, batch: _Batch) -> dict[str, int]:
