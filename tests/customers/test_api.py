@@ -177,3 +177,20 @@ def test_intimacy_batch(api: TestClient, session: Session, workspace: Workspace)
         json={"levels": [{"platform": "douyin", "external_id": "x", "level": -1}]},
     )
     assert bad.status_code == 422
+
+
+def test_marketing_consent_is_recorded_and_audited(
+    api: TestClient, session: Session, workspace: Workspace
+) -> None:
+    lu, _ = _fans(session, workspace)
+    given = api.put(f"/api/v1/customers/{lu}/consent", json={"marketing": True}).json()
+    assert given["marketing"] is True and given["updated_at"]
+    assert (
+        api.put(f"/api/v1/customers/{lu}/consent", json={"marketing": "maybe"}).status_code == 422
+    )
+    withdrawn = api.put(f"/api/v1/customers/{lu}/consent", json={"marketing": False}).json()
+    assert withdrawn["marketing"] is False
+    actions = session.scalars(
+        select(AuditEntry.detail).where(AuditEntry.action == "customer.consent")
+    ).all()
+    assert actions == [{"marketing": True}, {"marketing": False}]

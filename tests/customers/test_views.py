@@ -423,3 +423,20 @@ def test_erase_needs_an_admin_and_the_typed_number(
     assert "3120000000001" in page.text  # the order stays, without its buyer
     assert f"/customers/{xiaolu}/erase" not in page.text
     assert len(_audit(session, workspace, "customer.erase")) == 1
+
+
+def test_operator_records_and_withdraws_marketing_consent(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    (cid,) = service.resolve_customers(
+        session, workspace.id, [FanKey("taobao", "tb_consent", None)]
+    ).customer_ids
+    operator = factories.make_operator(session, workspace, Role.operator)
+    session.commit()
+    factories.login(client, operator.email)
+    page = client.get(f"/customers/{cid}")
+    assert "记录营销授权" in page.text
+    csrf = factories.csrf_of(client, f"/customers/{cid}")
+    client.post(f"/customers/{cid}/consent", data={"marketing": "yes", "csrf_token": csrf})
+    assert "撤回营销授权" in client.get(f"/customers/{cid}").text
+    assert client.post(f"/customers/{cid}/consent", data={"marketing": "no"}).status_code == 403

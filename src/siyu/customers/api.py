@@ -11,6 +11,8 @@ from siyu.customers import service
 from siyu.customers.models import Customer
 from siyu.customers.schemas import (
     BatchResult,
+    ConsentIn,
+    ConsentOut,
     CustomerDetail,
     CustomerOut,
     EventBatchIn,
@@ -133,6 +135,15 @@ def split_identity(customer_id: int, identity_id: int, api: Api, db: DbSession) 
     """Move one identity (and the orders bought under it) to a new fan of its own."""
     fresh = service.split_identity(db, api.workspace_id, customer_id, identity_id, api.actor())
     return _out(fresh, service.identities_of(db, api.workspace_id, fresh.id))
+
+
+@router.put("/customers/{customer_id}/consent", response_model=ConsentOut)
+def set_consent(customer_id: int, body: ConsentIn, api: Api, db: DbSession) -> ConsentOut:
+    """Whether the fan agreed to marketing messages; every change is audited."""
+    customer = service.set_marketing_consent(
+        db, api.workspace_id, customer_id, body.marketing, api.actor()
+    )
+    return ConsentOut(marketing=customer.consent_marketing, updated_at=customer.consent_updated_at)
 
 
 @router.post("/customers/{customer_id}/notes", response_model=NoteOut, status_code=201)

@@ -128,3 +128,12 @@ class IntimacyBatchIn(BaseModel):
 class IntimacyResult(BaseModel):
     updated: int
     unknown_identities: int
+
+
+class ConsentIn(BaseModel):
+    marketing: bool
+
+
+class ConsentOut(BaseModel):
+    marketing: bool
+    updated_at: datetime | None

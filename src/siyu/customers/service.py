@@ -266,6 +266,28 @@ def _decrypt(blob: bytes | None, field: str) -> str | None:
     return decrypt_pii(blob, context=field.encode()) if blob else None
 
 
+def set_marketing_consent(
+    session: Session, workspace_id: int, customer_id: int, consent: bool, actor: Actor
+) -> Customer:
+    """Record whether the fan agreed to marketing messages (PIPL: consent is kept, with when)."""
+    customer = get_customer(session, workspace_id, customer_id)
+    if customer.erased_at is not None:
+        raise Conflict("customer-erased", title=N_("This fan's personal data was erased"))
+    if customer.consent_marketing != consent:
+        customer.consent_marketing = consent
+        customer.consent_updated_at = utcnow()
+        audit.record(
+            session,
+            actor,
+            "customer.consent",
+            workspace_id=workspace_id,
+            target_type="customer",
+            target_id=customer_id,
+            detail={"marketing": consent},
+        )
+    return customer
+
+
 # --- notes and tags ---------------------------------------------------------------------
 
 

@@ -299,6 +299,24 @@ def remove_tag(
     return _act(request, context, db, customer_id, act)
 
 
+@protected.post("/customers/{customer_id}/consent")
+def set_consent(
+    request: Request,
+    context: OperatorConsole,
+    db: DbSession,
+    customer_id: int,
+    marketing: FormText = "",
+) -> Response:
+    def act() -> str:
+        consent = marketing == "yes"
+        service.set_marketing_consent(
+            db, context.workspace.id, customer_id, consent, context.actor()
+        )
+        return _back(customer_id, "consent")
+
+    return _act(request, context, db, customer_id, act)
+
+
 @protected.post("/customers/{customer_id}/notes")
 def add_note(
     request: Request,
