@@ -22,13 +22,14 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, event, select, update
+from sqlalchemy import CursorResult, event, func, select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
 from siyu.db import database
 from siyu.kit.clock import utcnow
-from siyu.system.models import JobRun
+from siyu.kit.pagination import keyset_page
+from siyu.system.models import JOB_STATUSES, JobRun
 
 log = logging.getLogger("siyu.jobs")
 
@@ -224,6 +225,32 @@ def retry_now(session: Session, job_id: int, workspace_id: int | None) -> JobRun
     run.status, run.run_after, run.max_attempts = "retrying", utcnow(), run.attempts + 1
     _pending(session).append(run.id)
     return run
+
+
+def list_runs(
+    session: Session,
+    workspace_id: int,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[JobRun], str | None]:
+    """A workspace's job runs, newest first; an unknown status filters nothing."""
+    statement = select(JobRun).where(JobRun.workspace_id == workspace_id)
+    if status in JOB_STATUSES:
+        statement = statement.where(JobRun.status == status)
+    return keyset_page(session, statement, JobRun.id, cursor=cursor, limit=limit)
+
+
+def count_failed(session: Session, workspace_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(JobRun)
+            .where(JobRun.workspace_id == workspace_id, JobRun.status == "failed")
+        )
+        or 0
+    )
 
 
 # --- Celery (server mode) ---------------------------------------------------------------

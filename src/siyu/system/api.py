@@ -8,13 +8,12 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from siyu.db import database
-from siyu.kit.pagination import Page, keyset_page
+from siyu.jobs import list_runs
+from siyu.kit.pagination import Page
 from siyu.kit.redis import get_redis
 from siyu.kit.web import DbSession
-from siyu.system.models import JobRun
 from siyu.workspace.auth import Api
 
 health_router = APIRouter(tags=["health"])
@@ -85,8 +84,5 @@ def list_jobs(
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[JobOut]:
-    statement = select(JobRun).where(JobRun.workspace_id == api.workspace_id)
-    if status:
-        statement = statement.where(JobRun.status == status)
-    jobs, next_cursor = keyset_page(db, statement, JobRun.id, cursor=cursor, limit=limit)
+    jobs, next_cursor = list_runs(db, api.workspace_id, status=status, cursor=cursor, limit=limit)
     return Page(items=[JobOut.model_validate(j) for j in jobs], next_cursor=next_cursor)

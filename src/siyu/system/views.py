@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from siyu import jobs
-from siyu.kit.pagination import keyset_page
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
-from siyu.system.models import JOB_STATUS_LABELS, JOB_STATUSES, JobRun
+from siyu.system.models import JOB_STATUS_LABELS, JOB_STATUSES
 from siyu.workspace import audit
 from siyu.workspace.auth import AdminConsole, csrf_protect
 
@@ -25,10 +23,7 @@ def jobs_page(
     status: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    statement = select(JobRun).where(JobRun.workspace_id == context.workspace.id)
-    if status in JOB_STATUSES:
-        statement = statement.where(JobRun.status == status)
-    runs, next_cursor = keyset_page(db, statement, JobRun.id, cursor=cursor, limit=50)
+    runs, next_cursor = jobs.list_runs(db, context.workspace.id, status=status, cursor=cursor)
     return render(
         request,
         "system/jobs.html",

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 
+from siyu import jobs
 from siyu.config import get_settings
-from siyu.kit.clock import business_day, utcnow
 from siyu.kit.crypto import new_secret
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import LOCALES, N_, gettext, normalise_locale
-from siyu.kit.sql import local_date
 from siyu.kit.templating import render
 from siyu.kit.web import LOCALE_COOKIE, DbSession, client_ip
-from siyu.system.models import JobRun
 from siyu.workspace import audit, service
 from siyu.workspace.audit import Actor
 from siyu.workspace.auth import (
@@ -30,7 +26,7 @@ from siyu.workspace.auth import (
     Console,
     csrf_protect,
 )
-from siyu.workspace.models import AuditEntry, Role
+from siyu.workspace.models import Role
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -164,24 +160,11 @@ def set_language(
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, context: Console, db: DbSession) -> Response:
     workspace = context.workspace
-    since = utcnow() - timedelta(days=13)
-    day = local_date(AuditEntry.created_at, workspace.timezone, db.get_bind().dialect.name)
-    rows = db.execute(
-        select(day, func.count())
-        .where(AuditEntry.workspace_id == workspace.id, AuditEntry.created_at >= since)
-        .group_by(day)
-    ).all()
-    activity: dict[str, int] = {str(label): int(count) for label, count in rows}
-    days = [(utcnow() - timedelta(days=offset)) for offset in range(13, -1, -1)]
-    labels = [business_day(moment, workspace.timezone).isoformat() for moment in days]
+    activity = audit.actions_per_day(db, workspace.id, workspace.timezone, days=14)
     stats = {
         "operators": len(service.members_of(db, workspace.id)),
         "tokens": service.count_live_tokens(db, workspace.id),
-        "failed_jobs": db.scalar(
-            select(func.count())
-            .select_from(JobRun)
-            .where(JobRun.workspace_id == workspace.id, JobRun.status == "failed")
-        ),
+        "failed_jobs": jobs.count_failed(db, workspace.id),
         "events_14d": sum(activity.values()),
     }
     return render(
@@ -190,8 +173,8 @@ def home(request: Request, context: Console, db: DbSession) -> Response:
         {
             "stats": stats,
             "chart": {
-                "labels": labels,
-                "values": [activity.get(label, 0) for label in labels],
+                "labels": list(activity),
+                "values": list(activity.values()),
             },
         },
     )
