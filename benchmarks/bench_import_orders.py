@@ -14,6 +14,8 @@ Baselines, in the same run and on the same kind of store:
 ``SIYU_BENCH_ROWS`` sets the size (default 1,000,000); the file is cached under /tmp.
 PostgreSQL runs when ``SIYU_BENCH_DATABASE_URL`` is set or a local server answers at
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test`` (in scratch schemas, dropped afterwards).
+``SIYU_BENCH_STORES`` (default ``sqlite,postgresql``) picks the stores, so each can be run at
+its own size.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from benchmarks.runner import Measurement, Result, measure
 ROWS = int(os.environ.get("SIYU_BENCH_ROWS", "1000000"))
 CACHE = Path(tempfile.gettempdir()) / "siyu-bench"
 LOCAL_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+STORES = os.environ.get("SIYU_BENCH_STORES", "sqlite,postgresql").split(",")
 UNTIL = date(2026, 11, 22)  # fixed, so the cached file is the same file every run
 CHUNK = 20_000
 # What the importer writes per order; the floor inserts exactly these.
@@ -50,8 +53,8 @@ COLUMNS = (
 
 def run() -> list[Result]:
     path = export_file(ROWS)
-    results = [_sqlite(path)]
-    postgres = _postgres_url()
+    results = [_sqlite(path)] if "sqlite" in STORES else []
+    postgres = _postgres_url() if "postgresql" in STORES else None
     if postgres:
         results.append(_postgresql(path, postgres))
     return results

@@ -161,3 +161,34 @@ def _items_by_order(
         ):
             found.setdefault(item.order_id, []).append(item)
     return found
+
+
+def order_by_number(
+    session: Session, workspace_id: int, platform: str, order_no: str
+) -> Order | None:
+    """One order by its platform and number (points conversion looks orders up this way)."""
+    return session.scalar(
+        select(Order).where(
+            Order.workspace_id == workspace_id,
+            Order.platform == platform,
+            Order.order_no == order_no,
+        )
+    )
+
+
+def paid_order_keys(
+    session: Session, workspace_id: int, customer_ids: list[int]
+) -> list[tuple[int, str, str]]:
+    """(customer id, platform, order number) of the fans' paid orders, oldest first."""
+    if not customer_ids:
+        return []
+    rows = session.execute(
+        select(Order.customer_id, Order.platform, Order.order_no)
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(customer_ids),
+            Order.paid_at.is_not(None),
+        )
+        .order_by(Order.paid_at, Order.id)
+    )
+    return [(int(c), p, n) for c, p, n in rows if c is not None]

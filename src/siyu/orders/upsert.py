@@ -17,21 +17,22 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.service import FanKey, resolve_customers
+from siyu.kit.bulk import insert_returning_ids, insert_rows
 from siyu.kit.clock import utcnow
 from siyu.orders.importers import SPECS, ParsedItem, ParsedOrder
 from siyu.orders.importers.headers import header_key
 from siyu.orders.models import Order, OrderItem
 
 _HALF = 16  # hex characters of each half of content_hash
-# Inserts go through the tables (Core), not the ORM entities: the ORM's bulk path adds
-# per-row bookkeeping that nothing here needs.
+# Inserts go through the tables with the driver's executemany (siyu.kit.bulk): the ORM's bulk
+# path adds per-row bookkeeping that nothing here needs.
 _ORDERS = cast(Table, Order.__table__)
 _ORDER_ITEMS = cast(Table, OrderItem.__table__)
 
@@ -183,7 +184,18 @@ def items_digest(items: Sequence[dict[str, Any]]) -> str:
 
 def scrub_raw(raw: dict[str, str]) -> dict[str, str]:
     """The raw row without its personal-data columns (a repeated header carries "#2")."""
-    return {name: text for name, text in raw.items() if not _is_pii_header(name)}
+    pii = _pii_names(tuple(raw))  # the rows of one file share their names
+    if not pii:
+        return raw
+    scrubbed = raw.copy()  # copying and deleting a few beats rebuilding the dict
+    for name in pii:
+        del scrubbed[name]
+    return scrubbed
+
+
+@lru_cache(maxsize=64)
+def _pii_names(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for name in names if _is_pii_header(name))
 
 
 @cache
@@ -275,9 +287,7 @@ def _insert_orders(
         }
         for s in statements
     ]
-    ids = session.scalars(
-        insert(_ORDERS).returning(_ORDERS.c.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = insert_returning_ids(session, _ORDERS, rows)
     insert_items(session, workspace_id, zip(ids, (s.items for s in statements), strict=True))
 
 
@@ -335,8 +345,7 @@ def insert_items(
         for order_id, items in orders
         for item in items
     ]
-    if rows:
-        session.execute(insert(_ORDER_ITEMS), rows)
+    insert_rows(session, _ORDER_ITEMS, rows)
 
 
 def _content_hash(statement: _Statement) -> str:

@@ -30,7 +30,7 @@ from .records import (
     ParsedOrder,
     RowError,
 )
-from .rows import ReadContext, data_rows, parse_item_rows, parse_order_rows
+from .rows import ReadContext, data_rows, parse_item_rows, parse_order_rows, raw_keys
 from .spec import PlatformSpec
 from .values import Cell, clean_text
 
@@ -78,7 +78,12 @@ class ExportReader:
         self.header_row = choice.row
         self.file_format = source.format
         self._source = source
-        self._context = ReadContext(spec=choice.spec, columns=choice.columns, zone=zone)
+        self._context = ReadContext(
+            spec=choice.spec,
+            columns=choice.columns,
+            zone=zone,
+            raw_keys=raw_keys(choice.columns.headers),
+        )
 
     def __iter__(self) -> Iterator[ParsedOrder | ParsedItemRow | RowError]:
         rows = data_rows(self._source.rows(), self.header_row)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .records import ParsedOrder, RowError
-from .rows import OrderRow, ReadContext
+from .rows import OrderRow, RawKeys, ReadContext
 from .spec import AmountScope, RefundClass
-from .values import Cell, clean_text
+from .values import Cell
 
 # Order progress; a multi-row order is only as far along as its least advanced live row.
 _PROGRESS = ("created", "paid", "shipped", "completed")
@@ -55,8 +55,9 @@ def assemble_orders(
 def merge_group(context: ReadContext, group: _Group) -> ParsedOrder | RowError:
     rows = group.rows
     first = rows[0]
+    single = len(rows) == 1  # most orders: skip the combining
     scope = context.spec.amount_scope
-    paid_at = _first_moment(row.paid_at for row in rows)
+    paid_at = first.paid_at if single else _first_moment(row.paid_at for row in rows)
     paid_amount = _amount(scope, [row.paid_amount_fen for row in rows])
     if paid_at is not None and paid_amount is None:
         column = _header(context, "paid_amount")
@@ -64,30 +65,38 @@ def merge_group(context: ReadContext, group: _Group) -> ParsedOrder | RowError:
     # Only a payment time makes an order paid, whatever the amount columns say.
     paid_fen = paid_amount if paid_at is not None and paid_amount is not None else 0
     refund_fen = _amount(scope, [row.refund_amount_fen for row in rows]) or 0
+    texts = _merged_texts(rows)
     return ParsedOrder(
         platform=first.platform,
         order_no=first.order_no,
-        shop=_first_text(rows, "shop"),
-        buyer_id=_first_text(rows, "buyer_id"),
-        buyer_nick=_first_text(rows, "buyer_nick"),
-        phone=_first_text(rows, "phone"),
-        receiver_name=_first_text(rows, "receiver_name"),
-        address=_first_text(rows, "address"),
-        province=_first_text(rows, "province"),
+        shop=texts["shop"],
+        buyer_id=texts["buyer_id"],
+        buyer_nick=texts["buyer_nick"],
+        phone=texts["phone"],
+        receiver_name=texts["receiver_name"],
+        address=texts["address"],
+        province=texts["province"],
         status=combined_status([row.status for row in rows], paid=paid_at is not None),
         refund_state=combined_refund([row.refund for row in rows], refund_fen, paid_fen),
         paid_amount_fen=paid_fen,
         refund_amount_fen=refund_fen,
-        created_at=_first_moment(row.created_at for row in rows),
+        created_at=first.created_at if single else _first_moment(r.created_at for r in rows),
         paid_at=paid_at,
-        completed_at=_first_moment(row.completed_at for row in rows),
-        streamer_id=_first_text(rows, "streamer_id"),
-        streamer_name=_first_text(rows, "streamer_name"),
-        traffic_source=_first_text(rows, "traffic_source"),
+        completed_at=first.completed_at if single else _first_moment(r.completed_at for r in rows),
+        streamer_id=texts["streamer_id"],
+        streamer_name=texts["streamer_name"],
+        traffic_source=texts["traffic_source"],
         items=[item for row in rows for item in row.items],
         rows=group.row_numbers,
-        raw=raw_record(context.columns.headers, first.cells),
+        raw=raw_record(context.raw_keys, first.cleaned),
     )
+
+
+def _merged_texts(rows: list[OrderRow]) -> dict[str, str | None]:
+    """Each text field from the first row that has it."""
+    if len(rows) == 1:
+        return {name: text or None for name, text in rows[0].texts.items()}
+    return {name: _first_text(rows, name) for name in rows[0].texts}
 
 
 def combined_status(statuses: list[str | None], *, paid: bool) -> str:
@@ -111,18 +120,12 @@ def combined_refund(classes: list[RefundClass], refund_fen: int, paid_fen: int) 
     return "none"
 
 
-def raw_record(headers: list[str], cells: list[Cell]) -> dict[str, str]:
-    """Header -> cleaned cell text; a repeated header gets "#2", "#3" so no cell is lost."""
-    record: dict[str, str] = {}
-    for index, name in enumerate(headers):
-        if not name:
-            continue
-        key, copy = name, 1
-        while key in record:
-            copy += 1
-            key = f"{name}#{copy}"
-        record[key] = clean_text(cells[index]) if index < len(cells) else ""
-    return record
+def raw_record(keys: RawKeys, cleaned: list[str]) -> dict[str, str]:
+    """Header -> cleaned cell text (keys from ``raw_keys``); a missing cell is ""."""
+    if keys.dense and len(cleaned) >= len(keys.names):
+        return dict(zip(keys.names, cleaned[: len(keys.names)], strict=True))
+    count = len(cleaned)
+    return {key: cleaned[index] if index < count else "" for index, key in keys.pairs}
 
 
 def _amount(scope: AmountScope, amounts: list[int | None]) -> int | None:

@@ -136,8 +136,8 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
     with path.open(encoding=encoding, newline="") as stream:
-        for number, cells in enumerate(csv.reader(stream, delimiter=delimiter), start=1):
-            yield number, list(cells)
+        # csv.reader makes a new list per row: no copy needed.
+        yield from enumerate(csv.reader(stream, delimiter=delimiter), start=1)
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:

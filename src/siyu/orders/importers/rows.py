@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .headers import ColumnMap
@@ -13,10 +14,11 @@ from .records import ParsedItem, ParsedItemRow, RowError
 from .spec import BadRowError, PlatformSpec, RefundClass, RowView
 from .values import (
     Cell,
-    clean_text,
+    clean_cells,
     is_masked,
     normalise_mobile,
     parse_moment,
+    parse_moment_text,
     province_from_address,
 )
 
@@ -31,17 +33,44 @@ TEXT_FIELDS = (
 )
 
 
+class RawKeys(NamedTuple):
+    """Where the raw row's keys come from: (cell index, key) per named header."""
+
+    pairs: tuple[tuple[int, str], ...]
+    names: tuple[str, ...]
+    dense: bool  # every header is named: key i is cell i
+
+
+def raw_keys(headers: list[str]) -> RawKeys:
+    """Header names as raw-row keys; a repeated header gets "#2", "#3" so no cell is lost."""
+    taken: set[str] = set()
+    pairs: list[tuple[int, str]] = []
+    for index, name in enumerate(headers):
+        if not name:
+            continue
+        key, copy = name, 1
+        while key in taken:
+            copy += 1
+            key = f"{name}#{copy}"
+        taken.add(key)
+        pairs.append((index, key))
+    names = tuple(key for _, key in pairs)
+    return RawKeys(tuple(pairs), names, dense=len(pairs) == len(headers))
+
+
 @dataclass(frozen=True, slots=True)
 class ReadContext:
     spec: PlatformSpec
     columns: ColumnMap
     zone: ZoneInfo
+    raw_keys: RawKeys
 
 
 @dataclass(slots=True)
 class OrderRow:
     row: int
     cells: list[Cell]
+    cleaned: list[str]  # the cells cleaned
     order_no: str
     platform: str
     status: str | None
@@ -55,41 +84,50 @@ class OrderRow:
     items: list[ParsedItem]
 
 
-def data_rows(rows: Iterable[Row], header_row: int) -> Iterator[tuple[int, list[Cell]] | RowError]:
+class DataRow(NamedTuple):
+    number: int
+    cells: list[Cell]
+    cleaned: list[str]  # the cells cleaned, once for the whole import
+
+
+def data_rows(rows: Iterable[Row], header_row: int) -> Iterator[DataRow | RowError]:
     """Rows below the header, blank ones dropped, unreadable ones turned into RowErrors."""
     for row in rows:
         if isinstance(row, UnreadableRow):
             yield RowError(row=row.row, column=None, value=None, reason=row.reason)
             continue
         number, cells = row
-        if number > header_row and any(clean_text(cell) for cell in cells):
-            yield number, cells
+        if number > header_row:
+            cleaned = clean_cells(cells)
+            if any(cleaned):
+                yield DataRow(number, cells, cleaned)
 
 
 def parse_order_rows(
-    context: ReadContext, rows: Iterable[tuple[int, list[Cell]] | RowError]
+    context: ReadContext, rows: Iterable[DataRow | RowError]
 ) -> Iterator[OrderRow | RowError]:
+    columns = context.columns
     for row in rows:
         if isinstance(row, RowError):
             yield row
             continue
-        number, cells = row
+        number, cells, cleaned = row
         try:
-            yield parse_order_row(context, RowView(context.columns, cells, number))
+            yield parse_order_row(context, RowView(columns, cells, number, cleaned))
         except BadRowError as problem:
             yield RowError(number, problem.column, problem.value, problem.reason)
 
 
 def parse_item_rows(
-    context: ReadContext, rows: Iterable[tuple[int, list[Cell]] | RowError]
+    context: ReadContext, rows: Iterable[DataRow | RowError]
 ) -> Iterator[ParsedItemRow | RowError]:
     """The Taobao companion item file: every row is one item of the order it names."""
     for row in rows:
         if isinstance(row, RowError):
             yield row
             continue
-        number, cells = row
-        view = RowView(context.columns, cells, number)
+        number, cells, cleaned = row
+        view = RowView(context.columns, cells, number, cleaned)
         try:
             order_no = _order_no(view)
             items = context.spec.items_of(view)
@@ -112,6 +150,7 @@ def parse_order_row(context: ReadContext, view: RowView) -> OrderRow:
     return OrderRow(
         row=view.row,
         cells=view.cells,
+        cleaned=view.cleaned,
         order_no=order_no,
         platform=spec.platform_of(view),
         status=spec.status_of(view),
@@ -134,14 +173,16 @@ def _order_no(view: RowView) -> str:
 
 
 def _moment(view: RowView, name: str, zone: ZoneInfo) -> datetime | None:
-    found = view.cell(name)
-    if found is None:
+    index = view.present(name)
+    if index is None:
         return None
-    header, cell = found
+    cell, text = view.cells[index], view.cleaned[index]
     try:
-        return parse_moment(cell, zone)
+        if isinstance(cell, datetime):
+            return parse_moment(cell, zone)
+        return parse_moment_text(text, zone)
     except ValueError as exc:
-        raise BadRowError(header, clean_text(cell), str(exc)) from None
+        raise BadRowError(view.columns.headers[index], text, str(exc)) from None
 
 
 def _unmasked(text: str | None) -> str | None:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from .headers import ColumnMap
 from .records import ParsedItem
-from .values import Cell, clean_text, is_absent, parse_fen, parse_quantity
+from .values import ABSENT, ABSENT_LONGEST, Cell, clean_cells, parse_fen, parse_quantity
 
 AmountScope = Literal["row", "order"]
 RefundClass = Literal["none", "requested", "refunded"]
@@ -33,33 +33,43 @@ class BadRowError(ValueError):
 
 
 class RowView:
-    """One data row seen through a column map: first present cell per field, cleaned."""
+    """One data row seen through a column map: first present cell per field, cleaned.
 
-    __slots__ = ("_cleaned", "cells", "columns", "row")
+    ``cleaned`` holds the row's cells already cleaned (``clean_cells``), one per cell.
+    """
 
-    def __init__(self, columns: ColumnMap, cells: list[Cell], row: int) -> None:
+    __slots__ = ("cells", "cleaned", "columns", "row")
+
+    def __init__(
+        self, columns: ColumnMap, cells: list[Cell], row: int, cleaned: list[str] | None = None
+    ) -> None:
         self.columns = columns
         self.cells = cells
         self.row = row
-        self._cleaned: dict[int, str] = {}
+        self.cleaned = clean_cells(cells) if cleaned is None else cleaned
 
     def cell(self, name: str) -> tuple[str, Cell] | None:
         """(header, cell) of the first non-empty column holding ``name``."""
-        index = self._present_index(name)
+        index = self.present(name)
         return None if index is None else (self.columns.headers[index], self.cells[index])
 
-    def text(self, name: str) -> str | None:
-        index = self._present_index(name)
-        return None if index is None else self._cleaned[index]
+    def found(self, name: str) -> tuple[str, str] | None:
+        """(header, cleaned text) of the first non-empty column holding ``name``."""
+        index = self.present(name)
+        return None if index is None else (self.columns.headers[index], self.cleaned[index])
 
-    def _present_index(self, name: str) -> int | None:
+    def text(self, name: str) -> str | None:
+        index = self.present(name)
+        return None if index is None else self.cleaned[index]
+
+    def present(self, name: str) -> int | None:
+        """Index of the first cell holding ``name`` that is not empty."""
+        cleaned = self.cleaned
         for index in self.columns.positions.get(name, ()):
-            if index >= len(self.cells):
-                continue
-            if index not in self._cleaned:
-                self._cleaned[index] = clean_text(self.cells[index])
-            if not is_absent(self._cleaned[index]):
-                return index
+            if index < len(cleaned):
+                text = cleaned[index]  # is_absent, inlined: this runs for every field read
+                if text and (len(text) > ABSENT_LONGEST or text.casefold() not in ABSENT):
+                    return index
         return None
 
     def header(self, name: str) -> str | None:
@@ -67,22 +77,20 @@ class RowView:
         return self.columns.headers[positions[0]] if positions else None
 
     def fen(self, name: str) -> int | None:
-        found = self.cell(name)
+        found = self.found(name)
         if found is None:
             return None
-        header, cell = found
-        text = clean_text(cell)
+        header, text = found
         try:
             return parse_fen(text)
         except ValueError as exc:
             raise BadRowError(header, text, str(exc)) from None
 
     def quantity(self, name: str) -> int | None:
-        found = self.cell(name)
+        found = self.found(name)
         if found is None:
             return None
-        header, cell = found
-        text = clean_text(cell)
+        header, text = found
         try:
             return parse_quantity(text)
         except ValueError as exc:
@@ -138,11 +146,10 @@ class PlatformSpec:
 
     def status_of(self, view: RowView) -> str | None:
         """The normalised status, None when the file has no status for this row."""
-        found = view.cell("status")
+        found = view.found("status")
         if found is None:
             return None
-        header, cell = found
-        text = clean_text(cell)
+        header, text = found
         status = self._status_lookup.get(status_key(text))
         if status is None:
             raise BadRowError(header, text, "Unknown order status.")

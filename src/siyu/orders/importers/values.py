@@ -8,6 +8,7 @@ English reason that ends up in a RowError.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -17,8 +18,10 @@ from siyu.kit.money import MoneyFormatError, yuan_to_fen
 Cell = str | datetime
 
 # Sellers' tools write these for "nothing here".
-_ABSENT = frozenset({"", "-", "--", "null", "none", "nan", "n/a"})
+ABSENT = frozenset({"", "-", "--", "null", "none", "nan", "n/a"})
+ABSENT_LONGEST = max(len(text) for text in ABSENT)
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_GUARDS = ('="', "'")
 _DATE_FORMATS = (
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M:%S.%f",
@@ -35,6 +38,8 @@ _COMMON_MOMENT = re.compile(
 )
 # A currency sign before or 元 after, thousands commas; anything else is not an amount.
 _AMOUNT = re.compile(r"(?:[¥￥]|RMB|CNY)?\s*([-+]?[\d,]*\.?\d+)\s*(?:元|RMB|CNY)?", re.IGNORECASE)
+# Most amounts are plain digits with at most two decimals.
+_PLAIN_YUAN = re.compile(r"(\d+)(?:\.(\d{1,2}))?")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _PHONE_PUNCTUATION = re.compile(r"[\s\-()（）]")
 
@@ -47,7 +52,25 @@ def clean_text(cell: Cell) -> str:
     """
     if isinstance(cell, datetime):
         return cell.isoformat(sep=" ")
-    text = _ZERO_WIDTH.sub("", cell).strip()
+    return _unguarded(_ZERO_WIDTH.sub("", cell).strip())
+
+
+def clean_cells(cells: Sequence[Cell]) -> list[str]:
+    """clean_text of every cell of a row, the same texts, in far fewer calls: a large import
+    cleans tens of millions of cells, and most rows hold no zero-width character at all."""
+    try:
+        joined = "".join(cells)  # type: ignore[arg-type]
+    except TypeError:  # a spreadsheet date among the cells
+        return [clean_text(cell) for cell in cells]
+    if _ZERO_WIDTH.search(joined) is not None:
+        return [clean_text(cell) for cell in cells]
+    texts = [cell.strip() for cell in cells]  # type: ignore[union-attr]
+    if "'" in joined or '="' in joined:
+        texts = [_unguarded(text) if text.startswith(_GUARDS) else text for text in texts]
+    return texts
+
+
+def _unguarded(text: str) -> str:
     if text.startswith('="') and text.endswith('"') and len(text) >= 3:
         text = text[2:-1].strip()
     if text.startswith("'"):
@@ -56,7 +79,8 @@ def clean_text(cell: Cell) -> str:
 
 
 def is_absent(text: str) -> bool:
-    return text.casefold() in _ABSENT
+    # Case folding never shortens a text, so longer texts cannot be absent: skip the fold.
+    return not text or (len(text) <= ABSENT_LONGEST and text.casefold() in ABSENT)
 
 
 def float_text(value: float) -> str:
@@ -74,6 +98,10 @@ def parse_fen(text: str) -> int | None:
     """A yuan amount ("1,299.50元", "¥3") to fen, half up, through Decimal only."""
     if is_absent(text):
         return None
+    plain = _PLAIN_YUAN.fullmatch(text)
+    if plain is not None:  # "49.00": exact in fen without Decimal, nothing to round
+        whole, cents = plain.groups()
+        return int(whole) * 100 + int((cents or "0").ljust(2, "0"))
     match = _AMOUNT.fullmatch(text)
     if match is None:
         raise ValueError("Not a valid amount.")
@@ -102,7 +130,11 @@ def parse_moment(cell: Cell, zone: ZoneInfo) -> datetime | None:
     """A local date-time (text or spreadsheet cell) read in ``zone``, returned as aware UTC."""
     if isinstance(cell, datetime):
         return _to_utc(cell, zone)
-    text = clean_text(cell)
+    return parse_moment_text(clean_text(cell), zone)
+
+
+def parse_moment_text(text: str, zone: ZoneInfo) -> datetime | None:
+    """parse_moment of a cell's already cleaned text."""
     if is_absent(text):
         return None
     fast = _common_moment(text)
