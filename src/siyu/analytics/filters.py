@@ -326,6 +326,10 @@ class FieldSpec:
     ``"m.customer_id IN (SELECT customer_id FROM tags WHERE tag IN ({values}))"``; only ``=``,
     ``!=``, ``in`` and ``not in`` apply, ``!=`` meaning "has none of these".
 
+    ``each``: also for many-valued fields, a condition for one value with ``{value}`` where its
+    bound parameter goes (e.g. a test on a delimited list column); the conditions for the listed
+    values are OR-ed, and OR-ed with ``membership`` when both are given.
+
     ``keyed``: the field is a family (``intimacy.douyin``): the spec is registered under the
     prefix (``intimacy``), the part after the dot is bound as a parameter where ``{key}``
     appears in ``sql``.
@@ -334,7 +338,12 @@ class FieldSpec:
     sql: str = ""
     type: FieldType = "text"
     membership: str | None = None
+    each: str | None = None
     keyed: bool = False
+
+    @property
+    def many(self) -> bool:
+        return self.membership is not None or self.each is not None
 
 
 class CompiledFilter(NamedTuple):
@@ -426,12 +435,12 @@ class _Compiler:
     def comparison(self, node: Comparison) -> str:
         spec, key = self.lookup(node.field, node.position)
         value = self.convert(node.field, spec, node.value, node.position)
-        unordered = spec.membership is not None or spec.type in ("text", "bool")
+        unordered = spec.many or spec.type in ("text", "bool")
         if unordered and node.op in _ORDERING:
             raise FilterFieldError(
                 f"'{node.field}' can only be compared with =, != or in", node.position
             )
-        if spec.membership is not None:
+        if spec.many:
             return self.membership(spec, [value], negated=node.op == "!=")
         sql_op = "<>" if node.op == "!=" else node.op
         return f"({self.column(spec, key)} {sql_op} {self.bind(value)})"
@@ -439,15 +448,20 @@ class _Compiler:
     def in_list(self, node: InList) -> str:
         spec, key = self.lookup(node.field, node.position)
         values = [self.convert(node.field, spec, v, node.position) for v in node.values]
-        if spec.membership is not None:
+        if spec.many:
             return self.membership(spec, values, negated=node.negated)
         placeholders = ", ".join(self.bind(v) for v in values)
         keyword = "NOT IN" if node.negated else "IN"
         return f"({self.column(spec, key)} {keyword} ({placeholders}))"
 
     def membership(self, spec: FieldSpec, values: list[object], *, negated: bool) -> str:
-        assert spec.membership is not None
-        condition = spec.membership.replace("{values}", ", ".join(self.bind(v) for v in values))
+        parts = []
+        if spec.membership is not None:
+            names = ", ".join(self.bind(v) for v in values)
+            parts.append(spec.membership.replace("{values}", names))
+        if spec.each is not None:
+            parts += [spec.each.replace("{value}", self.bind(v)) for v in values]
+        condition = " OR ".join(f"({part})" for part in parts)
         return f"(NOT ({condition}))" if negated else f"({condition})"
 
 

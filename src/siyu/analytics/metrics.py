@@ -24,19 +24,26 @@ ORDER_COLUMNS = ("customer_id", "paid_at", "paid_amount_fen", "refund_amount_fen
 # The 365 business days ending on (and including) the as-of day.
 SPEND_WINDOW_DAYS = 365
 
-# Paid orders up to as-of with their business day and net amount; shared with the lifetimes
-# summary so both read orders the same way.
-PAID_ORDERS_SQL = """
+
+def paid_orders_sql(*extra_columns: str) -> str:
+    """Paid orders up to as-of with their business day and net amount, plus ``extra_columns``
+    of ``orders`` (names from our own code); every reader of orders shares it so all read them
+    the same way."""
+    extra = "".join(f", {column}" for column in extra_columns)
+    return f"""
     SELECT
         customer_id,
         paid_at,
         CAST(timezone($tz, paid_at) AS DATE) AS paid_day,
         paid_amount_fen - coalesce(refund_amount_fen, 0) AS net_fen,
-        platform
+        platform{extra}
     FROM orders
     WHERE paid_at IS NOT NULL
       AND CAST(timezone($tz, paid_at) AS DATE) <= $as_of
-"""
+"""  # noqa: S608 -- column names come from our code; values are bound
+
+
+PAID_ORDERS_SQL = paid_orders_sql()
 
 # Half-up (away from zero) integer division, as siyu.kit.money rounds: never via a float.
 _AVG_ORDER_VALUE = "sign(net) * ((abs(net) * 2 + paid_orders) // (2 * paid_orders))"

@@ -1,0 +1,26 @@
+"""Analytics jobs: the nightly refresh of every workspace, and refreshes asked for on demand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from siyu.analytics.refresh import refresh_workspace
+from siyu.jobs import enqueue, job
+from siyu.workspace.models import Workspace
+
+REFRESH_JOB = "analytics.refresh"
+
+
+@job(REFRESH_JOB, max_attempts=3)
+def refresh(session: Session, workspace_id: int, as_of: str | None = None) -> None:
+    refresh_workspace(session, workspace_id, date.fromisoformat(as_of) if as_of else None)
+
+
+@job("analytics.nightly", cron={"hour": 18, "minute": 0})  # 02:00 in Asia/Shanghai
+def nightly(session: Session) -> None:
+    """One refresh job per workspace, so a failure in one retries alone."""
+    for workspace_id in session.scalars(select(Workspace.id)):
+        enqueue(session, REFRESH_JOB, {"workspace_id": workspace_id}, workspace_id=workspace_id)

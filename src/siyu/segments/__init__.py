@@ -1,0 +1,1 @@
+"""Saved segments: audiences written in the filter language, over fans and their metrics."""
