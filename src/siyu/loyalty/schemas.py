@@ -1,0 +1,297 @@
+"""API shapes of the loyalty domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Shelf = Literal["aspirational", "essentials", "seasonal"]
+PlatformName = Literal["taobao", "douyin", "kuaishou", "youzan", "xiaohongshu", "generic"]
+
+
+class ConversionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    platform: PlatformName
+    order_no: str = Field(min_length=1, max_length=64)
+
+
+class ConversionOut(BaseModel):
+    id: int
+    points: int = Field(description="Points credited now (a completed order).")
+    pending_points: int = Field(description="Points that vest when the order completes.")
+    balance: int = Field(description="The fan's spendable balance after the conversion.")
+
+
+class ExpiringOut(BaseModel):
+    points: int
+    until: datetime
+
+
+class PointsOut(BaseModel):
+    customer_id: int
+    balance: int
+    pending: int
+    debt: int = Field(description="Points clawed back after being spent; settled from earnings.")
+    expiring_soon: int
+    expiring_soon_until: datetime
+    next_expiry: datetime | None
+    tier_code: str | None
+    tier_name: str | None
+    auto_convert: bool
+
+
+class EntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    kind: str
+    points: int
+    debt_delta: int
+    reason: str
+    actor_kind: str
+    actor_id: int | None
+    conversion_id: int | None
+    redemption_id: int | None
+    created_at: datetime
+
+
+class AdjustmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    points: int = Field(description="Positive to give, negative to take; never zero.")
+    reason: str = Field(min_length=1, max_length=200)
+    idempotency_key: str = Field(min_length=1, max_length=100)
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    shelf: Shelf
+    points_price: int = Field(gt=0, le=100_000_000)
+    stock: int = Field(ge=0, le=10_000_000)
+    cash_price_fen: int | None = Field(default=None, ge=0)
+    cost_fen: int = Field(default=0, ge=0, description="What one unit costs the team (reports).")
+    per_customer_limit: int | None = Field(default=None, gt=0)
+    min_tier_code: str | None = Field(default=None, max_length=32)
+    segment_id: int | None = None
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    image_url: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    virtual: bool = Field(default=False, description="Delivered without a shipping address.")
+    active: bool = True
+
+
+class ItemPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    shelf: Shelf | None = None
+    points_price: int | None = Field(default=None, gt=0, le=100_000_000)
+    stock_delta: int | None = Field(
+        default=None, description="Add (or, negative, remove) stock; never below zero."
+    )
+    cash_price_fen: int | None = Field(default=None, ge=0)
+    cost_fen: int | None = Field(default=None, ge=0)
+    per_customer_limit: int | None = Field(default=None, gt=0)
+    min_tier_code: str | None = Field(default=None, max_length=32)
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    image_url: str | None = Field(default=None, max_length=500)
+    description: str | None = Field(default=None, max_length=5000)
+    active: bool | None = None
+
+
+class ItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    shelf: str
+    points_price: int
+    cash_price_fen: int | None
+    cost_fen: int
+    stock: int
+    per_customer_limit: int | None
+    min_tier_code: str | None
+    segment_id: int | None
+    available_from: datetime | None
+    available_until: datetime | None
+    image_url: str | None
+    description: str | None
+    virtual: bool
+    active: bool
+
+
+class RedemptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: int
+    item_id: int
+    quantity: int = Field(default=1, ge=1, le=100)
+    idempotency_key: str = Field(min_length=1, max_length=100)
+    address: str | None = Field(
+        default=None, max_length=300, description="Shipping address; stored encrypted."
+    )
+
+
+class RedemptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    customer_id: int
+    item_id: int
+    quantity: int
+    points: int
+    state: str
+    has_address: bool
+    carrier: str | None
+    tracking_no: str | None
+    cancel_reason: str | None
+    gift_id: int | None
+    created_at: datetime
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+
+
+class ShipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    carrier: str = Field(min_length=1, max_length=50)
+    tracking_no: str = Field(min_length=1, max_length=64)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=200)
+
+
+TierCode = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")
+
+
+class TierIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = TierCode
+    name: str = Field(min_length=1, max_length=50)
+    rank: int = Field(ge=0, le=1000, description="Higher rank, higher tier.")
+    min_points_12m: int = Field(default=0, ge=0, description="Points earned in 12 months.")
+    min_spend_fen_12m: int | None = Field(
+        default=None, ge=0, description="Or: net paid fen in 12 months (either floor suffices)."
+    )
+    multiplier_permille: int = Field(default=1000, gt=0, le=100_000)
+    benefits: str | None = Field(default=None, max_length=2000)
+
+
+class TierPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    rank: int | None = Field(default=None, ge=0, le=1000)
+    min_points_12m: int | None = Field(default=None, ge=0)
+    min_spend_fen_12m: int | None = Field(default=None, ge=0)
+    multiplier_permille: int | None = Field(default=None, gt=0, le=100_000)
+    benefits: str | None = Field(default=None, max_length=2000)
+
+
+class TierOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    rank: int
+    min_points_12m: int
+    min_spend_fen_12m: int | None
+    multiplier_permille: int
+    benefits: str | None
+
+
+class EarnRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    multiplier_permille: int = Field(gt=0, le=100_000, description="2000 = double points.")
+    platform: PlatformName | None = None
+    segment_id: int | None = None
+    starts_at: AwareDatetime | None = Field(default=None, description="Payment time window.")
+    ends_at: AwareDatetime | None = None
+
+
+class EarnRulePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    multiplier_permille: int | None = Field(default=None, gt=0, le=100_000)
+    platform: PlatformName | None = None
+    segment_id: int | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    active: bool | None = None
+
+
+class EarnRuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    multiplier_permille: int
+    platform: str | None
+    segment_id: int | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    active: bool
+
+
+class GiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operator_id: int = Field(description="The operator sending it: their budget and approval.")
+    customer_id: int
+    item_id: int | None = Field(default=None, description="A mall item; omit for an ad-hoc gift.")
+    description: str = Field(default="", max_length=200, description="What, for an ad-hoc gift.")
+    cost_fen: int | None = Field(default=None, ge=0, description="Default: the item's unit cost.")
+    reason: str = Field(min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class GiftDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    admin_id: int = Field(description="The admin deciding (an admin of the workspace).")
+
+
+class GiftOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    operator_id: int
+    customer_id: int
+    item_id: int | None
+    description: str
+    reason: str
+    cost_fen: int
+    month: str
+    state: str
+    decided_by: int | None
+    decided_at: datetime | None
+    redemption_id: int | None
+    created_at: datetime
+
+
+class GiftBudgetOut(BaseModel):
+    operator_id: int
+    month: str
+    budget_fen: int
+    spent_fen: int = Field(description="Gifts this month, approved or awaiting approval.")
+    left_fen: int
+    approval_threshold_fen: int = Field(description="Gifts above this wait for an admin.")

@@ -1,0 +1,47 @@
+"""Points jobs: settling conversions (refund claw-backs, vesting, opted-in auto-conversion) often,
+and the nightly expiry, tier recomputation and invariant check."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.orm import Session
+
+from siyu.jobs import job
+from siyu.loyalty import service
+
+log = logging.getLogger("siyu.loyalty")
+
+
+class LedgerDrift(RuntimeError):
+    """The cached balances disagree with the ledger: the job fails loudly for an operator."""
+
+
+@job("points.settle", every_seconds=600)
+def settle(session: Session) -> None:
+    for workspace_id in service.workspace_ids_with_points(session):
+        settled = service.settle_conversions(session, workspace_id)
+        converted = service.auto_convert(session, workspace_id)
+        if any(settled.values()) or converted:
+            log.info(
+                "points settled in workspace %s: %s, auto-converted %s",
+                workspace_id,
+                settled,
+                converted,
+            )
+
+
+@job("points.nightly", cron={"hour": 16, "minute": 10})  # 00:10 in Asia/Shanghai
+def nightly(session: Session) -> None:
+    for workspace_id in service.workspace_ids_with_points(session):
+        expired = service.expire_due(session, workspace_id)
+        changes = service.recompute_tiers(session, workspace_id)
+        log.info(
+            "points nightly in workspace %s: expired %s, tier changes %s",
+            workspace_id,
+            expired.as_dict(),
+            changes,
+        )
+    drifts = service.check_invariants(session)
+    if drifts:
+        raise LedgerDrift(f"{len(drifts)} points accounts disagree with the ledger: {drifts[:5]}")

@@ -1,0 +1,556 @@
+"""Console pages for points: the report, mall items, the redemption queue (with bulk shipping
+from a CSV of tracking numbers), adjustments, the ledger, operator gifts, and the points panel
+on a fan's page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from siyu.kit.clock import parse_local, utcnow
+from siyu.kit.errors import Problem, Unprocessable
+from siyu.kit.i18n import N_
+from siyu.kit.money import yuan_to_fen
+from siyu.kit.templating import render
+from siyu.kit.web import DbSession
+from siyu.loyalty import service
+from siyu.loyalty.labels import (
+    CONVERSION_LABELS,
+    ENTRY_LABELS,
+    GIFT_LABELS,
+    REDEMPTION_LABELS,
+    SHELF_LABELS,
+)
+from siyu.loyalty.models import ENTRY_KINDS, REDEMPTION_STATES, SHELVES
+from siyu.workspace.auth import AdminConsole, Console, OperatorConsole, csrf_protect
+from siyu.workspace.models import Role
+
+router = APIRouter(include_in_schema=False)
+CSRF = [Depends(csrf_protect)]
+LABELS = {
+    "SHELF_LABELS": SHELF_LABELS,
+    "ENTRY_LABELS": ENTRY_LABELS,
+    "REDEMPTION_LABELS": REDEMPTION_LABELS,
+    "CONVERSION_LABELS": CONVERSION_LABELS,
+    "GIFT_LABELS": GIFT_LABELS,
+    "SHELVES": SHELVES,
+    "ENTRY_KINDS": ENTRY_KINDS,
+    "REDEMPTION_STATES": REDEMPTION_STATES,
+}
+NOTICES = {
+    "item_saved": N_("Item saved."),
+    "shipped": N_("Marked as shipped."),
+    "delivered": N_("Marked as delivered."),
+    "cancelled": N_("Redemption cancelled; points and stock returned."),
+    "adjusted": N_("Points adjusted."),
+    "gift_sent": N_("Gift recorded."),
+    "gift_decided": N_("Gift decided."),
+    "tier_saved": N_("Tier saved; fans move at the nightly recomputation."),
+    "rule_saved": N_("Earn rule saved."),
+}
+MAX_CSV_BYTES = 2 * 1024 * 1024
+
+
+def _page(request: Request, name: str, tab: str, **context: Any) -> Response:
+    status = context.pop("status", 200)
+    notice = context.pop("notice", "")
+    return render(
+        request,
+        name,
+        {**LABELS, "tab": tab, "notice": NOTICES.get(notice), **context},
+        status_code=status,
+    )
+
+
+def _back(url: str, notice: str) -> Response:
+    joiner = "&" if "?" in url else "?"
+    return RedirectResponse(f"{url}{joiner}notice={notice}", status_code=303)
+
+
+def _optional_int(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.lstrip("-").isdigit():
+        raise Unprocessable("not-a-number", title=N_("Enter a whole number"), detail=text)
+    return int(text)
+
+
+def _optional_moment(text: str, tz: str) -> datetime | None:
+    """A ``datetime-local`` field, read in the workspace's time zone."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return parse_local(text, tz)
+    except ValueError as exc:
+        raise Unprocessable("not-a-time", title=N_("Enter a date and time"), detail=text) from exc
+
+
+def _permille(text: str) -> int:
+    """A multiplier typed as ×1.5 (or 1.5) → 1500 ‰."""
+    cleaned = text.strip().lstrip("×xX").strip()
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:
+        raise Unprocessable(
+            "multiplier-invalid", title=N_("The multiplier must be positive (at most ×100)")
+        ) from exc
+    if not value.is_finite():
+        raise Unprocessable(
+            "multiplier-invalid", title=N_("The multiplier must be positive (at most ×100)")
+        )
+    return int(value * 1000)
+
+
+def _optional_fen(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return yuan_to_fen(text)
+    except ValueError as exc:
+        raise Unprocessable(
+            "not-an-amount", title=N_("Enter an amount in yuan"), detail=text
+        ) from exc
+
+
+# --- overview and report -------------------------------------------------------------------
+
+
+@router.get("/loyalty", response_class=HTMLResponse)
+def overview(request: Request, context: Console, db: DbSession, days: int = 30) -> Response:
+    days = days if days in (7, 30, 90, 365) else 30
+    ws = context.workspace.id
+    since = utcnow() - timedelta(days=days)
+    return _page(
+        request,
+        "loyalty/overview.html",
+        "overview",
+        days=days,
+        period=service.report(db, ws, since=since),
+        total=service.report(db, ws),
+        tiers=service.list_tiers(db, ws),
+        settings=service.settings_of(db, ws),
+    )
+
+
+# --- mall items ----------------------------------------------------------------------------
+
+
+@router.get("/loyalty/items", response_class=HTMLResponse)
+def items(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
+    return _page(
+        request,
+        "loyalty/items.html",
+        "items",
+        items=service.list_items(db, context.workspace.id),
+        tiers=service.list_tiers(db, context.workspace.id),
+        item=None,
+        notice=notice,
+    )
+
+
+def _item_values(form: dict[str, str], tz: str) -> dict[str, Any]:
+    return {
+        "available_from": _optional_moment(form.get("available_from", ""), tz),
+        "available_until": _optional_moment(form.get("available_until", ""), tz),
+        "name": form.get("name", "").strip()[:100],
+        "shelf": form.get("shelf", ""),
+        "points_price": _optional_int(form.get("points_price", "")) or 0,
+        "cash_price_fen": _optional_fen(form.get("cash_price", "")),
+        "cost_fen": _optional_fen(form.get("cost", "")) or 0,
+        "per_customer_limit": _optional_int(form.get("per_customer_limit", "")),
+        "min_tier_code": form.get("min_tier_code", "").strip() or None,
+        "image_url": form.get("image_url", "").strip()[:500] or None,
+        "description": form.get("description", "").strip()[:5000] or None,
+        "virtual": form.get("virtual") == "on",
+        "active": form.get("active", "on") == "on",
+    }
+
+
+def _check_item(values: dict[str, Any]) -> None:
+    if not values["name"]:
+        raise Unprocessable("name-required", title=N_("Give the item a name"))
+    if values["points_price"] <= 0:
+        raise Unprocessable("points-price-invalid", title=N_("The points price must be positive"))
+
+
+@router.post("/loyalty/items", response_class=HTMLResponse, dependencies=CSRF)
+async def create_item(request: Request, context: OperatorConsole, db: DbSession) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    values = _item_values(form, context.workspace.timezone)
+    values["stock"] = max(0, _optional_int(form.get("stock", "")) or 0)
+    _check_item(values)
+    service.create_item(db, context.workspace.id, values, context.actor())
+    return _back("/loyalty/items", "item_saved")
+
+
+@router.get("/loyalty/items/{item_id}", response_class=HTMLResponse)
+def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -> Response:
+    return _page(
+        request,
+        "loyalty/item_edit.html",
+        "items",
+        item=service.get_item(db, context.workspace.id, item_id),
+        tiers=service.list_tiers(db, context.workspace.id),
+    )
+
+
+@router.post("/loyalty/items/{item_id}", response_class=HTMLResponse, dependencies=CSRF)
+async def update_item(
+    request: Request, item_id: int, context: OperatorConsole, db: DbSession
+) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    values = _item_values(form, context.workspace.timezone)
+    _check_item(values)
+    values["stock_delta"] = _optional_int(form.get("stock_delta", "")) or 0
+    service.update_item(db, context.workspace.id, item_id, values, context.actor())
+    return _back("/loyalty/items", "item_saved")
+
+
+# --- redemption queue ------------------------------------------------------------------------
+
+
+@router.get("/loyalty/redemptions", response_class=HTMLResponse)
+def redemptions(
+    request: Request,
+    context: Console,
+    db: DbSession,
+    state: str = "pending",
+    cursor: str | None = None,
+    notice: str = "",
+) -> Response:
+    state = state if state in REDEMPTION_STATES else ""
+    found, next_cursor = service.list_redemptions(
+        db, context.workspace.id, state=state or None, cursor=cursor, limit=100
+    )
+    return _page(
+        request,
+        "loyalty/redemptions.html",
+        "redemptions",
+        state=state,
+        redemptions=found,
+        next_cursor=next_cursor,
+        items={i.id: i for i in service.list_items(db, context.workspace.id)},
+        notice=notice,
+        bulk=None,
+    )
+
+
+@router.post("/loyalty/redemptions/{redemption_id}/ship", dependencies=CSRF)
+def ship(
+    redemption_id: int,
+    context: OperatorConsole,
+    db: DbSession,
+    carrier: str = Form(""),
+    tracking_no: str = Form(""),
+) -> Response:
+    service.ship(db, context.workspace.id, redemption_id, carrier, tracking_no, context.actor())
+    return _back("/loyalty/redemptions", "shipped")
+
+
+@router.post("/loyalty/redemptions/{redemption_id}/deliver", dependencies=CSRF)
+def deliver(redemption_id: int, context: OperatorConsole, db: DbSession) -> Response:
+    service.deliver(db, context.workspace.id, redemption_id, context.actor())
+    return _back("/loyalty/redemptions?state=shipped", "delivered")
+
+
+@router.post("/loyalty/redemptions/{redemption_id}/cancel", dependencies=CSRF)
+def cancel(
+    redemption_id: int, context: OperatorConsole, db: DbSession, reason: str = Form("")
+) -> Response:
+    service.cancel(db, context.workspace.id, redemption_id, reason, context.actor())
+    return _back("/loyalty/redemptions", "cancelled")
+
+
+@router.post("/loyalty/redemptions/bulk-ship", response_class=HTMLResponse, dependencies=CSRF)
+async def bulk_ship(
+    request: Request,
+    context: OperatorConsole,
+    db: DbSession,
+    file: UploadFile | None = File(None),
+    text: str = Form(""),
+) -> Response:
+    """Ship many at once from ``redemption id,carrier,tracking number`` lines (file or pasted)."""
+    content = text
+    if file is not None and file.filename:
+        raw = await file.read(MAX_CSV_BYTES + 1)
+        if len(raw) > MAX_CSV_BYTES:
+            raise Unprocessable("file-too-large", title=N_("The file is larger than 2 MB"))
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            content = raw.decode("gb18030", errors="replace")
+    result = service.bulk_ship(db, context.workspace.id, content, context.actor())
+    found, next_cursor = service.list_redemptions(
+        db, context.workspace.id, state="pending", limit=100
+    )
+    return _page(
+        request,
+        "loyalty/redemptions.html",
+        "redemptions",
+        state="pending",
+        redemptions=found,
+        next_cursor=next_cursor,
+        items={i.id: i for i in service.list_items(db, context.workspace.id)},
+        bulk=result,
+        status=200 if not result.errors else 422,
+    )
+
+
+@router.post(
+    "/loyalty/redemptions/{redemption_id}/address", response_class=HTMLResponse, dependencies=CSRF
+)
+def reveal_address(redemption_id: int, context: OperatorConsole, db: DbSession) -> Response:
+    """The shipping address in clear, for the person packing the parcel (audited)."""
+    redemption = service.get_redemption(db, context.workspace.id, redemption_id)
+    address = service.redemption_address(db, redemption, context.actor(), reason="ship")
+    return HTMLResponse(f"<span>{_escape(address or '—')}</span>")
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+# --- ledger and adjustments ----------------------------------------------------------------
+
+
+@router.get("/loyalty/ledger", response_class=HTMLResponse)
+def ledger(
+    request: Request,
+    context: Console,
+    db: DbSession,
+    customer_id: str = "",
+    kind: str = "",
+    cursor: str | None = None,
+    notice: str = "",
+) -> Response:
+    fan = int(customer_id) if customer_id.strip().isdigit() else None
+    kind = kind if kind in ENTRY_KINDS else ""
+    entries, next_cursor = service.list_entries(
+        db, context.workspace.id, customer_id=fan, kind=kind or None, cursor=cursor, limit=100
+    )
+    return _page(
+        request,
+        "loyalty/ledger.html",
+        "ledger",
+        entries=entries,
+        next_cursor=next_cursor,
+        filters={"customer_id": fan or "", "kind": kind},
+        key=uuid.uuid4().hex,
+        notice=notice,
+    )
+
+
+@router.post("/loyalty/adjustments", dependencies=CSRF)
+def adjust(
+    context: OperatorConsole,
+    db: DbSession,
+    customer_id: str = Form(""),
+    points: str = Form(""),
+    reason: str = Form(""),
+    key: str = Form(""),
+) -> Response:
+    fan = _optional_int(customer_id)
+    amount = _optional_int(points)
+    if fan is None or amount is None:
+        raise Unprocessable("adjustment-incomplete", title=N_("Give the fan number and the points"))
+    service.adjust(
+        db,
+        context.workspace.id,
+        fan,
+        amount,
+        reason.strip()[:200],
+        context.actor(),
+        key or uuid.uuid4().hex,
+    )
+    return _back(f"/loyalty/ledger?customer_id={fan}", "adjusted")
+
+
+# --- operator gifts --------------------------------------------------------------------------
+
+
+@router.get("/loyalty/gifts", response_class=HTMLResponse)
+def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
+    ws = context.workspace.id
+    budget, spent = service.gift_budget(db, ws, context.operator.id)
+    return _page(
+        request,
+        "loyalty/gifts.html",
+        "gifts",
+        gifts=service.list_gifts(db, ws),
+        budget=budget,
+        spent=spent,
+        settings=service.settings_of(db, ws),
+        items=service.list_items(db, ws, available_only=True),
+        notice=notice,
+    )
+
+
+@router.post("/loyalty/gifts", dependencies=CSRF)
+def send_gift(
+    context: OperatorConsole,
+    db: DbSession,
+    customer_id: str = Form(""),
+    item_id: str = Form(""),
+    description: str = Form(""),
+    cost: str = Form(""),
+    reason: str = Form(""),
+    address: str = Form(""),
+) -> Response:
+    fan = _optional_int(customer_id)
+    if fan is None:
+        raise Unprocessable("customer-required", title=N_("Give the fan number"))
+    service.send_gift(
+        db,
+        context.workspace.id,
+        context.operator.id,
+        fan,
+        description=description,
+        reason=reason,
+        cost_fen=_optional_fen(cost),
+        actor=context.actor(),
+        item_id=_optional_int(item_id),
+        address=address.strip()[:300] or None,
+        approver=context.can(Role.admin),
+    )
+    return _back("/loyalty/gifts", "gift_sent")
+
+
+@router.post("/loyalty/gifts/{gift_id}/{decision}", dependencies=CSRF)
+def decide_gift(gift_id: int, decision: str, context: AdminConsole, db: DbSession) -> Response:
+    if decision not in ("approve", "reject"):
+        raise Unprocessable("decision-unknown", title=N_("Approve or reject"))
+    service.decide_gift(
+        db,
+        context.workspace.id,
+        gift_id,
+        decision == "approve",
+        context.operator.id,
+        context.actor(),
+    )
+    return _back("/loyalty/gifts", "gift_decided")
+
+
+# --- tiers and earn rules ------------------------------------------------------------------
+
+
+@router.get("/loyalty/rules", response_class=HTMLResponse)
+def rules(
+    request: Request,
+    context: Console,
+    db: DbSession,
+    tier: str = "",
+    rule: str = "",
+    notice: str = "",
+) -> Response:
+    """Tiers and earn rules; ``?tier=code`` or ``?rule=id`` fills the form to edit one."""
+    ws = context.workspace.id
+    editing_rule = service.get_earn_rule(db, ws, int(rule)) if rule.isdigit() else None
+    return _page(
+        request,
+        "loyalty/rules.html",
+        "rules",
+        tiers=service.list_tiers(db, ws),
+        earn_rules=service.list_earn_rules(db, ws),
+        tier=service.get_tier(db, ws, tier) if tier else None,
+        rule=editing_rule,
+        platforms=service.PLATFORMS,
+        tz=context.workspace.timezone,
+        notice=notice,
+    )
+
+
+def _tier_values(form: dict[str, str]) -> dict[str, Any]:
+    return {
+        "name": form.get("name", "").strip(),
+        "rank": _optional_int(form.get("rank", "")) or 0,
+        "min_points_12m": _optional_int(form.get("min_points_12m", "")) or 0,
+        "min_spend_fen_12m": _optional_fen(form.get("min_spend", "")),
+        "multiplier_permille": _permille(form.get("multiplier", "") or "1"),
+        "benefits": form.get("benefits", "").strip()[:2000] or None,
+    }
+
+
+@router.post("/loyalty/tiers", dependencies=CSRF)
+async def create_tier(request: Request, context: AdminConsole, db: DbSession) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    code = form.get("code", "").strip()
+    service.create_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    return _back("/loyalty/rules", "tier_saved")
+
+
+@router.post("/loyalty/tiers/{code}", dependencies=CSRF)
+async def update_tier(
+    request: Request, code: str, context: AdminConsole, db: DbSession
+) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    return _back("/loyalty/rules", "tier_saved")
+
+
+def _rule_values(form: dict[str, str], tz: str) -> dict[str, Any]:
+    return {
+        "name": form.get("name", "").strip(),
+        "multiplier_permille": _permille(form.get("multiplier", "")),
+        "platform": form.get("platform", "").strip() or None,
+        "segment_id": _optional_int(form.get("segment_id", "")),
+        "starts_at": _optional_moment(form.get("starts_at", ""), tz),
+        "ends_at": _optional_moment(form.get("ends_at", ""), tz),
+    }
+
+
+@router.post("/loyalty/earn-rules", dependencies=CSRF)
+async def create_rule(request: Request, context: AdminConsole, db: DbSession) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    values = _rule_values(form, context.workspace.timezone)
+    service.add_earn_rule(
+        db,
+        context.workspace.id,
+        values.pop("name"),
+        values.pop("multiplier_permille"),
+        actor=context.actor(),
+        **values,
+    )
+    return _back("/loyalty/rules", "rule_saved")
+
+
+@router.post("/loyalty/earn-rules/{rule_id}", dependencies=CSRF)
+async def update_rule(
+    request: Request, rule_id: int, context: AdminConsole, db: DbSession
+) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    values = _rule_values(form, context.workspace.timezone)
+    values["active"] = form.get("active") == "on"
+    service.update_earn_rule(db, context.workspace.id, rule_id, values, context.actor())
+    return _back("/loyalty/rules", "rule_saved")
+
+
+# --- the fan's points on the customer page ---------------------------------------------------
+
+
+@router.get("/loyalty/customers/{customer_id}/panel", response_class=HTMLResponse)
+def customer_panel(request: Request, customer_id: int, context: Console, db: DbSession) -> Response:
+    ws = context.workspace.id
+    try:
+        points = service.summary(db, ws, customer_id)
+    except Problem:
+        return HTMLResponse("")
+    entries, _ = service.list_entries(db, ws, customer_id=customer_id, limit=8)
+    return _page(
+        request,
+        "loyalty/_customer_panel.html",
+        "panel",
+        points=points,
+        entries=entries,
+        customer_id=customer_id,
+        redemptions=service.list_redemptions(db, ws, customer_id=customer_id, limit=5)[0],
+    )
