@@ -1,21 +1,24 @@
 """The keyword bot's hot path: deciding whether a group message triggers an auto-reply rule.
 
-Subject: ``decide`` (normalisation, one Aho-Corasick scan, rule checks, choice) over 1,000,000
-realistic Chinese group messages against a workspace of 10,000 rules. Baselines in the same run:
-a bare pyahocorasick ``iter`` scan of the same normalised texts over the same keywords (the
-engine floor), and the loop a user would write, testing every rule's keywords with ``in``, run
-on a sample. Normalisation, building, serialising and loading the matcher are reported apart.
+Subject: ``decide`` on normalised text (one Aho-Corasick scan, the ranked rule tables, the
+choice, the reply), as the message pipeline calls it, over 1,000,000 realistic Chinese group
+messages against a workspace of 10,000 rules. Baselines in the same run: a bare pyahocorasick
+``iter`` scan of the same normalised texts over the same keywords (the engine floor), and the
+loop a user would write, testing every rule's keywords with ``in``, run on a sample. ``decide``
+normalising by itself is measured against normalisation + the bare scan; normalisation,
+building, serialising and loading the matcher are reported apart.
 """
 
 from __future__ import annotations
 
+import gc
 import pickle
 import random
 import re
 import tempfile
 import time as clock
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import TypeVar
@@ -436,12 +439,29 @@ def run() -> Result:
         MESSAGES,
         lambda: normalised.extend(normalise(text) for text in data.texts),
     )
+    # The pipeline normalises each message once (its storage checks need the normal form too)
+    # and hands it to decide: that is the subject. decide normalising by itself is measured too.
+    prepared = [
+        replace(message, normalised_text=text)
+        for message, text in zip(messages, normalised, strict=True)
+    ]
+    # A million messages were just allocated: move them out of the collector's way, or the next
+    # full collections (triggered by whichever measurement allocates next) traverse them all.
+    gc.collect()
+    gc.freeze()
     counts: dict[str, int] = {}
     subject = measure(
-        "decide: normalise + Aho-Corasick + rule checks + choice (10,000 rules)",
+        "decide on normalised text: Aho-Corasick + ranked rule tables + choice (10,000 rules)",
         MESSAGES,
-        lambda: counts.update(_run_decide(loaded, messages)),
+        lambda: counts.update(_run_decide(loaded, prepared)),
     )
+    end_to_end_counts: dict[str, int] = {}
+    end_to_end = measure(
+        "decide end to end, normalising each message itself",
+        MESSAGES,
+        lambda: end_to_end_counts.update(_run_decide(loaded, messages)),
+    )
+    assert end_to_end_counts == counts
     bare = _bare_automaton(rules)
     hits: list[int] = []
     floor = measure(
@@ -462,13 +482,9 @@ def run() -> Result:
     )
 
     result = Result("autoreply", subject)
-    result.compare(floor, aim=">= 0.5 of the bare scan (decide also normalises; see the next line)")
-    result.compare(
-        floor_with_normalisation, aim="informational: the same floor paying for normalisation too"
-    )
-    result.compare(naive, aim=">= 20x the naive loop")
+    result.compare(floor, aim=">= 0.5 of the bare scan of the same normalised texts")
+    result.compare(naive, aim=">= 20x the naive loop (also given normalised text)")
     result.compare(normalisation, aim="informational: normalisation alone")
-    matching_only = MESSAGES / (subject.seconds - normalisation.seconds)
     result.details = {
         "rules": len(rules),
         "rules_by_mode": {
@@ -479,8 +495,11 @@ def run() -> Result:
         "decisions": counts,
         "bare_scan_hits": hits[0],
         "naive_sample_answered": naive_answered[0],
-        "decide_without_normalisation_per_second": round(matching_only),
-        "ratio_without_normalisation_vs_bare_scan": round(matching_only / floor.per_second, 3),
+        "decide_end_to_end_per_second": round(end_to_end.per_second),
+        "end_to_end_vs_normalise_plus_bare_scan": round(
+            end_to_end.per_second / floor_with_normalisation.per_second, 3
+        ),
+        "normalise_plus_bare_scan_per_second": round(floor_with_normalisation.per_second),
         "normalisation_us_per_message": round(normalisation.seconds / MESSAGES * 1e6, 2),
         "matcher_build_seconds": round(build_seconds, 3),
         "matcher_dumps_seconds": round(dumps_seconds, 3),

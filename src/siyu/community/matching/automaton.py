@@ -17,11 +17,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import ahocorasick
 import re2
 
+from siyu.community.matching.index import (
+    EncodedPattern,
+    FastIndex,
+    build_index,
+    regex_literals_of,
+)
 from siyu.community.matching.normalise import normalise
 from siyu.community.matching.rules import (
     InvalidRule,
@@ -86,6 +92,7 @@ class Matcher:
     regex_rules: tuple[RegexRule, ...]
     regex_set: Any  # re2.Set of the same patterns: one pass tells which patterns can match
     keyword_sets: tuple[frozenset[str], ...]  # derived: an `all` rule matches when all occur
+    index: FastIndex  # derived: the hot path's ranked lookup tables (``index.py``)
 
     def dumps(self) -> bytes:
         body = pickle.dumps(
@@ -154,7 +161,9 @@ def _build_automaton(
                 roles = postings[word].setdefault(key, {"any": [], "all": [], "exact": []})
                 roles[role].append(index)
     excluded = {word for words in excludes for word in words}
-    all_words = postings.keys() | partial.keys() | excluded
+    # Regex rules' required literals (``literals.py``): found by the same scan, they tell which
+    # regex rules are worth running on a message.
+    all_words = postings.keys() | partial.keys() | excluded | regex_literals_of(rules)
     if not all_words:
         return None
     automaton = ahocorasick.Automaton()
@@ -217,6 +226,13 @@ def _assemble(
         regex_rules,
         _regex_set(rules, regex_rules),
         tuple(frozenset(words) for words in keywords),
+        build_index(
+            rules,
+            keywords,
+            excludes,
+            automaton,
+            {r.rule_index: cast(EncodedPattern, r.pattern) for r in regex_rules},
+        ),
     )
 
 

@@ -1,0 +1,94 @@
+"""Console pages of fan groups: every page renders, the rule editor and its tester work."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from siyu.community import bot, health, service
+from siyu.workspace.audit import SYSTEM
+from siyu.workspace.models import Role, Workspace
+from tests import factories
+
+
+def _signed_in(client: TestClient, session: Session, workspace: Workspace) -> str:
+    operator = factories.make_operator(session, workspace, Role.operator)
+    session.commit()
+    assert factories.login(client, operator.email).status_code == 303
+    return factories.csrf_of(client, "/community")
+
+
+def test_pages_render(client: TestClient, session: Session, workspace: Workspace) -> None:
+    group = service.create_group(
+        session, workspace.id, SYSTEM, name="小鹿杭州1群", external_ref="g"
+    )
+    bot.create_rule(
+        session,
+        workspace.id,
+        SYSTEM,
+        {
+            "name": "售后",
+            "match": "any",
+            "keywords": ["退款"],
+            "reply": "私聊你",
+            "kind": "handoff",
+        },
+    )
+    from datetime import UTC, datetime
+
+    bot.ingest_messages(
+        session,
+        workspace.id,
+        [
+            bot.MessageIn(
+                "x1",
+                "group",
+                "fan-1",
+                "fan",
+                datetime(2026, 11, 20, 4, tzinfo=UTC),
+                "我要退款",
+                group_ref="g",
+            )
+        ],
+    )
+    health.compute_health(session, workspace.id, days=7)
+    session.commit()
+    _signed_in(client, session, workspace)
+    for path in (
+        "/community",
+        f"/community/groups/{group.id}",
+        "/community/families",
+        "/community/rules",
+        "/community/tickets",
+        "/community/flags",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert "小鹿杭州1群" in client.get("/community").text
+    assert "我要退款" in client.get("/community/tickets").text
+
+
+def test_rule_editor_and_tester(client: TestClient, session: Session, workspace: Workspace) -> None:
+    csrf = _signed_in(client, session, workspace)
+    created = client.post(
+        "/community/rules",
+        data={
+            "csrf_token": csrf,
+            "name": "几点播",
+            "match": "any",
+            "keywords": "几点, 开播",
+            "reply": "今晚8点",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    refused = client.post(
+        "/community/rules",
+        data={"csrf_token": csrf, "name": "坏", "match": "regex", "pattern": "(?=x)", "reply": "x"},
+    )
+    assert refused.status_code == 422 and "look-ahead" in refused.text
+    tested = client.post(
+        "/community/rules/test", data={"text": "今晚幾點開播"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert tested.status_code == 200 and "今晚8点" in tested.text
+    assert "选中：命中" in tested.text and "chosen" not in tested.text  # reasons in Chinese
