@@ -1,0 +1,171 @@
+"""Request and response bodies of the coupons API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["threshold", "fixed", "percent", "no_threshold"]
+Channel = Literal["grab", "share", "post_live", "manual", "points"]
+
+
+class TemplateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    kind: Kind
+    threshold_cents: int = Field(default=0, ge=0)
+    discount_cents: int = Field(default=0, ge=0)
+    percent: int | None = Field(default=None, ge=1, le=99, description="Percent off")
+    cap_cents: int | None = Field(default=None, ge=1)
+    valid_days: int | None = Field(default=None, ge=1, le=3650)
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    platforms: list[str] = Field(default_factory=list, max_length=20)
+    shops: list[str] = Field(default_factory=list, max_length=200)
+    products: list[str] = Field(default_factory=list, max_length=1000)
+    face_value_cents: int | None = Field(default=None, ge=0)
+    cost_cents: int = Field(default=0, ge=0)
+    how_to_use: str | None = Field(default=None, max_length=500)
+
+
+class TemplateOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    kind: str
+    threshold_cents: int
+    discount_cents: int
+    percent: int | None
+    cap_cents: int | None
+    valid_days: int | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+    platforms: list[str]
+    shops: list[str]
+    products: list[str]
+    face_value_cents: int
+    cost_cents: int
+    how_to_use: str | None
+    label: str = ""
+
+
+class CampaignIn(BaseModel):
+    template_id: int
+    channel: Channel
+    quantity: int = Field(
+        default=0, ge=0, description="Ignored for a code pool: its codes are the stock"
+    )
+    per_customer_limit: int = Field(default=1, ge=1, le=100)
+    name: str | None = Field(default=None, max_length=100)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    segment_id: int | None = None
+    code_source: Literal["generated", "pool"] = "generated"
+
+
+class CampaignOut(BaseModel):
+    id: int
+    template_id: int
+    name: str
+    channel: str
+    quantity: int
+    claimed: int
+    remaining: int
+    per_customer_limit: int
+    segment_id: int | None
+    code_source: str
+    starts_at: datetime
+    ends_at: datetime | None
+    status: str
+
+
+class ClaimIn(BaseModel):
+    customer_id: int
+
+
+class ClaimOut(BaseModel):
+    claim_id: str
+    code: str
+    link: str | None
+    campaign_id: int
+    customer_id: int
+    sequence: int = Field(description="This customer's n-th coupon from the campaign")
+    claimed_at: datetime
+    persisted: bool = Field(description="False in server mode until the stream is persisted")
+
+
+class StoredClaimOut(BaseModel):
+    claim_id: str
+    code: str
+    link: str | None
+    campaign_id: int
+    customer_id: int
+    sequence: int
+    source: str
+    claimed_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+class IssueIn(BaseModel):
+    customer_ids: list[int] = Field(default_factory=list, max_length=10_000)
+    segment_id: int | None = None
+
+
+class IssueOut(BaseModel):
+    issued: list[ClaimOut]
+    refused: dict[str, int]
+
+
+class CodesIn(BaseModel):
+    codes: list[str] = Field(
+        min_length=1, max_length=200_000, description="One code per item; `code,link` or a link"
+    )
+
+
+class RejectedCode(BaseModel):
+    line: int
+    value: str
+    reason: str
+
+
+class CodesOut(BaseModel):
+    added: int
+    duplicates: int
+    rejected: list[RejectedCode]
+    quantity: int
+
+
+class RedemptionIn(BaseModel):
+    order_id: int | None = None
+
+
+class RedemptionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_id: int
+    order_id: int | None
+    method: str
+    order_amount_fen: int
+    redeemed_at: datetime
+
+
+class MatchIn(BaseModel):
+    campaign_id: int | None = None
+
+
+class MatchOut(BaseModel):
+    code: int
+    rule: int
+
+
+class ReportOut(BaseModel):
+    claimed: int
+    customers: int
+    used: int
+    gmv_fen: int
+    cost_fen: int
+    conversion: float

@@ -1,0 +1,92 @@
+"""Console: templates and campaigns from forms, the campaign page, manual issue, the monitor."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from siyu.coupons import views
+from siyu.kit.clock import utcnow
+from siyu.workspace.models import Role, Workspace
+from tests import factories
+from tests.coupons import make_fans
+
+
+def _login(client: TestClient, session: Session, workspace: Workspace) -> str:
+    operator = factories.make_operator(session, workspace, Role.operator)
+    session.commit()
+    assert factories.login(client, operator.email).status_code == 303
+    return factories.csrf_of(client, "/coupons")
+
+
+def test_console_creates_a_grab_and_issues(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _login(client, session, workspace)
+    fans = make_fans(session, workspace.id, 2)
+    session.commit()
+    saved = client.post(
+        "/coupons/templates",
+        data={
+            "csrf_token": csrf,
+            "name": "满99减3",
+            "kind": "threshold",
+            "threshold": "99",
+            "discount": "3",
+            "valid_days": "7",
+            "platforms": "douyin",
+            "cost": "3",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    page = client.get("/coupons/campaigns/new")
+    template_id = page.text.split('name="template_id" required><option value="', 1)[1].split('"')[0]
+    starts = (utcnow() - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    created = client.post(
+        "/coupons/campaigns",
+        data={
+            "csrf_token": csrf,
+            "template_id": template_id,
+            "channel": "manual",
+            "quantity": "5",
+            "per_customer_limit": "1",
+            "starts_at": starts,
+            "code_source": "generated",
+        },
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    url = created.headers["location"].split("?")[0]
+    assert "满99减3" in client.get(url).text
+    issued = client.post(
+        f"{url}/issue", data={"csrf_token": csrf, "customer_ids": f"{fans[0]}, {fans[1]}"}
+    )
+    assert issued.status_code == 200
+    assert "Issued: 2" in issued.text or "已发放：2" in issued.text
+    overview = client.get("/coupons")
+    assert overview.status_code == 200 and "满99减3" in overview.text
+    campaign_id = int(url.rsplit("/", 1)[1])
+    snapshot = views._snapshot(workspace.id, campaign_id, utcnow() - timedelta(seconds=5))
+    assert (snapshot["claimed"], snapshot["remaining"]) == (2, 3)
+
+
+def test_bad_template_form_keeps_the_input(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _login(client, session, workspace)
+    response = client.post(
+        "/coupons/templates",
+        data={
+            "csrf_token": csrf,
+            "name": "坏券",
+            "kind": "threshold",
+            "threshold": "1",
+            "discount": "3",
+            "valid_days": "7",
+        },
+    )
+    assert response.status_code == 422
+    assert "坏券" in response.text
