@@ -11,7 +11,11 @@ BENCHMARKS = {
     "api_token_auth": "benchmarks.bench_api_token_auth",
     "import_orders": "benchmarks.bench_import_orders",
     "autoreply": "benchmarks.bench_autoreply",
+    "messages_batch": "benchmarks.bench_messages_batch",
     "analytics": "benchmarks.bench_analytics",
+    "analytics_store": "benchmarks.bench_analytics_store",
+    "points": "benchmarks.bench_points",
+    "grab": "benchmarks.bench_grab",
 }
 
 

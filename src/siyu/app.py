@@ -15,7 +15,15 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siyu import __version__, h5
+from siyu.analytics import api as analytics_api
+from siyu.analytics import views as analytics_views
+from siyu.community import api as community_api
+from siyu.community import h5 as community_h5
+from siyu.community import views as community_views
 from siyu.config import Settings, get_settings
+from siyu.coupons import api as coupons_api
+from siyu.coupons import h5 as coupons_h5
+from siyu.coupons import views as coupons_views
 from siyu.customers import api as customers_api
 from siyu.customers import h5 as customers_h5
 from siyu.customers import views as customers_views
@@ -30,8 +38,12 @@ from siyu.kit.web import (
     validation_problem,
     wants_problem_json,
 )
+from siyu.loyalty import api as loyalty_api
+from siyu.loyalty import h5 as loyalty_h5
+from siyu.loyalty import views as loyalty_views
 from siyu.orders import api as orders_api
 from siyu.orders import views as orders_views
+from siyu.segments import api as segments_api
 from siyu.system import api as system_api
 from siyu.system import views as system_views
 from siyu.workspace import api as workspace_api
@@ -45,6 +57,11 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     system_api.router,
     customers_api.router,
     orders_api.router,
+    community_api.router,
+    analytics_api.router,
+    segments_api.router,
+    coupons_api.router,
+    loyalty_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
@@ -53,8 +70,21 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     customers_views.router,
     customers_views.protected,
     orders_views.router,
+    analytics_views.router,
+    analytics_views.protected,
+    community_views.router,
+    community_views.protected,
+    coupons_views.router,
+    coupons_views.protected,
+    loyalty_views.router,
 )
-FAN_ROUTERS: tuple[APIRouter, ...] = (h5.router, customers_h5.router)
+FAN_ROUTERS: tuple[APIRouter, ...] = (
+    h5.router,
+    customers_h5.router,
+    community_h5.router,
+    coupons_h5.router,
+    loyalty_h5.router,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

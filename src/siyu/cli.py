@@ -10,8 +10,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from siyu.analytics.cli import analytics_app
+from siyu.community.cli import community_app
 from siyu.config import get_settings
+from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
+from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
 
 if TYPE_CHECKING:
@@ -32,6 +36,10 @@ app.add_typer(operator_app, name="operator")
 app.add_typer(token_app, name="token")
 app.add_typer(import_app, name="import")
 app.add_typer(customer_app, name="customer")
+app.add_typer(points_app, name="points")
+app.add_typer(community_app, name="community")
+app.add_typer(coupons_app, name="coupons")
+app.add_typer(analytics_app, name="analytics")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 

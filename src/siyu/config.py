@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     public_base_url: str = "http://127.0.0.1:8000"
     demo_orders: int = Field(default=120_000, ge=100)  # size of `siyu demo` (tests use less)
+    # Coupon grabs: attempts a second allowed per customer and per fan-page address (0: off).
+    grab_customer_attempts_per_second: int = Field(default=5, ge=0)
+    grab_ip_attempts_per_second: int = Field(default=50, ge=0)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:

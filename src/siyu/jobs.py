@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import lru_cache
@@ -99,11 +101,34 @@ def _pending(session: Session) -> list[int]:
     return pending
 
 
+# While set, committed jobs are collected here instead of handed to a runner (see ``held``).
+_held: ContextVar[list[int] | None] = ContextVar("siyu_jobs_held", default=None)
+
+
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
     pending = session.info.pop("siyu_jobs_pending", None)
+    held = _held.get()
     for job_id in pending or ():
-        dispatch(job_id)
+        if held is not None:
+            held.append(job_id)
+        else:
+            dispatch(job_id)
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Hand committed jobs to the runner only when the block ends. For bulk work in several
+    long transactions (seeding the demo): on embedded SQLite a job running meanwhile would wait
+    for the write lock and fail."""
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        job_ids = _held.get() or []
+        _held.reset(token)
+        for job_id in job_ids:
+            dispatch(job_id)
 
 
 @event.listens_for(Session, "after_rollback")

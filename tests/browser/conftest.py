@@ -26,6 +26,10 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Seeding the demo (fans, orders and every module's data) takes a while on a busy machine.
+READY_TIMEOUT_SECONDS = 300
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -70,7 +74,7 @@ def server(server_env: dict[str, str]) -> Iterator[str]:
 
 
 def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
@@ -81,7 +85,7 @@ def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise RuntimeError("siyu demo did not become ready in 90 s")
+    raise RuntimeError(f"siyu demo did not become ready in {READY_TIMEOUT_SECONDS} s")
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -121,11 +122,20 @@ def test_celery_worker_runs_jobs(
 ) -> None:
     """Server mode: the job is handed to a real Celery worker over Redis after the commit."""
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     monkeypatch.setenv("SIYU_BROKER_URL", os.environ["SIYU_TEST_REDIS_URL"])
     monkeypatch.setenv("SIYU_JOBS_INLINE", "false")
     get_settings.cache_clear()
     jobs.celery_app.cache_clear()
+    # The worker thread shares this test's connection (one outer transaction), so the test
+    # must not touch it while the task runs: wait for the task to finish, then look.
+    finished = threading.Event()
+
+    def _on_postrun(**_: object) -> None:
+        finished.set()
+
+    task_postrun.connect(_on_postrun, weak=False)
     try:
         app = jobs.celery_app()
         with start_worker(app, perform_ping_check=False, pool="solo", shutdown_timeout=10):
@@ -133,16 +143,11 @@ def test_celery_worker_runs_jobs(
                 session, "tests.record", {"via": "celery"}, workspace_id=workspace.id
             )
             session.commit()
-            deadline = utcnow() + timedelta(seconds=20)
-            while utcnow() < deadline:
-                session.refresh(run)
-                if run.status == "succeeded":
-                    break
-                import time
-
-                time.sleep(0.1)
+            assert finished.wait(timeout=30), "the worker did not run the job"
+        session.refresh(run)
         assert run.status == "succeeded"
         assert calls == [{"via": "celery"}]
     finally:
+        task_postrun.disconnect(_on_postrun)
         get_settings.cache_clear()
         jobs.celery_app.cache_clear()

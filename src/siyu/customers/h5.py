@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -34,6 +36,24 @@ COMING_SOON = (
     ("◆", N_("Points mall")),
     ("▶", N_("Live reservations")),
 )
+# Cards that are open: label → the page they link to.
+OPEN_CARDS = {N_("Points"): "/h5/points", N_("Points mall"): "/h5/points/mall"}
+
+
+def _benefit_cards(db: DbSession, workspace_id: int, customer_id: int) -> list[dict[str, Any]]:
+    """The benefit cards; the points ones link to the points pages and show the balance."""
+    from siyu.loyalty.service import summary
+
+    balance = summary(db, workspace_id, customer_id).balance
+    return [
+        {
+            "icon": icon,
+            "label": label,
+            "href": OPEN_CARDS.get(label),
+            "points": balance if label == COMING_SOON[0][1] else None,
+        }
+        for icon, label in COMING_SOON
+    ]
 
 
 def _notice(request: Request, message: str, status: int) -> Response:
@@ -89,7 +109,7 @@ def me(request: Request, fan: CurrentFan, db: DbSession) -> Response:
             "nickname": nickname,
             "phone": customer.phone_masked,
             "platforms": [PLATFORM_LABELS[p] for p in platforms],
-            "coming_soon": COMING_SOON,
+            "cards": _benefit_cards(db, fan.workspace.id, customer.id),
         },
         headers=PRIVATE,
     )

@@ -18,15 +18,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert, or_, select, tuple_, update
+from sqlalchemy import Table, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.models import Customer, CustomerIdentity
+from siyu.kit.bulk import insert_returning_ids, insert_rows
 from siyu.kit.clock import utcnow
 from siyu.kit.crypto import encrypt_pii, mask_phone, pii_hash
 
 PHONE_KIND = "phone"
+# New customers and identities go in through the tables with the driver's executemany
+# (siyu.kit.bulk): imports create fans by the hundred thousand.
+_CUSTOMERS = cast(Table, Customer.__table__)
+_IDENTITIES = cast(Table, CustomerIdentity.__table__)
 # Provincial-level divisions, as addresses begin with them ("上海市徐汇区…", "广东省深圳市…").
 PROVINCES = (
     "北京",
@@ -103,8 +109,9 @@ class _Batch:
 
 
 def resolve_customers(session: Session, workspace_id: int, keys: Sequence[FanKey]) -> Resolution:
-    batch = _load(session, workspace_id, keys)
-    chosen = [_choose(batch, key) for key in keys]
+    hashes = {key.phone: phone_hash(key.phone) for key in keys if key.phone}
+    batch = _load(session, workspace_id, keys, hashes)
+    chosen = [_choose(batch, key, hashes) for key in keys]
     created_ids = _insert_customers(session, workspace_id, batch)
     _insert_identities(session, workspace_id, batch, created_ids)
     _attach_phones(session, batch)
@@ -115,10 +122,12 @@ def resolve_customers(session: Session, workspace_id: int, keys: Sequence[FanKey
     return Resolution([final(ref) for ref in chosen], len(created_ids))
 
 
-def _load(session: Session, workspace_id: int, keys: Sequence[FanKey]) -> _Batch:
+def _load(
+    session: Session, workspace_id: int, keys: Sequence[FanKey], phone_hashes: dict[str, str]
+) -> _Batch:
     batch = _Batch()
     pairs = {(k.platform, k.external_id) for k in keys if k.external_id}
-    hashes = {phone_hash(k.phone) for k in keys if k.phone}
+    hashes = set(phone_hashes.values())
     if pairs:
         rows = session.execute(
             select(
@@ -146,9 +155,9 @@ def _load(session: Session, workspace_id: int, keys: Sequence[FanKey]) -> _Batch
     return batch
 
 
-def _choose(batch: _Batch, key: FanKey) -> int | str | None:
+def _choose(batch: _Batch, key: FanKey, phone_hashes: dict[str, str]) -> int | str | None:
     identity = (key.platform, key.external_id) if key.external_id else None
-    hashed = phone_hash(key.phone) if key.phone else None
+    hashed = phone_hashes[key.phone] if key.phone else None
     ref = batch.by_identity.get(identity) if identity else None
     if ref is None and hashed:
         ref = batch.by_phone.get(hashed)
@@ -207,10 +216,7 @@ def _insert_customers(session: Session, workspace_id: int, batch: _Batch) -> dic
         return {}
     refs = list(batch.new_customers)
     rows = [batch.new_customers[ref] | {"workspace_id": workspace_id} for ref in refs]
-    ids = session.scalars(
-        insert(Customer).returning(Customer.id, sort_by_parameter_order=True), rows
-    ).all()
-    return dict(zip(refs, ids, strict=True))
+    return dict(zip(refs, insert_returning_ids(session, _CUSTOMERS, rows), strict=True))
 
 
 def _insert_identities(
@@ -231,7 +237,7 @@ def _insert_identities(
         }
         for (platform, external_id), (ref, nickname) in batch.new_identities.items()
     ]
-    session.execute(insert(CustomerIdentity), rows)
+    insert_rows(session, _IDENTITIES, rows)
 
 
 def _attach_phones(session: Session, batch: _Batch) -> None:

@@ -89,9 +89,22 @@ def customer_list(
             "first_url": _list_url(filters) if cursor else None,
             "error": error,
             "PLATFORM_LABELS": PLATFORM_LABELS,
+            "as_filter": None if filters["q"] else _as_filter(db, workspace_id, filters),
         },
         status_code=422 if error else 200,
     )
+
+
+def _as_filter(db: Session, workspace_id: int, filters: dict[str, str]) -> str:
+    """The list's platform and tag choice in the segment language, for exports and the
+    segment builder (a text search has no equivalent there)."""
+    parts = []
+    if filters["platform"]:
+        parts.append(f'platform = "{filters["platform"]}"')
+    if filters["tag"]:
+        name = service.get_tag(db, workspace_id, int(filters["tag"])).name
+        parts.append('tag = "' + name.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return " and ".join(parts)
 
 
 def _search(

@@ -3,7 +3,9 @@ the same services the product uses. Later capabilities extend it with their own 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from types import ModuleType
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -27,6 +29,15 @@ DEMO_OPERATORS = (
     ("analyst@demo.siyu.local", "analyst", "王数据"),
 )
 SEED_ACTOR = Actor("system", label="siyu demo")
+# Capabilities that build on fans and orders seed after them, in this order. Each module has
+# ``seed(session: Session, workspace_id: int) -> None``, runs inside one transaction and goes
+# through the domain's own services.
+DEMO_EXTENSIONS: tuple[str, ...] = (
+    "siyu.analytics.demo",
+    "siyu.community.demo",
+    "siyu.coupons.demo",
+    "siyu.loyalty.demo",
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ def seed_demo(*, reset: bool = False) -> DemoSummary:
         session.commit()
     # Fans and orders arrive the way a seller's do: export files through the real importers.
     seed_orders(DEMO_SLUG)
+    _seed_extensions()
     return DemoSummary(DEMO_SLUG, len(DEMO_OPERATORS), True)
 
 
@@ -76,6 +88,24 @@ def _seed(session: Session) -> None:
         session, sister, owner.email, Role.owner, SEED_ACTOR, password=DEMO_PASSWORD
     )
     service.create_token(session, workspace.id, "ERP 订单同步", SEED_ACTOR)
+
+
+def _seed_extensions() -> None:
+    import importlib
+
+    from siyu.jobs import held
+
+    with held():
+        _seed_each(importlib.import_module(name) for name in DEMO_EXTENSIONS)
+
+
+def _seed_each(modules: Iterator[ModuleType]) -> None:
+    for module in modules:
+        with database.session() as session:
+            workspace_id = session.scalar(select(Workspace.id).where(Workspace.slug == DEMO_SLUG))
+            assert workspace_id is not None
+            module.seed(session, workspace_id)
+            session.commit()
 
 
 def remove_demo(session: Session) -> None:
