@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, or_, select, tuple_, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.models import Customer, CustomerIdentity
@@ -125,33 +125,45 @@ def resolve_customers(session: Session, workspace_id: int, keys: Sequence[FanKey
 def _load(
     session: Session, workspace_id: int, keys: Sequence[FanKey], phone_hashes: dict[str, str]
 ) -> _Batch:
+    """What the store knows of the batch's keys. Each query is shaped to be answered from an
+    index (one platform at a time; live phones through the partial unique index): a scan of
+    the workspace per batch would make a large import quadratic."""
     batch = _Batch()
-    pairs = {(k.platform, k.external_id) for k in keys if k.external_id}
-    hashes = set(phone_hashes.values())
-    if pairs:
+    external_ids: dict[str, set[str]] = {}
+    for key in keys:
+        if key.external_id:
+            external_ids.setdefault(key.platform, set()).add(key.external_id)
+    for platform, ids in external_ids.items():
         rows = session.execute(
-            select(
-                CustomerIdentity.platform,
-                CustomerIdentity.external_id,
-                CustomerIdentity.customer_id,
+            select(CustomerIdentity.external_id, CustomerIdentity.customer_id).where(
+                CustomerIdentity.workspace_id == workspace_id,
+                CustomerIdentity.platform == platform,
+                CustomerIdentity.external_id.in_(ids),
             )
-            .where(CustomerIdentity.workspace_id == workspace_id)
-            .where(tuple_(CustomerIdentity.platform, CustomerIdentity.external_id).in_(pairs))
-        ).all()
-        batch.by_identity = {(p, e): c for p, e, c in rows}
-    known_ids = {int(c) for c in batch.by_identity.values()}
-    if not hashes and not known_ids:
-        return batch
-    customers = session.execute(
-        select(Customer.id, Customer.phone_hash, Customer.merged_into_id).where(
-            Customer.workspace_id == workspace_id,
-            or_(Customer.phone_hash.in_(hashes), Customer.id.in_(known_ids)),
         )
-    ).all()
-    for customer_id, hashed, merged_into in customers:
-        batch.phone_of[customer_id] = hashed
-        if hashed and merged_into is None:
-            batch.by_phone[hashed] = customer_id
+        batch.by_identity.update({(platform, e): c for e, c in rows})
+    hashes = set(phone_hashes.values())
+    if hashes:
+        live = session.execute(
+            select(Customer.id, Customer.phone_hash).where(
+                Customer.workspace_id == workspace_id,
+                Customer.phone_hash.in_(hashes),
+                Customer.merged_into_id.is_(None),
+                Customer.phone_hash.is_not(None),
+            )
+        )
+        for customer_id, hashed in live:
+            if hashed is not None:  # always, by the query: this tells the type checker
+                batch.phone_of[customer_id] = hashed
+                batch.by_phone[hashed] = customer_id
+    known_ids = {int(c) for c in batch.by_identity.values()} - batch.phone_of.keys()
+    if known_ids:
+        owners = session.execute(
+            select(Customer.id, Customer.phone_hash).where(
+                Customer.workspace_id == workspace_id, Customer.id.in_(known_ids)
+            )
+        )
+        batch.phone_of.update({customer_id: hashed for customer_id, hashed in owners})
     return batch
 
 
