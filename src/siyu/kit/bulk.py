@@ -8,15 +8,18 @@ the rows go to the driver's executemany (PostgreSQL: COPY) within the session's 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Column, Table, bindparam, func, insert, select
+from sqlalchemy import JSON, Column, DateTime, Table, bindparam, func, insert, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+
+from siyu.kit.jsontext import EncodedJSON
 
 Adapter = Callable[[Any], Any]
 
@@ -72,20 +75,21 @@ def _new_ids(session: Session, table: Table, count: int) -> list[int]:
 class _Plan:
     sql: str
     names: tuple[str, ...]  # in the statement's parameter order
-    adapters: tuple[Adapter | None, ...]
     positional: bool
 
     defaults: dict[str, Any]  # constants of the columns the rows leave out
 
     copy_sql: str  # COPY ... FROM STDIN of the same columns, in ``names`` order
+    pick: Callable[[dict[str, Any]], tuple[Any, ...]]  # a row's values in ``names`` order
+    adapted: tuple[tuple[int, Adapter], ...]  # (position, adapter) where one is needed
 
     def values(self, row: dict[str, Any]) -> list[Any]:
         if self.defaults:
             row = self.defaults | row
-        return [
-            row[name] if adapt is None else adapt(row[name])
-            for name, adapt in zip(self.names, self.adapters, strict=True)
-        ]
+        values = list(self.pick(row))
+        for index, adapt in self.adapted:
+            values[index] = adapt(values[index])
+        return values
 
     def bind(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         values = self.values(row)
@@ -105,7 +109,24 @@ def _plan(dialect: Dialect, table: Table, names: tuple[str, ...]) -> _Plan:
         f"COPY {quote.format_table(table)} ({', '.join(quote.quote(name) for name in order)})"
         " FROM STDIN"
     )
-    return _Plan(compiled.string, order, adapters, compiled.positional, defaults, copy_sql)
+    adapted = tuple((i, adapt) for i, adapt in enumerate(adapters) if adapt is not None)
+    return _Plan(
+        compiled.string,
+        order,
+        compiled.positional,
+        defaults,
+        copy_sql,
+        _picker(order),
+        adapted,
+    )
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in this order, in one C call (itemgetter of one name gives no tuple)."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda row: (row[name],)
+    return itemgetter(*names)
 
 
 def _constant_defaults(table: Table, names: tuple[str, ...]) -> dict[str, Any]:
@@ -122,11 +143,24 @@ def _constant_defaults(table: Table, names: tuple[str, ...]) -> dict[str, Any]:
 
 def _adapter(column: Column[Any], dialect: Dialect) -> Adapter | None:
     if isinstance(column.type, JSON):
-        # Chinese text kept as UTF-8, not six-byte \u escapes: half the bytes, same document.
         return _json_text
     processor: Adapter | None = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is not None and dialect.name == "sqlite" and isinstance(column.type, DateTime):
+        return _sqlite_datetime(processor)
     return processor
 
 
+def _sqlite_datetime(fallback: Adapter) -> Adapter:
+    """SQLAlchemy's SQLite date-time text ("2026-11-22 08:00:00.000000", the zone's offset
+    dropped) cut from the C isoformat: a fraction of the cost, the same text (tests compare)."""
+
+    def adapt(value: Any) -> Any:
+        if type(value) is datetime:
+            return value.isoformat(" ", "microseconds")[:26]
+        return fallback(value)
+
+    return adapt
+
+
 def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return value if isinstance(value, EncodedJSON) else EncodedJSON.of(value)

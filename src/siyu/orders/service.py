@@ -33,6 +33,7 @@ from siyu.orders.importers import (
     open_export,
 )
 from siyu.orders.importers.grouping import combined_refund
+from siyu.orders.importers.prefetch import parsed_records
 from siyu.orders.importers.values import normalise_mobile
 from siyu.orders.models import ImportRun, Order, OrderItem
 from siyu.orders.rejects import RejectLog
@@ -117,12 +118,13 @@ def import_file(
     run = _start_run(session, workspace, name, reader.platform, reader.file_kind, dry_run, actor)
     rejects = RejectLog(session, workspace.id, run.id, report_path)
     summary = ImportSummary(file=name, platform=reader.platform, run_id=run.id)
+    records = parsed_records(reader, reader.path, platform, workspace.timezone)
     try:
         if reader.file_kind == "taobao_items":
-            counts = _import_items(session, workspace.id, reader, rejects, summary, progress)
+            counts = _import_items(session, workspace.id, records, rejects, summary, progress)
         else:
             counts = _import_orders(
-                session, workspace.id, reader, run.id, rejects, summary, progress
+                session, workspace.id, records, run.id, rejects, summary, progress
             )
     except FatalImportError as fatal:
         rejects.discard()

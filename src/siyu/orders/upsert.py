@@ -17,7 +17,6 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache, lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, delete, select, update
@@ -26,8 +25,9 @@ from sqlalchemy.orm import Session
 from siyu.customers.service import FanKey, resolve_customers
 from siyu.kit.bulk import insert_returning_ids, insert_rows
 from siyu.kit.clock import utcnow
-from siyu.orders.importers import SPECS, ParsedItem, ParsedOrder
-from siyu.orders.importers.headers import header_key
+from siyu.kit.jsontext import EncodedJSON
+from siyu.orders.importers import ParsedItem, ParsedOrder
+from siyu.orders.importers.privacy import scrub_raw
 from siyu.orders.models import Order, OrderItem
 
 _HALF = 16  # hex characters of each half of content_hash
@@ -46,16 +46,6 @@ _ORDER_TEXT_WIDTHS = {
     "traffic_source": 64,
 }
 ORDER_NO_WIDTH = 64
-
-# Personal data lives encrypted on the customer; the raw row kept with an order must not hold
-# it in clear. These are the columns any export uses for it.
-_PII_FIELDS = ("phone", "receiver_name", "address", "street", "address_detail")
-_PII_HEADERS = frozenset(
-    header_key(alias)
-    for spec in SPECS
-    for name in _PII_FIELDS
-    for alias in spec.columns.get(name, ())
-) | {header_key(name) for name in ("买家支付宝账号", "分销员手机号", "修改后的收货地址")}
 
 
 @dataclass
@@ -182,27 +172,6 @@ def items_digest(items: Sequence[dict[str, Any]]) -> str:
     return _digest([tuple(item.values()) for item in items])
 
 
-def scrub_raw(raw: dict[str, str]) -> dict[str, str]:
-    """The raw row without its personal-data columns (a repeated header carries "#2")."""
-    pii = _pii_names(tuple(raw))  # the rows of one file share their names
-    if not pii:
-        return raw
-    scrubbed = raw.copy()  # copying and deleting a few beats rebuilding the dict
-    for name in pii:
-        del scrubbed[name]
-    return scrubbed
-
-
-@lru_cache(maxsize=64)
-def _pii_names(names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name for name in names if _is_pii_header(name))
-
-
-@cache
-def _is_pii_header(name: str) -> bool:
-    return header_key(name.split("#", 1)[0]) in _PII_HEADERS
-
-
 def _latest_statements(orders: Sequence[ParsedOrder]) -> list[ParsedOrder]:
     """One statement per order: when a number repeats within the batch, the later one wins."""
     latest: dict[tuple[str, str], ParsedOrder] = {}
@@ -230,7 +199,7 @@ def _statement(workspace_id: int, order: ParsedOrder, customer_id: int | None) -
         values[name] = _clip(getattr(order, name), width)
     items = [item_values(item) for item in order.items]
     statement = _Statement(values, items, _digest(tuple(values.values())), items_digest(items))
-    values["raw"] = scrub_raw(order.raw)
+    values["raw"] = order.raw if isinstance(order.raw, EncodedJSON) else scrub_raw(order.raw)
     values["workspace_id"] = workspace_id
     return statement
 

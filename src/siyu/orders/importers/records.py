@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from siyu.kit.jsontext import EncodedJSON
 
 PLATFORMS = ("taobao", "douyin", "kuaishou", "youzan", "xiaohongshu", "generic")
 ORDER_STATUSES = ("created", "paid", "shipped", "completed", "closed")
 REFUND_STATES = ("none", "requested", "partial", "full")
 
 
+class _PickledByFields:
+    """Pickled as the class and its field values, so unpickling is one ``__init__`` call:
+    dataclasses' generic ``__setstate__`` for slotted classes costs several times more, and
+    a large import sends millions of records from its parser process (``prefetch``)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        fields: tuple[str, ...] = self.__slots__  # the dataclass's fields, in order
+        return type(self), tuple(getattr(self, name) for name in fields)
+
+
 @dataclass(frozen=True, slots=True)
-class ParsedItem:
+class ParsedItem(_PickledByFields):
     title: str
     sku: str | None
     quantity: int
@@ -20,7 +35,7 @@ class ParsedItem:
 
 
 @dataclass(slots=True)
-class ParsedOrder:
+class ParsedOrder(_PickledByFields):
     platform: str
     order_no: str
     shop: str | None
@@ -42,11 +57,12 @@ class ParsedOrder:
     traffic_source: str | None
     items: list[ParsedItem]
     rows: list[int]
-    raw: dict[str, str]
+    # The row as read; a child parser sends it already scrubbed and encoded (``prefetch``).
+    raw: dict[str, str] | EncodedJSON
 
 
 @dataclass(frozen=True, slots=True)
-class ParsedItemRow:
+class ParsedItemRow(_PickledByFields):
     """One line of the Taobao companion item file; it attaches to an order by number."""
 
     order_no: str
@@ -55,7 +71,7 @@ class ParsedItemRow:
 
 
 @dataclass(frozen=True, slots=True)
-class RowError:
+class RowError(_PickledByFields):
     row: int
     column: str | None
     value: str | None
