@@ -466,3 +466,17 @@ def test_personal_data_stays_out_of_the_raw_row_and_the_run_is_audited(
     ).one()
     assert entry.target_id == str(summary.run_id)
     assert entry.detail["orders_created"] == 1
+
+
+def test_a_file_summing_past_two_billion_fen_imports(
+    session: Session, workspace: Workspace, tmp_path: Path
+) -> None:
+    """A run's sums are 64-bit: large exports pass 2^31 fen (21 million yuan)."""
+    path = taobao_file(
+        tmp_path / "tb.csv",
+        taobao_order("1", 买家实际支付金额="15000000.00"),
+        taobao_order("2", 买家实际支付金额="15000000.00", 联系手机="13900139000"),
+    )
+    summary = run(session, workspace, path)
+    assert summary.paid_amount_cents == 3_000_000_000
+    assert session.get_one(ImportRun, summary.run_id).paid_amount_fen == 3_000_000_000

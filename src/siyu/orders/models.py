@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db import Base, BigId, created_at_column, id_column
@@ -90,8 +99,9 @@ class ImportRun(Base):
     orders_updated: Mapped[int] = mapped_column(default=0)
     orders_unchanged: Mapped[int] = mapped_column(default=0)
     customers_created: Mapped[int] = mapped_column(default=0)
-    paid_amount_fen: Mapped[int] = mapped_column(default=0)
-    refund_amount_fen: Mapped[int] = mapped_column(default=0)
+    # Sums over a whole file: a million orders pass 2^31 fen (21 million yuan) easily.
+    paid_amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refund_amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
     started_at: Mapped[datetime] = created_at_column()
