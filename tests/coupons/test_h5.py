@@ -37,6 +37,7 @@ def test_grab_page_claims_and_lists_the_coupon(
     assert page.status_code == 200 and "满99减3" in page.text
     grabbed = client.post(f"/h5/coupons/{campaign.id}/claim", headers={"HX-Request": "true"})
     assert grabbed.status_code == 201
+    assert 'id="cp-left" hx-swap-oob="true">剩余 4 张<' in grabbed.text  # the stock follows
     code = grabbed.text.split('data-testid="coupon-code">', 1)[1].split("<", 1)[0]
     again = client.post(f"/h5/coupons/{campaign.id}/claim", headers={"Accept": "application/json"})
     assert again.status_code == 409

@@ -113,6 +113,7 @@ class Claimed:
     link: str | None
     claimed_at: datetime
     persisted: bool  # False in server mode until the consumer writes it
+    left: int | None = None  # the campaign's stock just after this claim, for the fan's page
 
     @property
     def claim_id(self) -> str:
@@ -321,7 +322,15 @@ def _take_one(
     )
     session.flush()
     return Claimed(
-        campaign.id, attempt.customer_id, slot, taken + 1, code, link, now, persisted=True
+        campaign.id,
+        attempt.customer_id,
+        slot,
+        taken + 1,
+        code,
+        link,
+        now,
+        persisted=True,
+        left=int(left),
     )
 
 

@@ -93,7 +93,7 @@ local code = ARGV[4]
 if meta[7] == '1' then code = redis.call('HGET', KEYS[4], tostring(slot)) or code end
 redis.call('XADD', KEYS[5], '*', 'c', ARGV[1] .. '|' .. slot .. '|' .. (taken + 1) .. '|' ..
            ARGV[3] .. '|' .. ARGV[7] .. '|' .. code)
-return {'claimed', slot, taken + 1, code}
+return {'claimed', slot, taken + 1, code, left}
 """
 
 # Arms a campaign unless its stock is already there (then only its rules are refreshed).
@@ -204,6 +204,7 @@ def _claimed(attempt: grab.Attempt, answer: list[Any]) -> grab.Claimed:
         link or None,
         utcnow(),
         persisted=False,
+        left=int(answer[4]),
     )
 
 
