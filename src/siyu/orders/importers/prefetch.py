@@ -5,13 +5,11 @@ Parsing (decoding, cleaning cells, dates, amounts, grouping rows into orders) an
 The child (``python -m`` of this module, so nothing of the parent's state and no open
 connection is inherited) re-opens the file and streams its records back as pickled chunks
 through a pipe, and waits when it runs too far ahead: memory stays flat whatever the file's
-size. Small files, and processes that may not start children (Celery's prefork workers are
-daemons), parse in-process as before.
+size. Small files, and one-core machines, parse in-process.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import queue
@@ -49,7 +47,7 @@ def parsed_records(
 
 
 def _child_worthwhile(path: Path) -> bool:
-    if (os.cpu_count() or 1) < 2 or multiprocessing.current_process().daemon:
+    if (os.cpu_count() or 1) < 2:
         return False
     try:
         return path.stat().st_size >= CHILD_MIN_BYTES
