@@ -4,6 +4,7 @@ parse, bad rows are still rejected by number, and the child's failures reach the
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -82,9 +83,22 @@ def test_the_childs_fatal_problems_and_crashes_reach_the_importer(tmp_path: Path
         list(prefetch._from_child(path, "auto", "Nowhere/Atlantis"))
 
 
-def test_a_writer_that_stops_early_stops_the_child(tmp_path: Path) -> None:
+def test_a_writer_that_stops_early_stops_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prefetch, "CHILD_MIN_BYTES", 0)
     path = taobao_file(tmp_path / "tb.csv", *(taobao_order(str(n)) for n in range(3000)))
-    records = prefetch._from_child(path, "auto", "Asia/Shanghai")
-    first = next(iter(records))
-    assert isinstance(first, ParsedOrder) and first.order_no == "0"
-    records.close()  # the generator's cleanup kills and reaps the child
+    started: list[subprocess.Popen[bytes]] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(prefetch.subprocess, "Popen", popen)
+    parsing = prefetch.parsed_records([], path, "auto", "Asia/Shanghai")
+    with pytest.raises(RuntimeError, match="disk on fire"), parsing as records:
+        first = next(iter(records))
+        assert isinstance(first, ParsedOrder) and first.order_no == "0"
+        raise RuntimeError("disk on fire")
+    assert started and started[0].returncode is not None  # stopped and reaped on the way out

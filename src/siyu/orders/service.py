@@ -118,14 +118,14 @@ def import_file(
     run = _start_run(session, workspace, name, reader.platform, reader.file_kind, dry_run, actor)
     rejects = RejectLog(session, workspace.id, run.id, report_path)
     summary = ImportSummary(file=name, platform=reader.platform, run_id=run.id)
-    records = parsed_records(reader, reader.path, platform, workspace.timezone)
     try:
-        if reader.file_kind == "taobao_items":
-            counts = _import_items(session, workspace.id, records, rejects, summary, progress)
-        else:
-            counts = _import_orders(
-                session, workspace.id, records, run.id, rejects, summary, progress
-            )
+        with parsed_records(reader, reader.path, platform, workspace.timezone) as records:
+            if reader.file_kind == "taobao_items":
+                counts = _import_items(session, workspace.id, records, rejects, summary, progress)
+            else:
+                counts = _import_orders(
+                    session, workspace.id, records, run.id, rejects, summary, progress
+                )
     except FatalImportError as fatal:
         rejects.discard()
         savepoint.rollback()

@@ -17,7 +17,8 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, cast
@@ -37,13 +38,20 @@ _HEADER = struct.Struct("<Q")  # each chunk's length, before it
 _POLL_SECONDS = 0.5
 
 
+@contextmanager
 def parsed_records(
     reader: Iterable[Record], path: Path, platform: str, tz: str
-) -> Iterable[Record]:
-    """``reader``'s records, parsed in a child process when the file is large enough."""
+) -> Iterator[Iterable[Record]]:
+    """``reader``'s records, parsed in a child process when the file is large enough; the
+    child is stopped on leaving, even when the writer gave up half-way."""
     if not _child_worthwhile(path):
-        return reader
-    return _from_child(path, platform, tz)
+        yield reader
+        return
+    records = _from_child(path, platform, tz)
+    try:
+        yield records
+    finally:
+        records.close()
 
 
 def _child_worthwhile(path: Path) -> bool:
@@ -55,7 +63,7 @@ def _child_worthwhile(path: Path) -> bool:
         return False
 
 
-def _from_child(path: Path, platform: str, tz: str) -> Iterator[Record]:
+def _from_child(path: Path, platform: str, tz: str) -> Generator[Record]:
     command = [sys.executable, "-m", __name__, str(path), platform, tz]
     # An argument list, no shell: the file's path is never interpreted.
     child = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)  # noqa: S603
@@ -102,7 +110,10 @@ class _Pipe:
                 header = self._stream.read(_HEADER.size)
                 if len(header) < _HEADER.size:
                     return
-                frame = self._stream.read(_HEADER.unpack(header)[0])
+                size = _HEADER.unpack(header)[0]
+                frame = self._stream.read(size)
+                if len(frame) < size:  # the child died mid-chunk
+                    return
                 while not self._stop.is_set():
                     try:
                         self._frames.put(frame, timeout=_POLL_SECONDS)
