@@ -183,3 +183,18 @@ def test_platform_covers_orders_and_complements_exactly(
     on = service.count_matching(session, workspace.id, 'platform = "xiaohongshu"')
     off = service.count_matching(session, workspace.id, 'platform != "xiaohongshu"')
     assert on >= 1 and on + off == service.count_matching(session, workspace.id, "")
+
+
+def test_an_export_larger_than_the_spool_streams_whole_from_disk(
+    api: TestClient, fans: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siyu.segments import export
+
+    segment_id = api.post("/api/v1/segments", json={"name": "全部", "filter": ""}).json()["id"]
+    url = f"/api/v1/segments/{segment_id}/export"
+    in_memory = api.get(url, params={"format": "csv"})
+    monkeypatch.setattr(export, "SPOOL_BYTES", 64)
+    monkeypatch.setattr(export, "CHUNK_BYTES", 100)
+    on_disk = api.get(url, params={"format": "csv"})
+    assert on_disk.status_code == 200 and len(on_disk.content) > 200
+    assert on_disk.content == in_memory.content

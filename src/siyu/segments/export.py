@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import io
+import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -17,6 +17,9 @@ from siyu.kit.tabular import MEDIA_TYPES, TableFormat, write_rows
 from siyu.segments.service import iter_matching_ids, metrics_for
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
+
+SPOOL_BYTES = 8 * 2**20  # a larger export goes to a temporary file, not memory
+CHUNK_BYTES = 256 * 2**10
 
 HEADER = (
     "customer_id",
@@ -98,12 +101,22 @@ def export_download(
     label: str,
     filename: str,
 ) -> StreamingResponse:
-    """The audited export as a file download (for the console and the API alike)."""
-    buffer = io.BytesIO()
-    export_audience(session, workspace_id, filter_text, buffer, fmt, actor, label=label)
-    buffer.seek(0)
+    """The audited export as a file download (for the console and the API alike).
+
+    The file is written in full first (the request's session closes when the handler
+    returns), in memory up to ``SPOOL_BYTES`` and on disk beyond, then sent in chunks.
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by _chunks
+    export_audience(session, workspace_id, filter_text, spool, fmt, actor, label=label)  # type: ignore[arg-type]
+    spool.seek(0)
     return StreamingResponse(
-        buffer,
+        _chunks(spool),
         media_type=MEDIA_TYPES[fmt],
         headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'},
     )
+
+
+def _chunks(spool: Any) -> Iterator[bytes]:
+    with spool:
+        while chunk := spool.read(CHUNK_BYTES):
+            yield chunk
