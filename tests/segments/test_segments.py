@@ -198,3 +198,29 @@ def test_an_export_larger_than_the_spool_streams_whole_from_disk(
     on_disk = api.get(url, params={"format": "csv"})
     assert on_disk.status_code == 200 and len(on_disk.content) > 200
     assert on_disk.content == in_memory.content
+
+
+def test_a_fans_segments_come_from_one_query_and_agree_with_membership(
+    session: Session, workspace: Workspace, fans: dict[str, int]
+) -> None:
+    filters = {
+        "复购": "orders >= 2",
+        "近期复购": "orders >= 2 and days_since_last_order <= 90",  # its p1 differs from 复购's
+        "抖音新客": 'platform = "douyin" and repurchase = false',  # membership: binds :ws
+        "沉睡": 'lifecycle in ("sleeping", "lost")',
+        "全部": "",
+    }
+    for name, text in filters.items():
+        service.create_segment(session, workspace.id, name=name, filter_text=text, actor=ACTOR)
+    session.flush()
+    segments = service.list_segments(session, workspace.id)
+    for fan, customer_id in fans.items():
+        expected = {
+            s.name for s in segments if service.is_member(session, workspace.id, s.id, customer_id)
+        }
+        found = {s.name for s in service.segments_of(session, workspace.id, customer_id)}
+        assert found == expected, fan
+    assert {s.name for s in service.segments_of(session, workspace.id, fans["whale"])} == {
+        "复购", "近期复购", "全部",
+    }  # fmt: skip
+    assert service.segments_of(session, workspace.id + 999, fans["whale"]) == []

@@ -365,13 +365,14 @@ _ORDERING = frozenset({"<", "<=", ">", ">="})
 
 
 class _Compiler:
-    def __init__(self, fields: dict[str, FieldSpec], style: ParamStyle) -> None:
+    def __init__(self, fields: dict[str, FieldSpec], style: ParamStyle, prefix: str) -> None:
         self.fields = fields
         self.style = style
+        self.prefix = prefix
         self.params: dict[str, object] = {}
 
     def bind(self, value: object) -> str:
-        name = f"p{len(self.params) + 1}"
+        name = f"{self.prefix}{len(self.params) + 1}"
         self.params[name] = value
         return f"${name}" if self.style == "duckdb" else f":{name}"
 
@@ -466,14 +467,19 @@ class _Compiler:
 
 
 def compile_filter(
-    tree: Node, fields: dict[str, FieldSpec], *, style: ParamStyle = "duckdb"
+    tree: Node,
+    fields: dict[str, FieldSpec],
+    *,
+    style: ParamStyle = "duckdb",
+    param_prefix: str = "p",
 ) -> CompiledFilter:
     """Compile a syntax tree to a SQL boolean expression and its parameters.
 
     Placeholders are ``$p1, $p2, ...`` for DuckDB (``style="duckdb"``) or ``:p1, ...`` for
-    SQLAlchemy ``text()`` on SQLite and PostgreSQL (``style="sqlalchemy"``). Raises
+    SQLAlchemy ``text()`` on SQLite and PostgreSQL (``style="sqlalchemy"``); another
+    ``param_prefix`` keeps the names of several filters in one statement apart. Raises
     :class:`FilterFieldError` for an unknown field or a value of the wrong kind.
     """
-    compiler = _Compiler(fields, style)
+    compiler = _Compiler(fields, style, param_prefix)
     sql = compiler.compile(tree)
     return CompiledFilter(sql, compiler.params)

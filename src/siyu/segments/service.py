@@ -12,7 +12,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, TextClause, delete, func, insert, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from siyu.analytics.filters import FieldSpec, FilterError, compile_filter, parse_filter
@@ -102,12 +114,17 @@ class Audience:
         )
 
 
-def compile_audience(filter_text: str) -> Audience:
+def compile_audience(filter_text: str, *, param_prefix: str = "p") -> Audience:
     """Parse and compile, or a 422 that says what is wrong and where (1-based column)."""
     if not filter_text.strip():
         return Audience(text("1 = 1"))
     try:
-        compiled = compile_filter(parse_filter(filter_text), SEGMENT_FIELDS, style="sqlalchemy")
+        compiled = compile_filter(
+            parse_filter(filter_text),
+            SEGMENT_FIELDS,
+            style="sqlalchemy",
+            param_prefix=param_prefix,
+        )
     except FilterError as exc:
         raise Unprocessable(
             "invalid-segment-filter",
@@ -335,12 +352,35 @@ def is_member(session: Session, workspace_id: int, segment_id: int, customer_id:
 
 
 def segments_of(session: Session, workspace_id: int, customer_id: int) -> list[Segment]:
-    """The saved segments the fan is in now (one query per segment: workspaces keep a few)."""
-    return [
-        segment
-        for segment in list_segments(session, workspace_id)
-        if is_member(session, workspace_id, segment.id, customer_id)
+    """The saved segments the fan is in now, in one query: a column per segment."""
+    segments = list_segments(session, workspace_id)
+    if not segments:
+        return []
+    columns = [
+        case((_scoped(segment, index, workspace_id), 1), else_=0).label(f"s{index}")
+        for index, segment in enumerate(segments)
     ]
+    row = session.execute(
+        select(*columns)
+        .select_from(c)
+        .outerjoin(m, m.customer_id == c.id)
+        .where(
+            c.workspace_id == workspace_id,
+            c.id == customer_id,
+            c.merged_into_id.is_(None),
+            c.erased_at.is_(None),
+        )
+    ).one_or_none()
+    return [] if row is None else [s for s, member in zip(segments, row, strict=True) if member]
+
+
+def _scoped(segment: Segment, index: int, workspace_id: int) -> ColumnElement[bool]:
+    """The segment's condition with parameter names of its own (``s3_p1``, …)."""
+    audience = compile_audience(segment.filter_text, param_prefix=f"s{index}_p")
+    condition = audience.condition
+    if audience.uses_workspace:
+        condition = condition.bindparams(ws=workspace_id)
+    return and_(true(), condition)
 
 
 def member_ids(session: Session, workspace_id: int, segment_id: int) -> list[int]:
