@@ -172,6 +172,9 @@ def test_intimacy_batch(api: TestClient, session: Session, workspace: Workspace)
         "unknown_identities": 1,
     }
     assert api.get(f"/api/v1/customers/{orange}").json()["intimacy"] == {"douyin": 12}
+    twice = {"levels": [body["levels"][0] | {"level": 13}, body["levels"][0] | {"level": 14}]}
+    assert api.post("/api/v1/intimacy:batch", json=twice).json()["updated"] == 2
+    assert api.get(f"/api/v1/customers/{orange}").json()["intimacy"] == {"douyin": 14}
     bad = api.post(
         "/api/v1/intimacy:batch",
         json={"levels": [{"platform": "douyin", "external_id": "x", "level": -1}]},

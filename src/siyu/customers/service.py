@@ -874,32 +874,41 @@ def _known_customer_ids(session: Session, workspace_id: int, ids: set[int]) -> s
 def set_intimacy(
     session: Session, workspace_id: int, levels: list[tuple[str, str, int]]
 ) -> tuple[int, int]:
-    """Import (platform, external_id, level) rows; returns (updated, unknown identities)."""
-    resolved = dict(
-        session.execute(
-            select(
-                CustomerIdentity.platform + ":" + CustomerIdentity.external_id,
-                CustomerIdentity.customer_id,
-            ).where(
+    """Import (platform, external_id, level) rows; returns (updated, unknown identities).
+    Identities are looked up one platform at a time, on the unique identity index."""
+    ids_by_platform: dict[str, set[str]] = {}
+    for platform, external_id, _ in levels:
+        ids_by_platform.setdefault(platform, set()).add(external_id)
+    resolved: dict[str, int] = {}
+    for platform, ids in ids_by_platform.items():
+        rows_found = session.execute(
+            select(CustomerIdentity.external_id, CustomerIdentity.customer_id).where(
                 CustomerIdentity.workspace_id == workspace_id,
-                (CustomerIdentity.platform + ":" + CustomerIdentity.external_id).in_(
-                    [f"{p}:{e}" for p, e, _ in levels]
-                ),
+                CustomerIdentity.platform == platform,
+                CustomerIdentity.external_id.in_(ids),
             )
-        ).all()
-    )
-    insert = _insert_for(session)
+        )
+        resolved.update({f"{platform}:{e}": c for e, c in rows_found})
+    latest: dict[tuple[int, str], int] = {}
+    matched = 0
+    for platform, external_id, level in levels:
+        customer_id = resolved.get(f"{platform}:{external_id}")
+        if customer_id is not None:
+            # A fan listed twice keeps the later level (and an upsert may touch a row once).
+            latest[(customer_id, platform)] = level
+            matched += 1
+    now = utcnow()
     rows = [
         {
             "workspace_id": workspace_id,
-            "customer_id": resolved[f"{p}:{e}"],
-            "platform": p,
+            "customer_id": customer_id,
+            "platform": platform,
             "level": level,
-            "updated_at": utcnow(),
+            "updated_at": now,
         }
-        for p, e, level in levels
-        if f"{p}:{e}" in resolved
+        for (customer_id, platform), level in latest.items()
     ]
+    insert = _insert_for(session)
     if rows:
         stmt = insert(CustomerIntimacy).values(rows)
         session.execute(
@@ -908,4 +917,4 @@ def set_intimacy(
                 set_={"level": stmt.excluded.level, "updated_at": stmt.excluded.updated_at},
             )
         )
-    return len(rows), len(levels) - len(rows)
+    return matched, len(levels) - matched
