@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -143,3 +144,59 @@ def test_bad_arguments_fail_with_one_clear_line(
     assert result.returncode != 0
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_intimacy_levels_import_from_a_fan_club_list(siyu: Siyu, tmp_path: Path) -> None:
+    orders = generic_file(
+        tmp_path / "orders.csv",
+        {"order_no": "G1", "buyer_id": "b1", "paid_at": "2024-06-18 20:00", "paid_amount": "9.9"},
+        {"order_no": "G2", "buyer_id": "b2", "paid_at": "2024-06-18 20:00", "paid_amount": "5"},
+    )
+    assert siyu("import", "orders", str(orders), "--workspace", "tangtang").returncode == 0
+    fan_club = ef.write_csv(
+        tmp_path / "粉丝团.csv",
+        [
+            ["平台", "用户ID", "粉丝团等级 "],
+            ["generic", "b1", "5"],
+            ["generic", "b2", "Lv3"],
+            ["generic", "b9", "2"],  # nobody we know: counted, not an error
+            ["generic", "b1", "高"],
+            ["generic", "", "4"],
+            ["weibo", "b2", "1"],
+        ],
+        encoding="gb18030",
+    )
+
+    result = siyu("import", "intimacy", str(fan_club), "--workspace", "tangtang", "--json")
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "file": str(fan_club),
+        "rows_read": 6,
+        "rows_rejected": 3,
+        "updated": 2,
+        "unknown_fans": 1,
+    }
+    assert "row 5:" in result.stderr and "row 6:" in result.stderr and "row 7:" in result.stderr
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        levels = db.execute(
+            "SELECT platform, level FROM customer_intimacy ORDER BY level"
+        ).fetchall()
+    assert levels == [("generic", 3), ("generic", 5)]
+
+
+def test_an_intimacy_file_without_the_columns_it_needs_is_refused(
+    siyu: Siyu, tmp_path: Path
+) -> None:
+    no_platform = ef.write_csv(tmp_path / "a.csv", [["用户ID", "亲密度"], ["b1", "3"]])
+    refused = siyu("import", "intimacy", str(no_platform), "--workspace", "tangtang")
+    assert refused.returncode == 2 and "--platform" in refused.stderr
+    no_level = ef.write_csv(tmp_path / "b.csv", [["用户ID"], ["b1"]])
+    refused = siyu(
+        "import", "intimacy", str(no_level), "--workspace", "tangtang", "--platform", "douyin"
+    )
+    assert refused.returncode == 2 and "level" in refused.stderr
+    wrong = siyu(
+        "import", "intimacy", str(no_platform), "--workspace", "tangtang", "--platform", "weibo"
+    )
+    assert wrong.returncode == 2 and "weibo" in wrong.stderr

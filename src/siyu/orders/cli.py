@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from siyu.kit.money import format_yuan
-from siyu.orders.importers import PLATFORMS
+from siyu.orders.importers import PLATFORMS, FatalImportError
 
 if TYPE_CHECKING:  # the service (and the store) load only when a command runs
     from siyu.orders.service import ImportSummary
@@ -24,6 +24,7 @@ DEFAULT_REPORT_DIR = Path("var/reports")
 # Taobao's item file attaches items to orders already imported, so it goes after the order
 # lists given with it, even when a shell glob (Export*.csv) lists it first.
 _ITEM_FILE_PREFIX = "exportorderdetaillist"
+_INTIMACY_BATCH = 5_000
 
 
 @import_app.command("orders")
@@ -63,6 +64,62 @@ def import_orders(
         _print_summary(summary, as_json, dry_run)
     if failed:
         raise typer.Exit(1)
+
+
+@import_app.command("intimacy")
+def import_intimacy(
+    file: Annotated[
+        Path, typer.Argument(help="Fan-club list (csv, xlsx, xls).", show_default=False)
+    ],
+    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    platform: Annotated[
+        str | None,
+        typer.Option(help="The platform of every row, when the file has no platform column."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary.")] = False,
+) -> None:
+    """Import fan-club intimacy levels (粉丝亲密度): a fan id and a level per row.
+
+    Rows that cannot be used are listed on stderr with their row numbers; the rest apply.
+    """
+    from siyu.cli import _cli_actor, _unit_of_work, fail
+    from siyu.customers.intimacy_file import read_intimacy_file
+    from siyu.customers.service import set_intimacy
+    from siyu.workspace import audit, service
+
+    if not file.is_file():
+        raise fail(f"cannot read {file}: no such file", 2)
+    try:
+        parsed = read_intimacy_file(file, platform)
+    except FatalImportError as fatal:
+        raise fail(f"{file}: {fatal.message}", 2) from fatal
+    updated = unknown = 0
+    with _unit_of_work() as session:
+        ws = service.get_workspace_by_slug(session, workspace)
+        for start in range(0, len(parsed.levels), _INTIMACY_BATCH):
+            done, missing = set_intimacy(
+                session, ws.id, parsed.levels[start : start + _INTIMACY_BATCH]
+            )
+            updated, unknown = updated + done, unknown + missing
+        summary = {
+            "file": str(file),
+            "rows_read": parsed.rows_read,
+            "rows_rejected": len(parsed.rejected),
+            "updated": updated,
+            "unknown_fans": unknown,
+        }
+        audit.record(
+            session, _cli_actor(), "customer.intimacy_import", workspace_id=ws.id, detail=summary
+        )
+    for number, reason in parsed.rejected:
+        typer.echo(f"  row {number}: {reason}", err=True)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    typer.echo(
+        f"{file}: {parsed.rows_read:,} rows read, {updated:,} levels set, "
+        f"{unknown:,} fans not found, {len(parsed.rejected):,} rows rejected"
+    )
 
 
 def _import_order(files: Sequence[Path]) -> list[Path]:
