@@ -55,7 +55,7 @@ def parsed_records(
 
 
 def _child_worthwhile(path: Path) -> bool:
-    if (os.cpu_count() or 1) < 2:
+    if (os.cpu_count() or 1) < 2 or not sys.executable:  # embedded interpreters have none
         return False
     try:
         return path.stat().st_size >= CHILD_MIN_BYTES
