@@ -159,6 +159,7 @@ def test_intimacy_levels_import_from_a_fan_club_list(siyu: Siyu, tmp_path: Path)
             ["平台", "用户ID", "粉丝团等级 "],
             ["generic", "b1", "5"],
             ["generic", "b2", "Lv3"],
+            ["抖音", "dy_nobody", "２"],  # a Chinese platform name, a full-width digit
             ["generic", "b9", "2"],  # nobody we know: counted, not an error
             ["generic", "b1", "高"],
             ["generic", "", "4"],
@@ -172,12 +173,12 @@ def test_intimacy_levels_import_from_a_fan_club_list(siyu: Siyu, tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "file": str(fan_club),
-        "rows_read": 6,
+        "rows_read": 7,
         "rows_rejected": 3,
         "updated": 2,
-        "unknown_fans": 1,
+        "unknown_fans": 2,
     }
-    assert "row 5:" in result.stderr and "row 6:" in result.stderr and "row 7:" in result.stderr
+    assert "row 6:" in result.stderr and "row 7:" in result.stderr and "row 8:" in result.stderr
     with sqlite3.connect(tmp_path / "cli.db") as db:
         levels = db.execute(
             "SELECT platform, level FROM customer_intimacy ORDER BY level"

@@ -26,6 +26,11 @@ COLUMNS = {
     "level": ("level", "intimacy", "亲密度", "粉丝亲密度", "粉丝团等级", "亲密度等级", "等级"),
 }  # fmt: skip
 MAX_LEVEL = 1000
+# Platform cells as Chinese lists write them.
+PLATFORM_NAMES = {
+    "淘宝": "taobao", "天猫": "taobao", "抖音": "douyin", "快手": "kuaishou",
+    "小红书": "xiaohongshu", "有赞": "youzan", "微信": "wechat", "企业微信": "wecom",
+}  # fmt: skip
 
 
 @dataclass
@@ -84,13 +89,14 @@ def _level_row(
         index = positions.get(name)
         return texts[index] if index is not None and index < len(texts) else ""
 
-    row_platform = cell("platform").casefold() or platform
+    text = cell("platform")
+    row_platform = PLATFORM_NAMES.get(text, text.casefold()) or platform
     if row_platform not in IDENTITY_PLATFORMS:
         return f"Unknown platform {cell('platform')!r}."
     external_id = cell("external_id")
     if not external_id or len(external_id) > 128:
         return "Missing or over-long fan id."
     level_text = cell("level").removeprefix("Lv").removeprefix("LV").removeprefix("lv").strip()
-    if not level_text.isdigit() or int(level_text) > MAX_LEVEL:
+    if not level_text.isdecimal() or int(level_text) > MAX_LEVEL:
         return f"Level {cell('level')!r} is not a whole number from 0 to {MAX_LEVEL}."
     return row_platform, external_id, int(level_text)
