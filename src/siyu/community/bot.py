@@ -54,6 +54,7 @@ from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import Workspace
@@ -872,14 +873,8 @@ def list_notifications(
 
 
 def get_ticket(session: Session, workspace_id: int, ticket_id: int) -> AfterSalesTicket:
-    ticket = session.scalar(
-        select(AfterSalesTicket).where(
-            AfterSalesTicket.workspace_id == workspace_id, AfterSalesTicket.id == ticket_id
-        )
-    )
-    if ticket is None:
-        raise NotFound("ticket-not-found", title=N_("Ticket not found"))
-    return ticket
+    not_found = NotFound("ticket-not-found", title=N_("Ticket not found"))
+    return get_in_workspace(session, AfterSalesTicket, workspace_id, ticket_id, not_found)
 
 
 def list_tickets(

@@ -38,6 +38,7 @@ from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
@@ -157,12 +158,8 @@ def _insert_group(session: Session, group: FanGroup) -> None:
 
 
 def get_group(session: Session, workspace_id: int, group_id: int) -> FanGroup:
-    group = session.scalar(
-        select(FanGroup).where(FanGroup.workspace_id == workspace_id, FanGroup.id == group_id)
-    )
-    if group is None:
-        raise NotFound("group-not-found", title=N_("Group not found"))
-    return group
+    not_found = NotFound("group-not-found", title=N_("Group not found"))
+    return get_in_workspace(session, FanGroup, workspace_id, group_id, not_found)
 
 
 def groups_by_ref(session: Session, workspace_id: int, refs: Sequence[str]) -> dict[str, FanGroup]:
@@ -573,14 +570,8 @@ def update_family(
 
 
 def get_family(session: Session, workspace_id: int, family_id: int) -> FanGroupFamily:
-    family = session.scalar(
-        select(FanGroupFamily).where(
-            FanGroupFamily.workspace_id == workspace_id, FanGroupFamily.id == family_id
-        )
-    )
-    if family is None:
-        raise NotFound("family-not-found", title=N_("Group family not found"))
-    return family
+    not_found = NotFound("family-not-found", title=N_("Group family not found"))
+    return get_in_workspace(session, FanGroupFamily, workspace_id, family_id, not_found)
 
 
 def family_by_slug(session: Session, workspace_id: int, slug: str) -> FanGroupFamily:

@@ -40,6 +40,7 @@ from siyu.kit.errors import (
     TooManyRequests,
 )
 from siyu.kit.i18n import N_
+from siyu.kit.sql import get_in_workspace
 
 SOLD_OUT_MEMORY_SECONDS = 5.0
 FAN_SOURCES = ("fan", "api")  # sources that claim for themselves (not an operator or the mall)
@@ -213,10 +214,9 @@ def check_share(session: Session, campaign: CouponCampaign, attempt: Attempt) ->
 
 
 def load_campaign(session: Session, workspace_id: int, campaign_id: int) -> CouponCampaign:
-    campaign = session.get(CouponCampaign, campaign_id)
-    if campaign is None or campaign.workspace_id != workspace_id:
-        raise campaign_not_found()
-    return campaign
+    return get_in_workspace(
+        session, CouponCampaign, workspace_id, campaign_id, campaign_not_found()
+    )
 
 
 def ensure_customer(session: Session, workspace_id: int, customer_id: int) -> None:

@@ -27,6 +27,7 @@ from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.orders.models import Order, OrderItem
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -138,10 +139,8 @@ def create_template(
 
 
 def get_template(session: Session, workspace_id: int, template_id: int) -> CouponTemplate:
-    template = session.get(CouponTemplate, template_id)
-    if template is None or template.workspace_id != workspace_id:
-        raise NotFound("coupon-template-not-found", title=N_("No such coupon template"))
-    return template
+    not_found = NotFound("coupon-template-not-found", title=N_("No such coupon template"))
+    return get_in_workspace(session, CouponTemplate, workspace_id, template_id, not_found)
 
 
 def list_templates(

@@ -30,6 +30,7 @@ from siyu.kit.crypto import decrypt_pii, mask_name
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.orders import ownership as orders
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -52,12 +53,8 @@ def normalise_phone(text: str) -> str | None:
 
 
 def get_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
-    customer = session.scalar(
-        select(Customer).where(Customer.workspace_id == workspace_id, Customer.id == customer_id)
-    )
-    if customer is None:
-        raise NotFound("customer-not-found", title=N_("Fan not found"))
-    return customer
+    not_found = NotFound("customer-not-found", title=N_("Fan not found"))
+    return get_in_workspace(session, Customer, workspace_id, customer_id, not_found)
 
 
 def parse_identity(text: str) -> tuple[str, str]:
@@ -371,10 +368,8 @@ def ensure_tag(
 
 
 def get_tag(session: Session, workspace_id: int, tag_id: int) -> Tag:
-    tag = session.scalar(select(Tag).where(Tag.workspace_id == workspace_id, Tag.id == tag_id))
-    if tag is None:
-        raise NotFound("tag-not-found", title=N_("Tag not found"))
-    return tag
+    not_found = NotFound("tag-not-found", title=N_("Tag not found"))
+    return get_in_workspace(session, Tag, workspace_id, tag_id, not_found)
 
 
 def tag_catalog(session: Session, workspace_id: int) -> list[tuple[TagGroup, list[Tag]]]:

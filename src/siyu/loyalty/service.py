@@ -22,6 +22,7 @@ from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.loyalty import ledger
 from siyu.loyalty.ledger import EntryRefs
 from siyu.loyalty.models import (
@@ -1163,12 +1164,8 @@ def list_earn_rules(session: Session, workspace_id: int) -> list[EarnRule]:
 
 
 def get_earn_rule(session: Session, workspace_id: int, rule_id: int) -> EarnRule:
-    rule = session.scalar(
-        select(EarnRule).where(EarnRule.workspace_id == workspace_id, EarnRule.id == rule_id)
-    )
-    if rule is None:
-        raise NotFound("earn-rule-not-found", title=N_("Earn rule not found"))
-    return rule
+    not_found = NotFound("earn-rule-not-found", title=N_("Earn rule not found"))
+    return get_in_workspace(session, EarnRule, workspace_id, rule_id, not_found)
 
 
 def _validate_rule(session: Session, workspace_id: int, rule: EarnRule) -> None:
@@ -1347,14 +1344,8 @@ def update_item(
 
 
 def get_item(session: Session, workspace_id: int, item_id: int) -> MallItem:
-    item = session.scalar(
-        select(MallItem)
-        .where(MallItem.workspace_id == workspace_id, MallItem.id == item_id)
-        .execution_options(populate_existing=True)
-    )
-    if item is None:
-        raise NotFound("mall-item-not-found", title=N_("Mall item not found"))
-    return item
+    not_found = NotFound("mall-item-not-found", title=N_("Mall item not found"))
+    return get_in_workspace(session, MallItem, workspace_id, item_id, not_found, fresh=True)
 
 
 def list_items(
@@ -1564,14 +1555,8 @@ def _redemption_replay(
 
 
 def get_redemption(session: Session, workspace_id: int, redemption_id: int) -> Redemption:
-    found = session.scalar(
-        select(Redemption)
-        .where(Redemption.workspace_id == workspace_id, Redemption.id == redemption_id)
-        .execution_options(populate_existing=True)
-    )
-    if found is None:
-        raise NotFound("redemption-not-found", title=N_("Redemption not found"))
-    return found
+    not_found = NotFound("redemption-not-found", title=N_("Redemption not found"))
+    return get_in_workspace(session, Redemption, workspace_id, redemption_id, not_found, fresh=True)
 
 
 def list_redemptions(
@@ -2042,14 +2027,8 @@ def decide_gift_for(
 
 
 def get_gift(session: Session, workspace_id: int, gift_id: int) -> OperatorGift:
-    gift = session.scalar(
-        select(OperatorGift).where(
-            OperatorGift.workspace_id == workspace_id, OperatorGift.id == gift_id
-        )
-    )
-    if gift is None:
-        raise NotFound("gift-not-found", title=N_("Gift not found"))
-    return gift
+    not_found = NotFound("gift-not-found", title=N_("Gift not found"))
+    return get_in_workspace(session, OperatorGift, workspace_id, gift_id, not_found)
 
 
 def list_gifts(

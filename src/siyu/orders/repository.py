@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from siyu.kit.errors import NotFound
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.orders.models import ImportReject, ImportRun, Order, OrderItem
 
 
@@ -38,12 +39,8 @@ def list_orders(
 
 
 def get_order(session: Session, workspace_id: int, order_id: int) -> Order:
-    order = session.scalar(
-        select(Order).where(Order.workspace_id == workspace_id, Order.id == order_id)
-    )
-    if order is None:
-        raise NotFound("order-not-found", title=N_("Order not found"))
-    return order
+    not_found = NotFound("order-not-found", title=N_("Order not found"))
+    return get_in_workspace(session, Order, workspace_id, order_id, not_found)
 
 
 def items_of(session: Session, workspace_id: int, order_id: int) -> list[OrderItem]:
@@ -64,12 +61,8 @@ def list_runs(
 
 
 def get_run(session: Session, workspace_id: int, run_id: int) -> ImportRun:
-    run = session.scalar(
-        select(ImportRun).where(ImportRun.workspace_id == workspace_id, ImportRun.id == run_id)
-    )
-    if run is None:
-        raise NotFound("import-run-not-found", title=N_("Import not found"))
-    return run
+    not_found = NotFound("import-run-not-found", title=N_("Import not found"))
+    return get_in_workspace(session, ImportRun, workspace_id, run_id, not_found)
 
 
 def list_rejects(

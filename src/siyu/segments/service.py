@@ -35,6 +35,7 @@ from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
+from siyu.kit.sql import get_in_workspace
 from siyu.segments.models import Segment
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -198,10 +199,8 @@ def list_segments(session: Session, workspace_id: int) -> list[Segment]:
 
 
 def get_segment(session: Session, workspace_id: int, segment_id: int) -> Segment:
-    segment = session.get(Segment, segment_id)
-    if segment is None or segment.workspace_id != workspace_id:
-        raise NotFound("segment-not-found", title=N_("Segment not found"))
-    return segment
+    not_found = NotFound("segment-not-found", title=N_("Segment not found"))
+    return get_in_workspace(session, Segment, workspace_id, segment_id, not_found)
 
 
 def _check_name(session: Session, workspace_id: int, name: str, segment_id: int | None) -> str:
