@@ -966,13 +966,8 @@ def resolve_flag(
 ) -> ModerationFlag:
     if status not in ("open", "dismissed", "actioned"):
         raise Unprocessable("invalid-flag-status", title=N_("Use open, dismissed or actioned"))
-    flag = session.scalar(
-        select(ModerationFlag).where(
-            ModerationFlag.workspace_id == workspace_id, ModerationFlag.id == flag_id
-        )
-    )
-    if flag is None:
-        raise NotFound("flag-not-found", title=N_("Flag not found"))
+    not_found = NotFound("flag-not-found", title=N_("Flag not found"))
+    flag = get_in_workspace(session, ModerationFlag, workspace_id, flag_id, not_found)
     flag.status = status
     audit.record(
         session,

@@ -349,19 +349,18 @@ def add_member(
     return membership
 
 
+def _get_membership(session: Session, workspace_id: int, membership_id: int) -> GroupMembership:
+    not_found = NotFound("membership-not-found", title=N_("Membership not found"))
+    return get_in_workspace(session, GroupMembership, workspace_id, membership_id, not_found)
+
+
 def remove_member(
     session: Session, workspace_id: int, membership_id: int, actor: Actor
 ) -> GroupMembership:
     """End a membership and free its seat; in a family, the seat goes straight to the first
     waitlisted fan who fits. The family lock is taken before the group row (as routing does),
     and the leave is a conditional update, so two removals of one member free one seat."""
-    membership = session.scalar(
-        select(GroupMembership).where(
-            GroupMembership.workspace_id == workspace_id, GroupMembership.id == membership_id
-        )
-    )
-    if membership is None:
-        raise NotFound("membership-not-found", title=N_("Membership not found"))
+    membership = _get_membership(session, workspace_id, membership_id)
     if membership.left_at is not None:
         return membership
     family = _family_of_group(session, membership.group_id)
@@ -403,13 +402,7 @@ def set_member_role(
     """Make a fan a KOC moderator (版主) of the group, or a plain member again."""
     if role not in MEMBER_ROLES:
         raise Unprocessable("invalid-membership", title=N_("Unknown member role or join scene"))
-    membership = session.scalar(
-        select(GroupMembership).where(
-            GroupMembership.workspace_id == workspace_id, GroupMembership.id == membership_id
-        )
-    )
-    if membership is None:
-        raise NotFound("membership-not-found", title=N_("Membership not found"))
+    membership = _get_membership(session, workspace_id, membership_id)
     membership.role = role
     audit.record(
         session,

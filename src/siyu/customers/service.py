@@ -614,13 +614,8 @@ def merge_customers(
 
 def undo_merge(session: Session, workspace_id: int, merge_id: int, actor: Actor) -> CustomerMerge:
 
-    merge = session.scalar(
-        select(CustomerMerge).where(
-            CustomerMerge.workspace_id == workspace_id, CustomerMerge.id == merge_id
-        )
-    )
-    if merge is None:
-        raise NotFound("merge-not-found", title=N_("Merge not found"))
+    not_found = NotFound("merge-not-found", title=N_("Merge not found"))
+    merge = get_in_workspace(session, CustomerMerge, workspace_id, merge_id, not_found)
     if merge.undone_at is not None:
         raise Conflict("merge-undone", title=N_("This merge was already undone"))
     target = get_customer(session, workspace_id, merge.target_id)

@@ -1940,13 +1940,7 @@ def decide_gift(
     *,
     address: str | None = None,
 ) -> OperatorGift:
-    gift = session.scalar(
-        select(OperatorGift).where(
-            OperatorGift.workspace_id == workspace_id, OperatorGift.id == gift_id
-        )
-    )
-    if gift is None:
-        raise NotFound("gift-not-found", title=N_("Gift not found"))
+    gift = get_gift(session, workspace_id, gift_id)
     claimed = session.execute(
         update(OperatorGift)
         .where(OperatorGift.id == gift_id, OperatorGift.state == "pending_approval")

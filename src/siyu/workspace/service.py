@@ -25,6 +25,7 @@ from siyu.kit.errors import (
     Unprocessable,
 )
 from siyu.kit.i18n import N_
+from siyu.kit.sql import get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import (
@@ -331,11 +332,8 @@ def create_token(
 
 
 def revoke_token(session: Session, workspace_id: int, token_id: int, actor: Actor) -> ApiToken:
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.workspace_id == workspace_id, ApiToken.id == token_id)
-    )
-    if token is None:
-        raise NotFound("token-not-found", title=N_("API token not found"))
+    not_found = NotFound("token-not-found", title=N_("API token not found"))
+    token = get_in_workspace(session, ApiToken, workspace_id, token_id, not_found)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         audit.record(
