@@ -147,19 +147,7 @@ def append(
     refs: EntryRefs = EntryRefs(),
 ) -> PointsEntry:
     entry = PointsEntry(
-        workspace_id=workspace_id,
-        customer_id=customer_id,
-        kind=kind,
-        points=points,
-        debt_delta=debt_delta,
-        reason=reason[:200],
-        actor_kind=actor_kind(actor),
-        actor_id=actor.id,
-        idempotency_key=refs.idempotency_key,
-        payload_hash=refs.payload_hash,
-        conversion_id=refs.conversion_id,
-        redemption_id=refs.redemption_id,
-        created_at=utcnow(),
+        **_entry_values(workspace_id, customer_id, kind, points, reason, actor, debt_delta, refs)
     )
     session.add(entry)
     session.flush()
@@ -184,24 +172,42 @@ def insert_entry(
         .execute(
             insert(PointsEntry)
             .values(
-                workspace_id=workspace_id,
-                customer_id=customer_id,
-                kind=kind,
-                points=points,
-                debt_delta=debt_delta,
-                reason=reason[:200],
-                actor_kind=actor_kind(actor),
-                actor_id=actor.id,
-                idempotency_key=refs.idempotency_key,
-                payload_hash=refs.payload_hash,
-                conversion_id=refs.conversion_id,
-                redemption_id=refs.redemption_id,
-                created_at=utcnow(),
+                _entry_values(
+                    workspace_id, customer_id, kind, points, reason, actor, debt_delta, refs
+                )
             )
             .returning(PointsEntry.id)
         )
         .scalar_one()
     )
+
+
+def _entry_values(
+    workspace_id: int,
+    customer_id: int,
+    kind: str,
+    points: int,
+    reason: str,
+    actor: Actor,
+    debt_delta: int,
+    refs: EntryRefs,
+) -> dict[str, Any]:
+    """One ledger entry's columns, for the ORM and the Core insert alike."""
+    return {
+        "workspace_id": workspace_id,
+        "customer_id": customer_id,
+        "kind": kind,
+        "points": points,
+        "debt_delta": debt_delta,
+        "reason": reason[:200],
+        "actor_kind": actor_kind(actor),
+        "actor_id": actor.id,
+        "idempotency_key": refs.idempotency_key,
+        "payload_hash": refs.payload_hash,
+        "conversion_id": refs.conversion_id,
+        "redemption_id": refs.redemption_id,
+        "created_at": utcnow(),
+    }
 
 
 def insert_lot(
