@@ -16,6 +16,7 @@ BENCHMARKS = {
     "analytics_store": "benchmarks.bench_analytics_store",
     "points": "benchmarks.bench_points",
     "grab": "benchmarks.bench_grab",
+    "surge": "benchmarks.bench_surge",
 }
 
 

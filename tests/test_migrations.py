@@ -55,5 +55,6 @@ def test_sqlite_connections_are_configured(tmp_path: object) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+        wait = get_settings().sqlite_lock_wait_ms
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == wait
     engine.dispose()

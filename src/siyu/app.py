@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siyu import __version__, h5
@@ -33,10 +35,13 @@ from siyu.kit.i18n import gettext
 from siyu.kit.templating import PACKAGE_DIR, render
 from siyu.kit.web import (
     LocaleMiddleware,
+    busy_problem,
     http_problem,
+    note_store_busy,
     problem_response,
     validation_problem,
     wants_problem_json,
+    widen_thread_limiter,
 )
 from siyu.loyalty import api as loyalty_api
 from siyu.loyalty import h5 as loyalty_h5
@@ -115,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
+    widen_thread_limiter()
     scheduler: Any = None
     if settings.scheduler_enabled and not settings.broker_url and not settings.jobs_inline:
         from siyu.jobs import start_embedded_scheduler
@@ -124,7 +130,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         if scheduler is not None:
+            from siyu.jobs import release_scheduler_lock
+
             scheduler.shutdown(wait=False)
+            release_scheduler_lock()
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -141,6 +150,18 @@ def _install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status,
             headers=exc.headers,
         )
+
+    async def _store_busy(request: Request, exc: Exception) -> Response:
+        """A lock or pool wait that ran out is 503 with Retry-After, never a 500."""
+        problem = busy_problem(exc)
+        if problem is None:
+            raise exc
+        log.warning("%s %s: store busy: %s", request.method, request.url.path, exc)
+        note_store_busy(exc)
+        return await _problem(request, problem)
+
+    app.add_exception_handler(OperationalError, _store_busy)
+    app.add_exception_handler(PoolTimeout, _store_busy)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

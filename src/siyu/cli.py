@@ -68,6 +68,7 @@ def serve(
     from siyu.migrations import upgrade
 
     upgrade()
+    _check_connection_budget(workers)
     uvicorn.run(
         "siyu.app:create_app",
         factory=True,
@@ -77,6 +78,35 @@ def serve(
         proxy_headers=True,
         log_level="info",
     )
+
+
+CONNECTIONS_KEPT_FREE = 10  # Celery workers and beat, migrations, psql, `siyu` commands
+
+
+def _check_connection_budget(workers: int) -> None:
+    """Server mode: warn when the serving processes' pools could take PostgreSQL's last
+    connections (workers × SIYU_DB_POOL_SIZE + what others need ≤ max_connections − reserved)."""
+    from sqlalchemy import text
+
+    from siyu.db import database
+
+    settings = get_settings()
+    if settings.is_sqlite:
+        return
+    with database.engine.connect() as connection:
+        limit = int(connection.execute(text("SHOW max_connections")).scalar_one())
+        reserved = int(connection.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    database.reset()  # the serving processes open their own
+    wanted = workers * settings.pool_size + CONNECTIONS_KEPT_FREE
+    if wanted > limit - reserved:
+        typer.secho(
+            f"warning: {workers} workers × {settings.pool_size} connections "
+            f"(SIYU_DB_POOL_SIZE) + {CONNECTIONS_KEPT_FREE} for workers and tools exceed "
+            f"PostgreSQL's max_connections {limit} − {reserved} reserved; lower "
+            "SIYU_WEB_CONCURRENCY or SIYU_DB_POOL_SIZE, or raise max_connections.",
+            fg=typer.colors.YELLOW,
+            err=True,
+        )
 
 
 @app.command()

@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "siyu-insecure-development-secret"  # noqa: S105 - refused in production
 DEFAULT_PII_KEY = "siyu-insecure-development-pii-key"
+EMBEDDED_JOB_THREADS = 4
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,16 @@ class Settings(BaseSettings):
     # Coupon grabs: attempts a second allowed per customer and per fan-page address (0: off).
     grab_customer_attempts_per_second: int = Field(default=5, ge=0)
     grab_ip_attempts_per_second: int = Field(default=50, ge=0)
+    # Load limits, sized together (docs/architecture.md, "Holding a surge"): each serving process
+    # lets ``web_concurrency`` requests use the store at once; its pool holds that many
+    # connections plus a reserve for jobs and side writes. Requests beyond wait their turn on the
+    # event loop for at most ``request_queue_seconds``, then get 503 with Retry-After.
+    web_concurrency: int = Field(default=15, ge=1)
+    db_pool_size: int | None = Field(default=None, ge=1)  # default: web_concurrency + reserve
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    request_queue_seconds: float = Field(default=10.0, gt=0)
+    sqlite_lock_wait_ms: int = Field(default=5000, ge=0)  # a writer's wait for the write lock
+    retry_after_seconds: int = Field(default=2, ge=1)
 
     @model_validator(mode="after")
     def _refuse_default_secrets_in_production(self) -> Settings:
@@ -52,6 +63,22 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def pool_reserve(self) -> int:
+        """Connections a serving process keeps beside its request slots: the embedded job
+        runner's threads and the scheduler (SQLite or no broker), or side writes and the
+        live monitor."""
+        return EMBEDDED_JOB_THREADS + 2 if not self.broker_url else 3
+
+    @property
+    def pool_size(self) -> int:
+        return self.db_pool_size or self.web_concurrency + self.pool_reserve
+
+    @property
+    def request_slots(self) -> int:
+        """Requests of one process that may hold a store connection at once."""
+        return max(1, min(self.web_concurrency, self.pool_size - self.pool_reserve))
 
     @property
     def sqlite_path(self) -> Path | None:

@@ -14,6 +14,7 @@ rows. Failures retry with exponential back-off and stay visible in the console.
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, event, func, select, update
 from sqlalchemy.orm import Session
 
-from siyu.config import get_settings
+from siyu.config import EMBEDDED_JOB_THREADS, get_settings
 from siyu.db import database
 from siyu.kit.clock import utcnow
 from siyu.kit.pagination import keyset_page
@@ -40,6 +41,10 @@ BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 3600
 STALE_QUEUED_AFTER = timedelta(seconds=30)  # a queued row this old missed its hand-off
 STALE_RUNNING_AFTER = timedelta(minutes=30)  # a running row this old lost its worker
+# A pause longer than the longest sleep of SQLite's busy handler (100 ms), so every writer
+# waiting for the lock wakes while it is free.
+JOB_CHUNK_PAUSE_SECONDS = 0.11
+JOB_CHUNK_ROWS = 5_000  # rows a background job writes per short transaction
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,9 @@ def dispatch(job_id: int) -> None:
         celery_app().send_task("siyu.run_job", args=[job_id])
     else:
         if _runners.pool is None:
-            _runners.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="siyu-job")
+            _runners.pool = ThreadPoolExecutor(
+                max_workers=EMBEDDED_JOB_THREADS, thread_name_prefix="siyu-job"
+            )
         _runners.pool.submit(_run_logged, job_id)
 
 
@@ -184,6 +191,9 @@ def run_job(job_id: int) -> str:
             return "skipped"  # another runner has it, or it's not due yet
         run = session.get_one(JobRun, job_id)
         spec = registry.get(run.name)
+        # End the transaction that read the row: on SQLite it holds the write lock, and a job
+        # that writes in short transactions (see ``chunk_committed``) must start without it.
+        session.commit()
         try:
             if spec is None:
                 raise LookupError(f"no job named {run.name!r} is registered in this process")
@@ -196,6 +206,14 @@ def run_job(job_id: int) -> str:
         run.finished_at = utcnow()
         session.commit()
         return run.status
+
+
+def chunk_committed(session: Session) -> None:
+    """A background job's chunk is done: commit it and, on SQLite, pause so that requests
+    waiting for the write lock get it before the next chunk (SQLite's lock is not fair)."""
+    session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        time.sleep(JOB_CHUNK_PAUSE_SECONDS)
 
 
 def _record_failure(run: JobRun, exc: BaseException) -> None:
@@ -342,9 +360,13 @@ def enqueue_periodic(name: str) -> None:
 
 
 def start_embedded_scheduler() -> Any:
-    """APScheduler in the serving process: periodic jobs and the sweeper."""
+    """APScheduler in the serving process: periodic jobs and the sweeper. With several serving
+    processes on one store (``siyu serve --workers N``) only the first to take the scheduler's
+    lock file runs it; the others return None."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
+    if not _take_scheduler_lock():
+        return None
     load_job_modules()
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(_sweep_job, "interval", seconds=15, id="siyu.sweep", coalesce=True)
@@ -364,6 +386,32 @@ def start_embedded_scheduler() -> Any:
             )
     scheduler.start()
     return scheduler
+
+
+_scheduler_lock: list[Any] = []  # the open lock file, held for the life of the process
+
+
+def _take_scheduler_lock() -> bool:
+    import fcntl
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    url = get_settings().database_url
+    name = f"siyu-scheduler-{hashlib.sha256(url.encode()).hexdigest()[:16]}.lock"
+    handle = (Path(tempfile.gettempdir()) / name).open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return False
+    _scheduler_lock.append(handle)
+    return True
+
+
+def release_scheduler_lock() -> None:
+    while _scheduler_lock:
+        _scheduler_lock.pop().close()
 
 
 def _sweep_job() -> None:

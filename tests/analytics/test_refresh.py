@@ -3,7 +3,8 @@ the workspace reports, on SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.models import AnalyticsReport, CustomerMetrics, LifecycleChange
@@ -143,3 +144,30 @@ def test_overview_gives_the_30_day_change(session: Session, workspace: Workspace
     # last 30 days: 900 + 120 + 59; the 30 before: the whale's 1,200 forty days ago
     assert overview["gmv_prev_30d_fen"] == 120_000
     assert overview["gmv_30d_change"] == round((107_900 - 120_000) / 120_000, 4)
+
+
+def test_refresh_in_short_transactions_writes_what_one_transaction_writes(
+    session: Session, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from siyu import jobs
+    from siyu.analytics import refresh
+
+    ids = seed_history(session, workspace.id)
+    refresh_workspace(session, workspace.id, AS_OF)
+    whole = {
+        buyer: (row.paid_orders, row.rfm_segment, row.lifecycle_stage)
+        for buyer, row in metrics_by_buyer(session, ids).items()
+    }
+    session.commit()
+    monkeypatch.setattr(refresh, "JOB_CHUNK_ROWS", 2)  # six fans: three chunks
+    monkeypatch.setattr(jobs, "JOB_CHUNK_PAUSE_SECONDS", 0)
+    summary = refresh.refresh_in_short_transactions(workspace.id, AS_OF)
+    assert summary.customers == 6
+    session.expire_all()
+    chunked = {
+        buyer: (row.paid_orders, row.rfm_segment, row.lifecycle_stage)
+        for buyer, row in metrics_by_buyer(session, ids).items()
+    }
+    assert chunked == whole
+    count = select(func.count()).where(CustomerMetrics.workspace_id == workspace.id)
+    assert session.scalar(count) == 6

@@ -132,7 +132,10 @@ def test_tokens_hashed_shown_once_revocable(session: Session, workspace: Workspa
     assert secret not in (stored.token_digest, stored.prefix) and secret.startswith(stored.prefix)
     assert stored.last_used_at is None
     assert service.resolve_token(session, secret) is token
-    assert token.last_used_at is not None
+    assert service.token_touch_due(token)
+    service.touch_token(session, token.id)
+    session.refresh(token)
+    assert token.last_used_at is not None and not service.token_touch_due(token)
     service.revoke_token(session, workspace.id, token.id, ACTOR)
     assert service.resolve_token(session, secret) is None
     assert _actions(session, workspace.id)[-2:] == ["token.create", "token.revoke"]

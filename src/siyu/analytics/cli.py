@@ -36,14 +36,14 @@ def _as_of(text: str | None) -> date | None:
 @analytics_app.command("refresh")
 def refresh(workspace: WorkspaceSlug, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """Recompute every fan's metrics, RFM, stage and scores, and the dashboard reports."""
-    from siyu.analytics.refresh import refresh_workspace
+    from siyu.analytics.refresh import refresh_in_short_transactions
     from siyu.cli import _unit_of_work, emit
     from siyu.workspace import service
 
     day = _as_of(as_of)
     with _unit_of_work() as session:
         workspace_id = service.get_workspace_by_slug(session, workspace).id
-        summary = refresh_workspace(session, workspace_id, day)
+    summary = refresh_in_short_transactions(workspace_id, day)
     payload = {
         "workspace": workspace,
         "as_of": summary.as_of.isoformat(),

@@ -1,8 +1,9 @@
 """The analytics refresh: read a workspace's orders, fans and behaviour into Arrow, compute
 every per-fan figure and the workspace reports with DuckDB, and write them back in bulk.
 
-Runs nightly and on demand (`siyu analytics refresh`, the console's button, the API). One
-refresh is one transaction: readers see the previous figures until it commits.
+Runs nightly and on demand (`siyu analytics refresh`, the console's button, the API). Beside
+live traffic it reads without the write lock and writes in short transactions
+(``refresh_in_short_transactions``); inside a caller's unit of work it is one transaction.
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.orm import Session
 
 from siyu.analytics import reports, store
@@ -23,12 +25,16 @@ from siyu.analytics.engagement import activity_scores, koc_scores
 from siyu.analytics.engine import run_sql
 from siyu.analytics.lifecycle import lifecycle_stages
 from siyu.analytics.metrics import customer_metrics
-from siyu.analytics.models import AnalyticsReport, LifecycleChange
+from siyu.analytics.models import AnalyticsReport, CustomerMetrics, LifecycleChange
 from siyu.analytics.rfm import rfm_scores, segment_cn8, segment_standard
+from siyu.db import transaction
+from siyu.jobs import JOB_CHUNK_ROWS, chunk_committed
+from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import day_bounds, today, utcnow
 from siyu.workspace.models import Workspace
 
 log = logging.getLogger("siyu.analytics")
+_METRICS_TABLE = cast(Table, CustomerMetrics.__table__)
 
 ACTIVITY_WINDOW_DAYS = 30
 KOC_WINDOW_DAYS = 90
@@ -105,10 +111,55 @@ class RefreshSummary:
         )
 
 
+@dataclass(frozen=True)
+class _Computed:
+    """Everything a refresh writes, computed from one read of the store."""
+
+    summary: RefreshSummary
+    table: pa.Table
+    changed: pa.Table
+    payloads: dict[str, Any]
+
+
 def refresh_workspace(
     session: Session, workspace_id: int, as_of: date | None = None
 ) -> RefreshSummary:
-    """Recompute and store every fan's metrics, scores and stage, and the workspace reports."""
+    """Recompute and store every fan's metrics, scores and stage, and the workspace reports,
+    in the caller's unit of work (one transaction; the demo seed, tests)."""
+    computed = _compute(session, workspace_id, as_of)
+    summary = computed.summary
+    store.write_metrics(session, workspace_id, computed.table)
+    store.append_lifecycle_changes(session, workspace_id, computed.changed, summary.as_of)
+    _write_reports(session, workspace_id, computed.payloads, summary.as_of)
+    _sync_segments(session, workspace_id)
+    log.info("workspace %s: %s", workspace_id, summary)
+    return summary
+
+
+def refresh_in_short_transactions(workspace_id: int, as_of: date | None = None) -> RefreshSummary:
+    """The same refresh for background work beside live traffic (the job, the CLI): the read
+    is a read-only unit of work (on SQLite it never takes the write lock), the computation
+    holds no transaction, and the writes go in chunks of short transactions, so a request
+    waits for the refresh at most one chunk. While the chunks land a list may show some fans'
+    new figures beside others' previous ones; the reports and segments switch at the end."""
+    with transaction(read_only=True) as session:
+        computed = _compute(session, workspace_id, as_of)
+    summary = computed.summary
+    with transaction() as session:
+        _write_metrics_in_chunks(session, workspace_id, computed.table)
+        changed = computed.changed
+        for start in range(0, changed.num_rows, JOB_CHUNK_ROWS):
+            chunk = changed.slice(start, JOB_CHUNK_ROWS)
+            store.append_lifecycle_changes(session, workspace_id, chunk, summary.as_of)
+            chunk_committed(session)
+        _write_reports(session, workspace_id, computed.payloads, summary.as_of)
+        chunk_committed(session)
+        _sync_segments(session, workspace_id)
+    log.info("workspace %s: %s", workspace_id, summary)
+    return summary
+
+
+def _compute(session: Session, workspace_id: int, as_of: date | None) -> _Computed:
     workspace = session.get(Workspace, workspace_id)
     if workspace is None:
         raise ValueError(f"no workspace {workspace_id}")
@@ -122,17 +173,39 @@ def refresh_workspace(
     stages = lifecycle_stages(metrics, previous, config.windows)
     clv = _clv(orders, as_of, tz)
     table = _assemble(session, workspace_id, customers, metrics, stages, clv, config, as_of, tz)
-    store.write_metrics(session, workspace_id, table)
     # The first refresh classifies everyone: that is a starting point, not a week of moves.
     changed = _changes(stages, table) if previous.num_rows else _NO_CHANGES
-    store.append_lifecycle_changes(session, workspace_id, changed, as_of)
-    _write_reports(session, workspace_id, orders, as_of, tz)
-    _sync_segments(session, workspace_id)
     summary = RefreshSummary(
         workspace_id, as_of, table.num_rows, metrics.num_rows, changed.num_rows, clv.num_rows > 0
     )
-    log.info("workspace %s: %s", workspace_id, summary)
-    return summary
+    payloads = reports.workspace_reports(orders, as_of, tz)
+    return _Computed(summary, table, changed, payloads)
+
+
+def _write_metrics_in_chunks(session: Session, workspace_id: int, table: pa.Table) -> None:
+    """Replace the metrics rows range by range of customer ids (the table is ordered by id):
+    each chunk deletes the rows in its range, stale ones included, and inserts its own."""
+    rows = table.select(list(store.METRIC_COLUMNS))
+    ids = rows.column("customer_id")
+    for start in range(0, max(rows.num_rows, 1), JOB_CHUNK_ROWS):
+        chunk = rows.slice(start, JOB_CHUNK_ROWS)
+        low = None if start == 0 else ids[start - 1].as_py()
+        high = (
+            None
+            if start + JOB_CHUNK_ROWS >= rows.num_rows
+            else ids[start + chunk.num_rows - 1].as_py()
+        )
+        doomed = delete(CustomerMetrics).where(CustomerMetrics.workspace_id == workspace_id)
+        if low is not None:
+            doomed = doomed.where(CustomerMetrics.customer_id > low)
+        if high is not None:
+            doomed = doomed.where(CustomerMetrics.customer_id <= high)
+        session.execute(doomed)
+        records = chunk.to_pylist()
+        for record in records:
+            record["workspace_id"] = workspace_id
+        insert_rows(session, _METRICS_TABLE, records)
+        chunk_committed(session)
 
 
 def _assemble(
@@ -202,9 +275,8 @@ def _changes(stages: pa.Table, written: pa.Table) -> pa.Table:
 
 
 def _write_reports(
-    session: Session, workspace_id: int, orders: pa.Table, as_of: date, tz: str
+    session: Session, workspace_id: int, payloads: dict[str, Any], as_of: date
 ) -> None:
-    payloads = reports.workspace_reports(orders, as_of, tz)
     session.execute(delete(AnalyticsReport).where(AnalyticsReport.workspace_id == workspace_id))
     for kind, payload in payloads.items():
         session.add(

@@ -15,7 +15,7 @@ from siyu.customers.fan_links import CurrentFan
 from siyu.kit.errors import NotFound
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import render
-from siyu.kit.web import DbSession
+from siyu.kit.web import DbSession, writes
 from siyu.workspace.audit import Actor
 
 router = APIRouter(prefix="/h5", include_in_schema=False)
@@ -24,6 +24,7 @@ PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer
 
 
 @router.get("/groups/{slug}", response_class=HTMLResponse)
+@writes  # opening the live code seats the fan in a group
 def live_code(slug: str, request: Request, fan: CurrentFan, db: DbSession) -> Response:
     workspace_id = fan.workspace.id
     try:

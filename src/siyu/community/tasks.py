@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from siyu.community import bot, health, service
 from siyu.community.models import FanGroup
-from siyu.jobs import job
+from siyu.jobs import chunk_committed, job
 from siyu.workspace.audit import SYSTEM
 
 
@@ -22,7 +22,9 @@ def nightly(session: Session) -> None:
     older than each workspace's retention."""
     for workspace_id in _workspaces_with_groups(session):
         health.compute_health(session, workspace_id, days=2)
+        chunk_committed(session)
         bot.purge_expired_messages(session, workspace_id)
+        chunk_committed(session)
 
 
 @job("community.health")

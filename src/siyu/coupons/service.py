@@ -23,6 +23,7 @@ from siyu.coupons.models import (
     CouponShare,
     CouponTemplate,
 )
+from siyu.db import write_beside
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_
@@ -526,11 +527,16 @@ def open_share(session: Session, token: str) -> CouponShare:
     share = session.scalar(select(CouponShare).where(CouponShare.token == token))
     if share is None:
         raise NotFound("coupon-share-not-found", title=N_("This share link doesn't work"))
-    session.execute(
-        update(CouponShare)
-        .where(CouponShare.id == share.id)
-        .values(visits=CouponShare.visits + 1)
-        .execution_options(synchronize_session=False)
+    share_id = share.id
+    # A count beside the page's read: a viral link must not queue its visitors for the lock.
+    write_beside(
+        session,
+        lambda s: s.execute(
+            update(CouponShare)
+            .where(CouponShare.id == share_id)
+            .values(visits=CouponShare.visits + 1)
+            .execution_options(synchronize_session=False)
+        ),
     )
     return share
 

@@ -14,19 +14,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from siyu.coupons import service
 from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, CouponCampaign
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS
-from siyu.db import database
+from siyu.db import database, is_store_busy
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import yuan_to_fen
 from siyu.kit.templating import render
-from siyu.kit.web import DbSession
+from siyu.kit.web import DbSession, admitted
 from siyu.workspace.auth import Console, OperatorConsole, csrf_protect
 
 router = APIRouter(include_in_schema=False)
@@ -328,7 +330,8 @@ def match(campaign_id: int, context: OperatorConsole, db: DbSession) -> Response
 
 
 def _snapshot(workspace_id: int, campaign_id: int, since: datetime) -> dict[str, Any]:
-    with database.session() as session:
+    # A read of its own beside the page's (closed) one: on SQLite it never takes the write lock.
+    with database.session(read_only=True) as session:
         campaign = service.get_campaign(session, workspace_id, campaign_id)
         numbers = service.numbers(session, campaign)
         recent = service.claims_per_second(session, campaign_id, since) if not numbers.live else []
@@ -342,20 +345,37 @@ def _snapshot(workspace_id: int, campaign_id: int, since: datetime) -> dict[str,
         }
 
 
+async def _tick(workspace_id: int, campaign_id: int, since: datetime) -> dict[str, Any] | None:
+    """One snapshot, taking a request slot like any request; a busy store skips a beat (the
+    page keeps its last figures) instead of ending the stream."""
+    try:
+        async with admitted(writes=False):
+            return await run_in_threadpool(_snapshot, workspace_id, campaign_id, since)
+    except Problem as problem:
+        if problem.status != 503:
+            raise
+    except (OperationalError, PoolTimeout) as exc:
+        if not is_store_busy(exc):
+            raise
+    return None
+
+
 @router.get("/coupons/campaigns/{campaign_id}/live")
 async def live(request: Request, campaign_id: int, context: Console) -> Response:
     """Server-sent events, one a second: claimed, remaining and the answers given so far. The
     page turns differences into claims per second and refusals per second."""
     workspace_id = context.workspace.id
-    await run_in_threadpool(_snapshot, workspace_id, campaign_id, utcnow())  # 404 before streaming
+    async with admitted(writes=False):  # 404 (or 503) before streaming
+        await run_in_threadpool(_snapshot, workspace_id, campaign_id, utcnow())
 
     async def events() -> AsyncIterator[str]:
         for _ in range(MONITOR_SECONDS):
             if await request.is_disconnected():
                 return
             since = utcnow() - timedelta(seconds=2)
-            data = await run_in_threadpool(_snapshot, workspace_id, campaign_id, since)
-            yield f"data: {json.dumps(data)}\n\n"
+            data = await _tick(workspace_id, campaign_id, since)
+            if data is not None:
+                yield f"data: {json.dumps(data)}\n\n"
             await asyncio.sleep(1)
 
     return StreamingResponse(

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from siyu.config import get_settings
 from siyu.customers import service
 from siyu.customers.models import Customer
+from siyu.db import read_first
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound
 from siyu.kit.i18n import N_
@@ -194,7 +195,8 @@ def current_fan(request: Request, db: DbSession) -> FanContext:
         claim = verify_fan_session(value)
     except FanLinkInvalid:
         raise FanSessionRequired() from None
-    return fan_context(db, claim)
+    with read_first(db):  # a writing fan page takes the write lock in its endpoint only
+        return fan_context(db, claim)
 
 
 CurrentFan = Annotated[FanContext, Depends(current_fan)]

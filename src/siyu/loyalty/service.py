@@ -822,9 +822,14 @@ class ExpirySummary:
 
 
 def expire_due(
-    session: Session, workspace_id: int, *, now: datetime | None = None, dry_run: bool = False
+    session: Session,
+    workspace_id: int,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    limit: int | None = None,
 ) -> ExpirySummary:
-    """Expire every lot past its expiry: one ``expire`` entry per lot."""
+    """Expire every lot past its expiry (or the first ``limit``): one ``expire`` entry per lot."""
     now = now or utcnow()
     due = session.execute(
         select(PointsLot.id, PointsLot.customer_id, PointsLot.remaining)
@@ -834,6 +839,7 @@ def expire_due(
             PointsLot.expires_at <= now,
         )
         .order_by(PointsLot.customer_id, PointsLot.expires_at, PointsLot.id)
+        .limit(limit)
     ).all()
     result = ExpirySummary()
     for lot_id, customer_id, remaining in due:

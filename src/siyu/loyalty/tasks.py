@@ -7,7 +7,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from siyu.jobs import job
+from siyu.jobs import chunk_committed, job
 from siyu.loyalty import service
 
 log = logging.getLogger("siyu.loyalty")
@@ -22,6 +22,7 @@ def settle(session: Session) -> None:
     for workspace_id in service.workspace_ids_with_points(session):
         settled = service.settle_conversions(session, workspace_id)
         converted = service.auto_convert(session, workspace_id)
+        chunk_committed(session)
         if any(settled.values()) or converted:
             log.info(
                 "points settled in workspace %s: %s, auto-converted %s",
@@ -31,11 +32,28 @@ def settle(session: Session) -> None:
             )
 
 
+EXPIRY_CHUNK_LOTS = 500
+
+
+def _expire_in_chunks(session: Session, workspace_id: int) -> service.ExpirySummary:
+    """Expire lots a chunk at a time, each in a short transaction of its own."""
+    total = service.ExpirySummary()
+    while True:
+        chunk = service.expire_due(session, workspace_id, limit=EXPIRY_CHUNK_LOTS)
+        chunk_committed(session)
+        total.lots += chunk.lots
+        total.points += chunk.points
+        total.customers |= chunk.customers
+        if chunk.lots < EXPIRY_CHUNK_LOTS:
+            return total
+
+
 @job("points.nightly", cron={"hour": 16, "minute": 10})  # 00:10 in Asia/Shanghai
 def nightly(session: Session) -> None:
     for workspace_id in service.workspace_ids_with_points(session):
-        expired = service.expire_due(session, workspace_id)
+        expired = _expire_in_chunks(session, workspace_id)
         changes = service.recompute_tiers(session, workspace_id)
+        chunk_committed(session)
         log.info(
             "points nightly in workspace %s: expired %s, tier changes %s",
             workspace_id,

@@ -10,7 +10,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from siyu.db import read_first, write_beside
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Forbidden, Unauthorized
 from siyu.kit.i18n import N_
@@ -68,6 +70,13 @@ class ConsoleContext:
 
 
 def console_context(request: Request, db: DbSession) -> ConsoleContext:
+    with read_first(db):
+        context = _console_context(request, db)
+    request.state.console = context
+    return context
+
+
+def _console_context(request: Request, db: Session) -> ConsoleContext:
     token = request.cookies.get(SESSION_COOKIE)
     console_session = service.resolve_session(db, token) if token else None
     if console_session is None:
@@ -79,10 +88,10 @@ def console_context(request: Request, db: DbSession) -> ConsoleContext:
     )
     if not operator.is_active or membership is None:
         raise LoginRequired(request.url.path)
-    now = utcnow()
-    if as_utc(console_session.last_seen_at) < now - SESSION_TOUCH_INTERVAL:
-        console_session.last_seen_at = now
-    context = ConsoleContext(
+    if as_utc(console_session.last_seen_at) < utcnow() - SESSION_TOUCH_INTERVAL:
+        session_id = console_session.id
+        write_beside(db, lambda s: service.touch_session(s, session_id))
+    return ConsoleContext(
         operator=operator,
         membership=membership,
         workspace=membership.workspace,
@@ -91,8 +100,6 @@ def console_context(request: Request, db: DbSession) -> ConsoleContext:
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
     )
-    request.state.console = context
-    return context
 
 
 Console = Annotated[ConsoleContext, Depends(console_context)]
@@ -154,16 +161,24 @@ def api_context(request: Request, db: DbSession) -> ApiContext:
             detail=N_("Send Authorization: Bearer <workspace API token>."),
             headers=bearer,
         )
-    token = service.resolve_token(db, secret.strip())
+    with read_first(db):
+        context = _api_context(request, db, secret.strip(), bearer)
+    request.state.api = context
+    return context
+
+
+def _api_context(request: Request, db: Session, secret: str, bearer: dict[str, str]) -> ApiContext:
+    token = service.resolve_token(db, secret)
     if token is None:
         raise Unauthorized(
             "token-invalid", title=N_("The API token is invalid or revoked"), headers=bearer
         )
+    if service.token_touch_due(token):
+        token_id = token.id
+        write_beside(db, lambda s: service.touch_token(s, token_id))
     workspace = db.scalar(select(Workspace).where(Workspace.id == token.workspace_id))
     assert workspace is not None
-    context = ApiContext(workspace, token, client_ip(request), request.headers.get("user-agent"))
-    request.state.api = context
-    return context
+    return ApiContext(workspace, token, client_ip(request), request.headers.get("user-agent"))
 
 
 Api = Annotated[ApiContext, Depends(api_context)]

@@ -348,25 +348,41 @@ def revoke_token(session: Session, workspace_id: int, token_id: int, actor: Acto
 
 
 def resolve_token(session: Session, secret: str) -> ApiToken | None:
-    """The live token for a bearer secret; refreshes ``last_used_at`` at most once a minute."""
+    """The live token for a bearer secret (a read; see ``touch_token``)."""
     token = session.scalar(select(ApiToken).where(ApiToken.token_digest == token_digest(secret)))
     if token is None or token.revoked_at is not None:
         return None
-    now = utcnow()
-    if token.last_used_at is None or as_utc(token.last_used_at) < now - TOKEN_TOUCH_INTERVAL:
-        # A conditional UPDATE, so parallel requests don't queue on one row just to touch it.
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == token.id)
-            .where(
-                (ApiToken.last_used_at.is_(None))
-                | (ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL)
-            )
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        token.last_used_at = now
     return token
+
+
+def token_touch_due(token: ApiToken) -> bool:
+    """``last_used_at`` is refreshed at most once a minute."""
+    last = token.last_used_at
+    return last is None or as_utc(last) < utcnow() - TOKEN_TOUCH_INTERVAL
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """A conditional UPDATE, so parallel requests don't queue on one row just to touch it."""
+    now = utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where(
+            (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - TOKEN_TOUCH_INTERVAL)
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def touch_session(session: Session, session_id: int) -> None:
+    """Slide a console session's ``last_seen_at`` (at most every few minutes, by the caller)."""
+    session.execute(
+        update(ConsoleSession)
+        .where(ConsoleSession.id == session_id)
+        .values(last_seen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
