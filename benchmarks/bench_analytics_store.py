@@ -6,7 +6,13 @@ activity, KOC and the BG/NBD fit, assemble, and write one metrics row per fan ba
 reports. Baselines in the same run, on the same store:
 
 (a) reading the same orders into Arrow, alone (the data-movement floor of any refresh);
-(b) one hand-written DuckDB query computing metrics + RFM over that Arrow data (the engine floor).
+(b) one hand-written DuckDB query computing metrics + RFM over that Arrow data (the engine floor);
+(c) the same orders read through the driver cursor as Python tuples (the path the columnar
+    readers replaced), when the store has a columnar reader.
+
+The refresh's own reads (orders, fans, previous stages, events, group activity) are timed
+inside the refresh and reported apart: ``details.refresh_read_seconds`` and its share of the
+refresh, with the reader that served them (``read_path``).
 
 Subject ``analytics_store_segment_count``: ``segments.count_matching`` (parse, compile, run) for
 a filter over fans and their metrics, against the bare SQL count it compiles to, run through
@@ -33,7 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.bench_analytics import AS_OF, TZ, hand_written, peak_rss_mib, synthetic_orders
-from benchmarks.runner import Result, measure, report
+from benchmarks.runner import Measurement, Result, measure, report
 from siyu.analytics import store
 from siyu.analytics.refresh import refresh_workspace
 from siyu.db import make_engine
@@ -192,10 +198,14 @@ def run() -> list[Result]:
             orders_n,
             lambda: hand_written(read_holder[0]),
         )
+        tuples = _cursor_read(session, workspace_id, orders_n)
         summaries = []
+        reads: dict[str, float] = {}
+        tables: dict[str, pa.Table] = {}
 
         def refresh() -> None:
-            summaries.append(refresh_workspace(session, workspace_id, AS_OF))
+            with _timed_reads(reads, tables):
+                summaries.append(refresh_workspace(session, workspace_id, AS_OF))
             session.commit()
 
         subject = measure(
@@ -205,14 +215,114 @@ def run() -> list[Result]:
         result = Result(f"analytics_store_refresh_{dialect}", subject)
         result.compare(read, aim="informational: how much of the refresh is reading the store")
         result.compare(engine, aim="informational: the engine floor for the same figures")
+        read_seconds = sum(reads.values())
         result.details = {
             "customers": customers,
             "orders": orders_n,
             "populate_seconds": round(populate_seconds, 1),
+            "read_path": _read_path(session),
+            "refresh_read_seconds": round(read_seconds, 2),
+            "refresh_read_share": round(read_seconds / subject.seconds, 3),
+            "refresh_reads": {name: round(seconds, 2) for name, seconds in reads.items()},
             "fans_written": summaries[0].customers,
             "buyers": summaries[0].buyers,
         }
+        if tuples is not None:
+            result.compare(tuples, aim="informational: the tuple read the columnar one replaced")
+            result.details |= _tuple_refresh(session, workspace_id, orders_n, result, tables)
         return [result, segment_counts(session, dialect, workspace_id)]
+
+
+def _tuple_refresh(
+    session: Session,
+    workspace_id: int,
+    orders_n: int,
+    result: Result,
+    columnar_tables: dict[str, pa.Table],
+) -> dict[str, object]:
+    """The same refresh with every read through the driver cursor (the path before the
+    columnar readers): its time as a baseline, and every table it read compared with the
+    columnar one."""
+    reads: dict[str, float] = {}
+    tables: dict[str, pa.Table] = {}
+
+    def refresh() -> None:
+        with _timed_reads(reads, tables, through_cursor=True):
+            refresh_workspace(session, workspace_id, AS_OF)
+        session.commit()
+
+    baseline = measure("the same refresh reading through the driver cursor", orders_n, refresh)
+    result.compare(baseline, aim="informational: the refresh before the columnar readers")
+    identical = {name: _same_rows(columnar_tables[name], tables[name]) for name in tables}
+    if not all(identical.values()):
+        raise SystemExit(f"columnar and cursor reads differ: {identical}")
+    seconds = sum(reads.values())
+    return {
+        "tuple_refresh_read_seconds": round(seconds, 2),
+        "tuple_refresh_read_share": round(seconds / baseline.seconds, 3),
+        "tuple_refresh_reads": {name: round(s, 2) for name, s in reads.items()},
+        "reads_identical": identical,
+    }
+
+
+def _same_rows(a: pa.Table, b: pa.Table) -> bool:
+    keys = [(name, "ascending") for name in a.column_names]
+    return a.schema == b.schema and a.sort_by(keys).equals(b.sort_by(keys))
+
+
+@contextmanager
+def _timed_reads(
+    reads: dict[str, float], tables: dict[str, pa.Table], *, through_cursor: bool = False
+) -> Iterator[None]:
+    """Time every ``store.read_table`` call the refresh makes, by the query's first table
+    (keeping what it read); ``through_cursor`` reads through the driver cursor instead."""
+    original = store.read_table
+
+    def timed(session: Session, sql: str, schema: pa.Schema, **params: object) -> pa.Table:
+        started = time.perf_counter()
+        name = sql.split("FROM", 1)[1].split()[0]
+        try:
+            if through_cursor:
+                connection = session.connection()
+                statement, arguments = store._compiled(connection, sql, params)
+                table = store._read_by_cursor(connection, statement, arguments, schema)
+            else:
+                table = original(session, sql, schema, **params)
+            tables[name] = table
+            return table
+        finally:
+            reads[name] = reads.get(name, 0.0) + time.perf_counter() - started
+
+    store.read_table = timed  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        store.read_table = original  # type: ignore[assignment]
+
+
+def _cursor_read(session: Session, workspace_id: int, orders_n: int) -> Measurement | None:
+    """The paid orders through the driver cursor, as the refresh read them before."""
+    cursor_read = getattr(store, "_read_by_cursor", None)
+    if cursor_read is None:  # a checkout from before the columnar readers
+        return None
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    sql = store._ORDERS_SQL.format(hint=store._SQLITE_SCAN_HINT if sqlite else "")
+    statement, arguments = store._compiled(connection, sql, {"ws": workspace_id})
+    return measure(
+        "the same orders through the driver cursor, as Python tuples",
+        orders_n,
+        lambda: cursor_read(connection, statement, arguments, store.ORDER_SCHEMA),
+    )
+
+
+def _read_path(session: Session) -> str:
+    connection = session.connection()
+    if not hasattr(store, "_read_by_cursor"):
+        return "cursor (tuples)"
+    if connection.dialect.name == "postgresql":
+        return "COPY … (FORMAT csv) into Arrow's CSV reader"
+    return "ADBC" if store._adbc_sqlite_path(connection) else "cursor (tuples)"
 
 
 def bare_count_sql(session: Session, workspace_id: int) -> str:

@@ -107,6 +107,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(LocaleMiddleware)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     _install_error_handlers(app)
+    # The grab's claim routes first: routes are tried in order, and a live-room crowd presses
+    # these. The API one authenticates by itself (``workspace.token_cache``).
+    app.include_router(coupons_h5.hot_router)
+    app.include_router(coupons_api.hot_router, prefix="/api/v1")
     app.include_router(system_api.health_router)
     api_v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(api_context)])
     for router in API_ROUTERS:

@@ -1,18 +1,31 @@
 """Moving data between the store and Arrow: whole columns in, whole tables out.
 
-Reads go through the driver cursor without ORM objects, and columns are built with one
-transpose, so the analytics engine gets Arrow tables without a per-row Python step beyond the
-driver's own. Writes are one bulk statement per table.
+Reads are columnar where the store allows it, so the analytics engine gets Arrow tables without
+a Python object per value:
+
+* PostgreSQL: ``COPY (query) TO STDOUT (FORMAT csv)`` on the session's own connection (so in its
+  transaction, seeing what it sees), parsed by Arrow's CSV reader; timestamps travel as epoch
+  microseconds.
+* SQLite: the ADBC driver on a second connection to the same file, when the session's
+  transaction has written nothing yet; it then reads the same committed data (WAL, and today's
+  units of work hold the write lock from BEGIN, so nothing commits in between). A transaction
+  that has written (a test, or a caller that imported first) is read through the driver cursor,
+  as is everything when the ADBC driver is missing.
+
+Writes are one bulk statement per table.
 """
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
 import pyarrow as pa
-from sqlalchemy import DateTime, Table, delete, text
+import pyarrow.csv as pa_csv
+from sqlalchemy import Connection, DateTime, Engine, Table, delete, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -20,7 +33,12 @@ from siyu.analytics.models import CustomerMetrics, LifecycleChange
 from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import as_utc
 
+log = logging.getLogger("siyu.analytics")
+
 TIMESTAMP = pa.timestamp("us", tz="UTC")
+# ADBC's SQLite driver infers a column's type from the first batch and refuses a later batch
+# that disagrees (a column NULL for the first rows, text later): one batch for the whole read.
+ADBC_SQLITE_BATCH_ROWS = 2**30
 
 ORDER_SCHEMA = pa.schema(
     [
@@ -99,29 +117,149 @@ def _column(values: Sequence[Any], field: pa.Field) -> pa.Array:
 
 def read_table(session: Session, sql: str, schema: pa.Schema, **params: Any) -> pa.Table:
     """Rows of ``sql`` as an Arrow table of ``schema`` (columns in select order)."""
-    rows = _raw_rows(session, sql, params)
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
-    return pa.table(
-        [_column(list(values), field) for values, field in zip(columns, schema, strict=True)],
-        schema=schema,
-    )
-
-
-def _raw_rows(session: Session, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Rows as the driver returns them, skipping SQLAlchemy's per-value result processing."""
     connection = session.connection()
+    statement, arguments = _compiled(connection, sql, params)
+    dialect = connection.dialect.name
+    if dialect == "postgresql" and connection.dialect.driver == "psycopg":
+        return _read_by_copy(connection, statement, arguments, schema)
+    if dialect == "sqlite" and (path := _adbc_sqlite_path(connection)) is not None:
+        table = _read_by_adbc(path, statement, arguments, schema)
+        if table is not None:
+            return table
+    return _read_by_cursor(connection, statement, arguments, schema)
+
+
+def _compiled(connection: Connection, sql: str, params: dict[str, Any]) -> tuple[str, Any]:
+    """The statement in the driver's own parameter style, with the driver's values."""
     params = {key: _driver_value(connection.dialect, value) for key, value in params.items()}
     compiled = text(sql).bindparams(**params).compile(connection)
     positional = compiled.positiontup or []
     arguments: Any = (
         tuple(compiled.params[name] for name in positional) if positional else compiled.params
     )
+    return str(compiled), arguments
+
+
+def _conform(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.ChunkedArray | pa.Array:
+    """A column read by a driver, as the schema's type."""
+    if array.type == field.type:
+        return array
+    if array.null_count == len(array):  # no value to infer a type from
+        return pa.nulls(len(array), field.type)
+    if pa.types.is_timestamp(field.type) and pa.types.is_string(array.type):
+        return array.cast(pa.timestamp("us")).cast(field.type)  # SQLite: naive UTC text
+    return array.cast(field.type)
+
+
+# --- PostgreSQL: COPY into Arrow's CSV reader ------------------------------------------------
+
+
+def _read_by_copy(
+    connection: Connection, statement: str, arguments: Any, schema: pa.Schema
+) -> pa.Table:
+    names = [f"c{i}" for i in range(len(schema))]
+    columns = ", ".join(
+        f"(EXTRACT(EPOCH FROM {name}) * 1000000)::int8"
+        if pa.types.is_timestamp(field.type)
+        else name
+        for name, field in zip(names, schema, strict=True)
+    )
+    # the statement is this module's own SQL; its values are bound by the driver
+    copy_sql = (
+        f"COPY (SELECT {columns} FROM ({statement}) AS q ({', '.join(names)})) "  # noqa: S608
+        "TO STDOUT (FORMAT csv)"
+    )
+    buffer = io.BytesIO()
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(str(compiled), arguments)
-        return [tuple(row) for row in cursor.fetchall()]
+        with cursor.copy(copy_sql, arguments) as copy:
+            for chunk in copy:
+                buffer.write(chunk)
     finally:
         cursor.close()
+    if not buffer.tell():
+        return schema.empty_table()
+    buffer.seek(0)
+    wire = [pa.int64() if pa.types.is_timestamp(f.type) else f.type for f in schema]
+    table = pa_csv.read_csv(
+        buffer,
+        read_options=pa_csv.ReadOptions(column_names=names),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict(zip(names, wire, strict=True)),
+            null_values=[""],  # COPY writes NULL as an empty field and '' as ""
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    return pa.table(
+        [_conform(table.column(i), field) for i, field in enumerate(schema)], schema=schema
+    )
+
+
+# --- SQLite: ADBC on a second connection, while the transaction has written nothing -----------
+
+_CHANGES_AT_BEGIN = "siyu.analytics.sqlite_changes_at_begin"
+
+
+@event.listens_for(Engine, "begin")
+def _note_sqlite_changes(connection: Connection) -> None:
+    """Remember how many rows the SQLite connection had changed when its transaction began."""
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        connection.info[_CHANGES_AT_BEGIN] = driver.total_changes  # type: ignore[union-attr]
+
+
+def _adbc_sqlite_path(connection: Connection) -> str | None:
+    """The database file, if a second connection reads what this transaction sees."""
+    url = connection.engine.url
+    if not url.database or url.database == ":memory:" or url.query:
+        return None
+    at_begin = connection.info.get(_CHANGES_AT_BEGIN)
+    driver = connection.connection.driver_connection
+    if at_begin is None or driver.total_changes != at_begin:  # type: ignore[union-attr]
+        return None  # unknown, or this transaction wrote rows a second connection can't see
+    return url.database
+
+
+def _read_by_adbc(path: str, statement: str, arguments: Any, schema: pa.Schema) -> pa.Table | None:
+    try:
+        from adbc_driver_sqlite import dbapi as adbc_sqlite
+    except ImportError:
+        return None
+    try:
+        with adbc_sqlite.connect(path, autocommit=True) as adbc, adbc.cursor() as cursor:
+            cursor.adbc_statement.set_options(
+                **{"adbc.sqlite.query.batch_rows": str(ADBC_SQLITE_BATCH_ROWS)}
+            )
+            cursor.execute(statement, arguments)
+            table = cursor.fetch_arrow_table()
+    except Exception as exc:  # the driver cursor below reads anything SQLite returns
+        log.warning("ADBC read failed, reading through the driver cursor: %s", exc)
+        return None
+    return pa.table(
+        [_conform(table.column(i), field) for i, field in enumerate(schema)], schema=schema
+    )
+
+
+# --- any store: the driver cursor ------------------------------------------------------------
+
+
+def _read_by_cursor(
+    connection: Connection, statement: str, arguments: Any, schema: pa.Schema
+) -> pa.Table:
+    """Rows as the driver returns them (no SQLAlchemy result processing), one transpose."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(statement, arguments)
+        rows = [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    return pa.table(
+        [_column(list(values), field) for values, field in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
 
 
 def _driver_value(dialect: Dialect, value: Any) -> Any:

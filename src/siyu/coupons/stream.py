@@ -42,6 +42,7 @@ from siyu.config import get_settings
 from siyu.coupons import grab
 from siyu.coupons.models import CouponCampaign, CouponClaim, CouponCode, CouponTemplate
 from siyu.kit.clock import as_utc, utcnow
+from siyu.kit.errors import Problem
 
 log = logging.getLogger("siyu.coupons")
 
@@ -152,9 +153,9 @@ def _claim(session: Session, client: Redis, attempt: grab.Attempt) -> grab.Claim
     store_checked = False
     for _ in range(3):
         answer = _run_claim(client, attempt, store_checked)
-        verdict = _text(answer[0])
+        verdict = verdict_of(answer)
         if verdict == "claimed":
-            return _claimed(attempt, answer)
+            return claimed_answer(attempt, answer)
         if verdict == "unarmed":
             campaign = grab.load_campaign(session, attempt.workspace_id, attempt.campaign_id)
             arm(session, client, campaign)
@@ -169,6 +170,12 @@ def _claim(session: Session, client: Redis, attempt: grab.Attempt) -> grab.Claim
 
 
 def _run_claim(client: Redis, attempt: grab.Attempt, store_checked: bool) -> list[Any]:
+    keys, args = claim_call(attempt, store_checked)
+    return list(scripts(client).claim(keys=keys, args=args))
+
+
+def claim_call(attempt: grab.Attempt, store_checked: bool) -> tuple[list[str], list[Any]]:
+    """The claim script's keys and arguments for one attempt (shared with the async path)."""
     settings = get_settings()
     now = utcnow()
     second = int(now.timestamp())
@@ -186,14 +193,18 @@ def _run_claim(client: Redis, attempt: grab.Attempt, store_checked: bool) -> lis
         rate,
         attempt.source,
     ]
-    return list(scripts(client).claim(keys=keys, args=args))
+    return keys, args
+
+
+def verdict_of(answer: list[Any]) -> str:
+    return _text(answer[0])
 
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def _claimed(attempt: grab.Attempt, answer: list[Any]) -> grab.Claimed:
+def claimed_answer(attempt: grab.Attempt, answer: list[Any]) -> grab.Claimed:
     code, _, link = _text(answer[3]).partition("\n")
     return grab.Claimed(
         attempt.campaign_id,
@@ -209,30 +220,43 @@ def _claimed(attempt: grab.Attempt, answer: list[Any]) -> grab.Claimed:
 
 
 def _refuse(session: Session, attempt: grab.Attempt, verdict: str) -> None:
-    if verdict == "sold-out":
-        grab.remember_sold_out(attempt.campaign_id)
-        raise grab.sold_out()
-    if verdict == "already-claimed":
-        raise grab.already_claimed()
-    if verdict == "rate-limited":
-        raise grab.rate_limited()
-    if verdict == "not-found":
-        raise grab.campaign_not_found()
+    refusal = store_free_refusal(attempt, verdict)
+    if refusal is not None:
+        raise refusal
     campaign = grab.load_campaign(session, attempt.workspace_id, attempt.campaign_id)
     if verdict == "not-started":
         raise grab.not_started(campaign.starts_at)
     raise grab.ended()
 
 
+def store_free_refusal(attempt: grab.Attempt, verdict: str) -> Problem | None:
+    """The refusal for a verdict the script's answer settles alone (None: ask the store)."""
+    if verdict == "sold-out":
+        grab.remember_sold_out(attempt.campaign_id)
+        return grab.sold_out()
+    if verdict == "already-claimed":
+        return grab.already_claimed()
+    if verdict == "rate-limited":
+        return grab.rate_limited()
+    if verdict == "not-found":
+        return grab.campaign_not_found()
+    if verdict == "ended":
+        return grab.ended()
+    return None
+
+
 def _limit_ip(client: Redis, ip: str, limit: int) -> None:
-    second = int(utcnow().timestamp())
-    redis_key = f"siyu:rate:grab-ip:{ip}:{second}"
+    redis_key = ip_rate_key(ip)
     pipe = client.pipeline(transaction=False)
     pipe.incr(redis_key)
     pipe.expire(redis_key, 2)
     hits = int(pipe.execute()[0])
     if hits > limit:
         raise grab.rate_limited()
+
+
+def ip_rate_key(ip: str) -> str:
+    return f"siyu:rate:grab-ip:{ip}:{int(utcnow().timestamp())}"
 
 
 def _gated(campaign: CouponCampaign) -> bool:

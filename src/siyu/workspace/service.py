@@ -344,6 +344,9 @@ def revoke_token(session: Session, workspace_id: int, token_id: int, actor: Acto
             target_type="api_token",
             target_id=token.id,
         )
+        from siyu.workspace.token_cache import forget_token
+
+        forget_token(session, token.token_digest)
     return token
 
 

@@ -1,0 +1,118 @@
+"""The grab answered on the event loop: the hot path of a live-room drop (fan page and API).
+
+Server mode: the same claim script as ``siyu.coupons.stream``, run through the loop's asyncio
+Redis client, so an open grab is answered without a worker thread or the store. Only what the
+script cannot settle goes to a worker thread and the synchronous engine: a campaign not armed
+yet, rules only the store knows (share, audience, channel), and the first claim through the API
+for a fan not seen in the last ``KNOWN_FAN_SECONDS`` (the fan must belong to the token's
+workspace). Embedded mode (no Redis): the SQL engine in one worker thread, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from redis.asyncio import Redis as AsyncRedis
+from redis.commands.core import AsyncScript
+from redis.exceptions import RedisError
+from starlette.concurrency import run_in_threadpool
+
+from siyu.config import get_settings
+from siyu.coupons import grab, stream
+from siyu.db import database
+from siyu.kit.redis import get_async_redis
+
+log = logging.getLogger("siyu.coupons")
+
+# Customers are never deleted (merged and erased fans keep their row), so "this id is a fan of
+# this workspace" can be remembered; the period only bounds the memory Redis spends on it.
+KNOWN_FAN_SECONDS = 3600
+
+
+async def claim(attempt: grab.Attempt) -> grab.Claimed:
+    """One attempt, with the same answers as ``grab.claim``; committed before it returns."""
+    if grab.known_sold_out(attempt.campaign_id):
+        raise grab.sold_out()
+    client = get_async_redis()
+    if client is None:
+        return await run_in_threadpool(claim_committed, attempt)
+    try:
+        answer = await _run_script(client, attempt)
+    except RedisError as exc:
+        log.warning("coupon grab refused, Redis unavailable: %s", exc)
+        raise grab.grab_unavailable() from exc
+    verdict = stream.verdict_of(answer)
+    if verdict == "claimed":
+        return stream.claimed_answer(attempt, answer)
+    refusal = stream.store_free_refusal(attempt, verdict)
+    if refusal is not None:
+        raise refusal
+    if verdict == "not-started":
+        raise grab.not_started(await _starts_at(client, attempt.campaign_id))
+    # unarmed, or rules only the store knows: the script changed nothing, the synchronous
+    # engine runs the attempt again (the address was already counted above)
+    return await run_in_threadpool(claim_committed, replace(attempt, ip=None))
+
+
+async def _run_script(client: AsyncRedis, attempt: grab.Attempt) -> list[Any]:
+    limit = get_settings().grab_ip_attempts_per_second
+    if attempt.ip and limit:
+        await _limit_ip(client, attempt.ip, limit)
+    if attempt.source != "fan":  # fan pages carry a signed identity; others name a customer
+        await _ensure_known_fan(client, attempt)
+    keys, args = stream.claim_call(attempt, store_checked=False)
+    return list(await _claim_script(client)(keys=keys, args=args))
+
+
+async def _limit_ip(client: AsyncRedis, ip: str, limit: int) -> None:
+    key = stream.ip_rate_key(ip)
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 2)
+    hits, _ = await pipe.execute()
+    if int(hits) > limit:
+        raise grab.rate_limited()
+
+
+async def _ensure_known_fan(client: AsyncRedis, attempt: grab.Attempt) -> None:
+    key = f"siyu:cpn:fan:{attempt.workspace_id}:{attempt.customer_id}"
+    if await client.exists(key):
+        return
+    await run_in_threadpool(_check_fan, attempt.workspace_id, attempt.customer_id)
+    await client.set(key, 1, ex=KNOWN_FAN_SECONDS)
+
+
+def _check_fan(workspace_id: int, customer_id: int) -> None:
+    with database.session() as session:
+        grab.ensure_customer(session, workspace_id, customer_id)
+
+
+async def _starts_at(client: AsyncRedis, campaign_id: int) -> datetime:
+    starts_ms = await client.hget(stream.key(campaign_id, "meta"), "starts")
+    return datetime.fromtimestamp(int(starts_ms or 0) / 1000, UTC)
+
+
+_scripts: WeakKeyDictionary[AsyncRedis, AsyncScript] = WeakKeyDictionary()
+
+
+def _claim_script(client: AsyncRedis) -> AsyncScript:
+    script = _scripts.get(client)
+    if script is None:
+        script = _scripts[client] = client.register_script(stream.CLAIM_SCRIPT)
+    return script
+
+
+def claim_committed(attempt: grab.Attempt) -> grab.Claimed:
+    """One transaction for the attempt, committed before the fan is told "claimed"."""
+    with database.session() as session:
+        try:
+            claimed = grab.claim(session, attempt)
+            session.commit()
+            return claimed
+        except BaseException:
+            session.rollback()
+            raise
