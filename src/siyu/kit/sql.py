@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, literal_column
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -46,3 +47,32 @@ def get_in_workspace(
     if row is None or row.workspace_id != workspace_id:
         raise not_found
     return row
+
+
+def ids_in_workspace(
+    session: Session, model: type[Row], workspace_id: int, row_ids: Iterable[int]
+) -> set[int]:
+    """Which of ``row_ids`` are rows of ``model`` in the workspace (one query)."""
+    wanted = set(row_ids)
+    if not wanted:
+        return set()
+    table: Any = model
+    found = session.scalars(
+        select(table.id).where(table.workspace_id == workspace_id, table.id.in_(wanted))
+    )
+    return set(found)
+
+
+def check_in_workspace(
+    session: Session,
+    model: type[Row],
+    workspace_id: int,
+    row_ids: Iterable[int | None],
+    not_found: Problem,
+) -> None:
+    """The batch form of ``get_in_workspace`` for ids a caller sends (a body's ``owner_id``,
+    ``operator_ids``…): raises ``not_found`` unless every id (``None`` aside) is a row of the
+    workspace. Another workspace's id is as unknown as one that exists nowhere."""
+    wanted = {row_id for row_id in row_ids if row_id is not None}
+    if wanted - ids_in_workspace(session, model, workspace_id, wanted):
+        raise not_found
