@@ -68,13 +68,8 @@ def customer_ids_in_workspace(
 def check_customers(
     session: Session, workspace_id: int, customer_ids: Iterable[int | None], field: str
 ) -> None:
-    """Every fan id a caller sent in ``field`` is a fan of the workspace, else 404 naming it."""
-    check_in_workspace(session, Customer, workspace_id, customer_ids, customer_not_found(field))
-
-
-def customer_not_found(field: str | None = None) -> NotFound:
-    errors = [{"field": field, "message": "unknown fan"}] if field else None
-    return NotFound("customer-not-found", title=N_("Fan not found"), errors=errors)
+    """Every fan id a caller sent in ``field`` is a fan of the workspace, else 422 naming it."""
+    check_in_workspace(session, Customer, workspace_id, customer_ids, field)
 
 
 def parse_identity(text: str) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,7 +26,7 @@ from siyu.kit.errors import (
     Unprocessable,
 )
 from siyu.kit.i18n import N_
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import (
@@ -173,6 +174,14 @@ def members_of(session: Session, workspace_id: int) -> list[Membership]:
             .order_by(Membership.id)
         )
     )
+
+
+def check_operators(
+    session: Session, workspace_id: int, operator_ids: Iterable[int | None], field: str
+) -> None:
+    """Every operator id a caller sent in ``field`` is a member of the workspace, else 422
+    naming the field (an id that exists nowhere, too: never a foreign-key failure)."""
+    check_in_workspace(session, Membership, workspace_id, operator_ids, field, key="operator_id")
 
 
 def role_allows(role: Role, required: Role) -> bool:
