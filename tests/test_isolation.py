@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.coupons import service as coupons
 from siyu.coupons import stream
+from siyu.customers.fan_links import FAN_COOKIE, csrf_for_fan_cookie, sign_fan_link
 from siyu.db import Base, database
 from siyu.kit.redis import get_redis
 from siyu.orders.service import import_file
@@ -66,14 +69,14 @@ FIELD_RESOURCES = {
     "assignee_operator_id": "operator",
     "admin_id": "operator",
     "job_id": "job",
+    "token": "share",
     "message_id": "message",
     "note_id": "note",
 }
 PATH_RESOURCES = {
     ("/api/v1/autoreply/rules/", "rule_id"): "autoreply_rule",
-    ("/api/v1/points/earn-rules/", "rule_id"): "earn_rule",
+    ("/earn-rules/", "rule_id"): "earn_rule",
     ("/community/rules/", "rule_id"): "autoreply_rule",
-    ("/points/earn-rules/", "rule_id"): "earn_rule",
 }
 # Body fields named like ids that hold a platform's own reference, not a Siyu row; and names
 # that are references only in a path (a body's ``code`` or ``slug`` names a new row).
@@ -201,6 +204,10 @@ def _seed_other_workspace(
     redis = get_redis()
     if redis is not None:
         stream.drain(database.session, redis)
+    shared = {**campaign, "channel": "share", "name": f"{MARK}分享券"}
+    share_campaign = post("/api/v1/coupon-campaigns", shared)["id"]
+    ids["share"] = coupons.record_share(session, theirs.id, share_campaign, fan).token
+    session.commit()
     ids["tier"] = post(
         "/api/v1/points/tiers", {"code": "b-gold", "name": f"{MARK}金卡", "rank": 1}
     )["code"]
@@ -382,4 +389,130 @@ def test_every_api_operation_refuses_another_workspaces_rows(
             expected = (404,) if concrete != path else (404, 422)
             assert response.status_code in expected, (what, response.status_code, response.text)
     assert walked > 100
+    assert _snapshot(session, seeded.theirs.id) == before
+
+
+# --- console and fan pages ------------------------------------------------------------------
+
+PATH_LITERALS = {"decision": "approve"}
+FORM_VALUES = {  # valid values where "aaa" would be refused before the row is looked up
+    "status": "open",
+    "match": "any",
+    "role": "operator",
+    "points": "10",
+    "cost": "1",
+    "window_days": "7",
+    "group_capacity": "10",
+}
+SKIPPED_PAGES = {
+    ("POST", "/logout"): "ends the walking session",
+    ("POST", "/login"): "signs in anew (no workspace data)",
+    ("GET", "/h5/coupons/s/{token}"): "a fan's share link is public by design",
+}
+
+
+def _page_routes(routers: tuple[Any, ...]) -> list[tuple[str, APIRoute]]:
+    found = []
+    for router in routers:
+        for route in router.routes:
+            assert isinstance(route, APIRoute), route
+            for method in sorted(route.methods):
+                if (method, route.path) not in SKIPPED_PAGES:
+                    found.append((method, route))
+    assert found
+    return found
+
+
+def _fill_page_path(path: str, ids: dict[str, Any]) -> str:
+    def fill(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return PATH_LITERALS[name] if name in PATH_LITERALS else str(ids[_resource(path, name)])
+
+    return re.sub(r"\{([^}]+)\}", fill, path)
+
+
+def _form(route: APIRoute, ids: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """Form fields (B's id in each that names a row, a value in each required one) and files."""
+    data: dict[str, Any] = {}
+    files: dict[str, Any] = {}
+    foreign: list[str] = []
+    for param in route.dependant.body_params:
+        name, annotation = param.name, str(param.field_info.annotation)
+        if "UploadFile" in annotation:
+            files[name] = ("walk.csv", b"order_no\n", "text/csv")
+        elif name in FIELD_RESOURCES and name not in EXTERNAL_REFS:
+            data[name] = str(ids[_resource(route.path, name)])
+            foreign.append(name)
+        elif name == "workspace_id":
+            foreign.append(name)  # filled by the caller: B's workspace
+        elif name in FORM_VALUES:
+            data[name] = FORM_VALUES[name]
+        else:  # every field, so that a form's own checks pass and the lookup decides
+            data[name] = "1" if "int" in annotation else "aaa"
+    return data, files, foreign
+
+
+def test_every_console_page_refuses_another_workspaces_rows(
+    client: TestClient, session: Session, seeded: Seeded
+) -> None:
+    from siyu.app import CONSOLE_ROUTERS
+
+    operator = factories.make_operator(session, seeded.mine, Role.owner, "a-owner@example.com")
+    session.commit()
+    assert factories.login(client, operator.email).status_code == 303
+    csrf = factories.csrf_of(client)
+    before = _snapshot(session, seeded.theirs.id)
+    for method, route in _page_routes(CONSOLE_ROUTERS):
+        concrete = _fill_page_path(route.path, seeded.ids)
+        data, files, foreign = _form(route, seeded.ids)
+        if "workspace_id" in foreign:
+            data["workspace_id"] = str(seeded.theirs.id)
+        response = client.request(
+            method,
+            concrete,
+            data=data if method != "GET" else None,
+            files=files or None,
+            headers={"X-CSRF-Token": csrf} if method != "GET" else None,
+            follow_redirects=False,
+        )
+        what = f"{method} {concrete} {data}"
+        _assert_not_theirs(response, what)
+        if concrete != route.path:
+            assert response.status_code == 404, (what, response.status_code, response.text[:300])
+        elif foreign:
+            assert response.status_code in (403, 404, 422), (what, response.status_code)
+    assert _snapshot(session, seeded.theirs.id) == before
+
+
+def test_every_fan_page_refuses_another_workspaces_rows(
+    client: TestClient, session: Session, seeded: Seeded
+) -> None:
+    from siyu.app import FAN_ROUTERS
+    from tests.coupons import make_fans
+
+    my_fan = make_fans(session, seeded.mine.id, 1, prefix="mine")[0]
+    session.commit()
+    opened = client.get(
+        "/h5/open", params={"t": sign_fan_link(seeded.mine.id, my_fan)}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    csrf = csrf_for_fan_cookie(client.cookies[FAN_COOKIE])
+    headers = {"Accept": "application/json", "X-CSRF-Token": csrf}
+    before = _snapshot(session, seeded.theirs.id)
+    for method, route in _page_routes(FAN_ROUTERS):
+        concrete = _fill_page_path(route.path, seeded.ids)
+        data, _files, foreign = _form(route, seeded.ids)
+        if method != "GET":
+            data["csrf_token"] = csrf
+        response = client.request(
+            method,
+            concrete,
+            data=data if method != "GET" else None,
+            headers=headers,
+            follow_redirects=False,
+        )
+        what = f"{method} {concrete} {data}"
+        _assert_not_theirs(response, what)
+        if concrete != route.path or foreign:
+            assert response.status_code == 404, (what, response.status_code, response.text[:300])
     assert _snapshot(session, seeded.theirs.id) == before

@@ -442,6 +442,8 @@ def tag_customer(
 def untag_customer(
     session: Session, workspace_id: int, customer_id: int, tag_id: int, actor: Actor
 ) -> None:
+    get_customer(session, workspace_id, customer_id)
+    get_tag(session, workspace_id, tag_id)
     session.execute(
         delete(CustomerTag).where(
             CustomerTag.workspace_id == workspace_id,
