@@ -163,7 +163,7 @@ def refuse_sold_out(session: Session, attempt: Attempt) -> NoReturn:
 
 
 def refuse_already_claimed(session: Session, attempt: Attempt) -> NoReturn:
-    """ "Already claimed", with the fan's latest coupon of the campaign."""
+    """Answer "already claimed", with the fan's latest coupon of the campaign."""
     held = _latest_claim(session, attempt)
     raise already_claimed(held.code, held.link) if held else already_claimed()
 

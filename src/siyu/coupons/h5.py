@@ -2,9 +2,10 @@
 
 The claim button posts to ``/h5/coupons/{id}/claim``. That path is the hot one in a live-room
 drop: it trusts the signed fan cookie (no customer lookup) so that, in server mode, an open grab
-is answered by Redis alone. It answers an HTML fragment for the page, or JSON (problem+json for
-refusals) when asked for JSON. Both forms carry the fan CSRF token (``X-CSRF-Token`` or a form
-field), derived from the cookie without a store read.
+is answered by Redis alone; the engines still keep only the workspace's own fans (``grab``).
+It answers an HTML fragment for the page, or JSON (problem+json for refusals) when asked for
+JSON. Both forms carry the fan CSRF token (``X-CSRF-Token`` or a form field), derived from the
+cookie without a store read.
 """
 
 from __future__ import annotations
