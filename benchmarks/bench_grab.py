@@ -193,7 +193,12 @@ def _prepare(env: dict[str, str]) -> tuple[int, int, list[int]]:
 
 
 def _requests(workspace_id: int, campaign_id: int, fans: list[int]) -> list[tuple[int, bytes]]:
-    from siyu.customers.fan_links import FAN_COOKIE, FanClaim, sign_fan_session
+    from siyu.customers.fan_links import (
+        FAN_COOKIE,
+        FanClaim,
+        csrf_for_fan_cookie,
+        sign_fan_session,
+    )
     from siyu.kit.clock import utcnow
 
     expiry = (utcnow() + timedelta(hours=2)).replace(microsecond=0)
@@ -202,9 +207,14 @@ def _requests(workspace_id: int, campaign_id: int, fans: list[int]) -> list[tupl
     random.Random(6).shuffle(order)
     template = (
         f"POST /h5/coupons/{campaign_id}/claim HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        "Accept: application/json\r\nContent-Length: 0\r\nCookie: {cookie}={value}\r\n\r\n"
+        "Accept: application/json\r\nContent-Length: 0\r\nCookie: {cookie}={value}\r\n"
+        "X-CSRF-Token: {csrf}\r\n\r\n"
     )
-    return [(i, template.format(cookie=FAN_COOKIE, value=cookies[i]).encode()) for i in order]
+    tokens = [csrf_for_fan_cookie(cookie) for cookie in cookies]
+    return [
+        (i, template.format(cookie=FAN_COOKIE, value=cookies[i], csrf=tokens[i]).encode())
+        for i in order
+    ]
 
 
 def _noop_requests(count: int) -> list[tuple[int, bytes]]:

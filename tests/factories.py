@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import ApiToken, Operator, Role, Workspace
+from siyu.workspace.models import ApiToken, Operator, Role, Scope, Workspace
 
 PASSWORD = "correct horse battery"
 ACTOR = Actor("system", label="tests")
@@ -39,9 +39,13 @@ def make_operator(
 
 
 def make_token(
-    session: Session, workspace: Workspace, name: str = "integration"
+    session: Session,
+    workspace: Workspace,
+    name: str = "integration",
+    scopes: tuple[Scope, ...] = tuple(Scope),
 ) -> tuple[ApiToken, str]:
-    return service.create_token(session, workspace.id, name, ACTOR)
+    """A token with every scope unless told (tests of a domain call its pii and admin routes)."""
+    return service.create_token(session, workspace.id, name, ACTOR, scopes=scopes)
 
 
 def login(client: TestClient, email: str, password: str = PASSWORD, next_url: str = "/") -> Any:

@@ -65,8 +65,13 @@ def test_workspace_operator_and_token(siyu) -> None:  # type: ignore[no-untyped-
     lines = token.stdout.strip().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["token"].startswith("siyu_")
 
+    assert json.loads(lines[0])["scopes"] == ["read", "write"]
+
     plain = siyu("token", "create", "--workspace", "tangtang", "--name", "erp")
     assert plain.stdout.strip().startswith("siyu_")
+
+    scoped = siyu("token", "create", "--workspace", "tangtang", "--scopes", "read,pii", "--json")
+    assert json.loads(scoped.stdout)["scopes"] == ["read", "pii"]
 
 
 @pytest.mark.parametrize(
@@ -104,6 +109,7 @@ def test_workspace_operator_and_token(siyu) -> None:  # type: ignore[no-untyped-
             "unknown role",
         ),
         (("token", "create", "--workspace", "missing"), None, "Workspace not found"),
+        (("token", "create", "--workspace", "w", "--scopes", "root"), None, "scopes among read"),
     ],
 )
 def test_bad_arguments_fail_with_one_clear_line(siyu, args, stdin, message) -> None:  # type: ignore[no-untyped-def]

@@ -233,15 +233,30 @@ def operator_create(
 def token_create(
     workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "cli",
+    scopes: Annotated[
+        str,
+        typer.Option(
+            "--scopes",
+            help="Comma-separated: read, write, pii (reveal, export or erase personal data), "
+            "admin (tokens, operators, settings).",
+        ),
+    ] = "read,write",
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API token and print it once."""
     from siyu.workspace import service
 
     with _unit_of_work() as session:
+        chosen = service.parse_scopes(scopes)
         target = service.get_workspace_by_slug(session, workspace)
-        token, secret = service.create_token(session, target.id, name, _cli_actor())
-        payload = {"token": secret, "id": token.id, "workspace": workspace, "name": token.name}
+        token, secret = service.create_token(session, target.id, name, _cli_actor(), scopes=chosen)
+        payload = {
+            "token": secret,
+            "id": token.id,
+            "workspace": workspace,
+            "name": token.name,
+            "scopes": token.scopes.split(),
+        }
     emit(payload, as_json, secret)
 
 

@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session
 from siyu.config import EMBEDDED_JOB_THREADS, get_settings
 from siyu.db import database
 from siyu.kit.clock import utcnow
+from siyu.kit.errors import NotFound
+from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
 from siyu.system.models import JOB_STATUSES, JobRun
 
@@ -258,7 +260,13 @@ def sweep(session: Session) -> list[int]:
 
 
 def retry_now(session: Session, job_id: int, workspace_id: int | None) -> JobRun | None:
-    """An operator's retry of a failed job from the console."""
+    """An operator's retry of a failed job from the console; another workspace's job is not
+    found (404), a job of the workspace that has not failed is left alone (None)."""
+    if workspace_id is not None:
+        not_found = NotFound("job-not-found", title=N_("Job not found"))
+        found = session.get(JobRun, job_id)
+        if found is None or found.workspace_id != workspace_id:
+            raise not_found
     statement = select(JobRun).where(JobRun.id == job_id, JobRun.status == "failed")
     if workspace_id is not None:
         statement = statement.where(JobRun.workspace_id == workspace_id)

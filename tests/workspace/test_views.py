@@ -85,7 +85,8 @@ def test_state_changes_need_the_csrf_token(
         == 403
     )
     csrf = factories.csrf_of(client, "/settings/tokens")
-    created = client.post("/settings/tokens", data={"name": "ERP sync", "csrf_token": csrf})
+    form = {"name": "ERP sync", "csrf_token": csrf, "scopes": ["read", "pii"]}
+    created = client.post("/settings/tokens", data=form)
     assert created.status_code == 201
     secret = created.text.split('id="new-token">', 1)[1].split("<", 1)[0]
     assert secret.startswith("siyu_")
@@ -93,7 +94,12 @@ def test_state_changes_need_the_csrf_token(
         client.get("/api/v1/workspace", headers={"Authorization": f"Bearer {secret}"}).status_code
         == 200
     )
-    assert secret not in client.get("/settings/tokens").text  # shown once
+    page = client.get("/settings/tokens").text
+    assert secret not in page  # shown once
+    assert "个人数据" in page  # the new token's scopes are listed
+    assert "Authorization" in page and 'value="read" checked' in page  # read, write by default
+    none = client.post("/settings/tokens", data={"name": "x", "csrf_token": csrf})
+    assert none.status_code == 422 and "read、write、pii" in none.text
 
 
 def test_htmx_revoke_with_header_token(

@@ -22,7 +22,8 @@ from siyu.kit.errors import NotFound
 from siyu.kit.i18n import N_
 from siyu.kit.web import DbSession
 from siyu.workspace import audit
-from siyu.workspace.auth import Api
+from siyu.workspace.auth import Api, needs
+from siyu.workspace.models import Scope
 
 router = APIRouter(tags=["analytics"])
 
@@ -53,7 +54,7 @@ def get_settings(api: Api, db: DbSession) -> SettingsBody:
     return SettingsBody(**load_config(db, api.workspace_id).as_json())
 
 
-@router.put("/analytics/settings", response_model=SettingsBody)
+@router.put("/analytics/settings", response_model=SettingsBody, openapi_extra=needs(Scope.admin))
 def put_settings(body: SettingsBody, api: Api, db: DbSession) -> SettingsBody:
     """Applies at the next refresh."""
     config = config_from_json(body.model_dump())

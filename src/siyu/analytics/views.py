@@ -14,6 +14,7 @@ from siyu.analytics import service
 from siyu.analytics.config import config_from_json, load_config, save_config
 from siyu.analytics.funnels import DEFAULT_STEPS
 from siyu.analytics.tasks import REFRESH_JOB
+from siyu.customers import service as customers
 from siyu.customers.service import identities_for
 from siyu.jobs import enqueue
 from siyu.kit.errors import Problem, Unprocessable
@@ -130,6 +131,7 @@ def funnel(
 def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
     """The fan's figures and saved segments, for the 360 page."""
     workspace_id = context.workspace.id
+    customers.get_customer(db, workspace_id, customer_id)  # another workspace's fan: 404
     return render(
         request,
         "analytics/_fan_panel.html",

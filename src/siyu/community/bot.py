@@ -54,8 +54,9 @@ from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
+from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import Workspace
 
@@ -172,6 +173,7 @@ def create_rule(
     now = utcnow()
     row = AutoReplyRule(workspace_id=workspace_id, created_at=now, updated_at=now, **values)
     _validate(row)
+    _check_scope_groups(session, workspace_id, row)
     session.add(row)
     session.flush()
     rebuild_matcher(session, workspace_id)
@@ -187,6 +189,11 @@ def create_rule(
     return row
 
 
+def _check_scope_groups(session: Session, workspace_id: int, row: AutoReplyRule) -> None:
+    group_ids = (row.scope or {}).get("group_ids") or ()
+    check_in_workspace(session, FanGroup, workspace_id, group_ids, "scope.group_ids")
+
+
 def update_rule(
     session: Session, workspace_id: int, rule_id: int, actor: Actor, changes: dict[str, Any]
 ) -> AutoReplyRule:
@@ -195,6 +202,7 @@ def update_rule(
         if name in RULE_FIELDS:
             setattr(row, name, value)
     _validate(row)
+    _check_scope_groups(session, workspace_id, row)
     row.updated_at = utcnow()
     session.flush()
     rebuild_matcher(session, workspace_id)
@@ -913,6 +921,9 @@ def update_ticket(
         ticket.status = status
         ticket.resolved_at = utcnow() if status == "resolved" else None
     if assignee_operator_id is not None:
+        workspace_service.check_operators(
+            session, workspace_id, [assignee_operator_id], "assignee_operator_id"
+        )
         ticket.assignee_operator_id = assignee_operator_id
     if note is not None:
         ticket.note = note

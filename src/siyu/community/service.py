@@ -40,6 +40,7 @@ from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
 from siyu.workspace import audit
+from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import Actor
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -120,6 +121,7 @@ def create_group(
     _check_group_fields(group_type, capacity, status)
     if not name.strip():
         raise Unprocessable("group-name-required", title=N_("A group needs a name"))
+    _check_operators(session, workspace_id, owner_operator_id, operator_ids)
     group = FanGroup(
         workspace_id=workspace_id,
         name=name.strip()[:100],
@@ -173,11 +175,21 @@ def groups_by_ref(session: Session, workspace_id: int, refs: Sequence[str]) -> d
     return {group.external_ref: group for group in rows}
 
 
+def _check_operators(
+    session: Session, workspace_id: int, owner: int | None, operators: Sequence[int]
+) -> None:
+    workspace_service.check_operators(session, workspace_id, [owner], "owner_operator_id")
+    workspace_service.check_operators(session, workspace_id, operators, "operator_ids")
+
+
 def update_group(
     session: Session, workspace_id: int, group_id: int, actor: Actor, **changes: Any
 ) -> FanGroup:
     group = get_group(session, workspace_id, group_id)
     _check_group_fields(changes.get("group_type"), changes.get("capacity"), changes.get("status"))
+    _check_operators(
+        session, workspace_id, changes.get("owner_operator_id"), changes.get("operator_ids") or ()
+    )
     family = _family_of_group(session, group.id)
     seats_may_open = family is not None and ("capacity" in changes or "status" in changes)
     if seats_may_open and family is not None:

@@ -32,6 +32,7 @@ from siyu.coupons.schemas import (
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.workspace.auth import Api
+from siyu.workspace.models import Scope
 from siyu.workspace.token_cache import TokenCallerDep
 
 router = APIRouter(tags=["coupons"])
@@ -153,6 +154,7 @@ async def claim(campaign_id: int, body: ClaimIn, caller: TokenCallerDep) -> Clai
     Answered on the event loop from Redis in server mode; the token's resolution is cached
     there for at most ``TOKEN_CACHE_SECONDS`` (10 s), so a revoked token may claim for that
     long."""
+    caller.require(Scope.write)
     attempt = grab.Attempt(caller.workspace_id, campaign_id, body.customer_id, source="api")
     return claim_out(await grab_async.claim(attempt))
 

@@ -11,9 +11,12 @@ Two engines behind one function, ``claim``:
   the rate, the stock and the limit, decrements, and appends the claim to the campaign's stream
   in one step; a consumer persists the stream to the store.
 
-A campaign known to be sold out is refused from process memory (for a few seconds at most)
-without touching the store: stock only ever goes down during a grab, so the cache can only be
-stale in the safe direction.
+Embedded mode refuses a campaign known to be sold out from process memory (for a few seconds
+at most) without loading it: stock only ever goes down during a grab, so the cache can only be
+stale in the safe direction. The memory is keyed by workspace too, so it never answers for
+another workspace's campaign. Both engines check the fan's limit before the stock: a fan whose
+"claimed" answer was lost and who retries after the sell-out hears "already claimed" (embedded
+mode returns the coupon with it), not "sold out".
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -53,8 +56,9 @@ def campaign_not_found() -> NotFound:
     return NotFound("coupon-campaign-not-found", title=N_("No such coupon campaign"))
 
 
-def already_claimed() -> Conflict:
-    return Conflict("coupon-already-claimed", title=N_("You already have this coupon"))
+def already_claimed(code: str | None = None, link: str | None = None) -> Conflict:
+    held: dict[str, Any] = {} if code is None else {"code": code, "link": link}
+    return Conflict("coupon-already-claimed", title=N_("You already have this coupon"), **held)
 
 
 def sold_out() -> Conflict:
@@ -132,25 +136,55 @@ class Attempt:
 
 # --- the sold-out memory -------------------------------------------------------------------
 
-_sold_out_until: dict[int, float] = {}
+_sold_out_until: dict[tuple[int, int], float] = {}  # (workspace, campaign) → until
 
 
-def remember_sold_out(campaign_id: int) -> None:
-    _sold_out_until[campaign_id] = time.monotonic() + SOLD_OUT_MEMORY_SECONDS
+def remember_sold_out(workspace_id: int, campaign_id: int) -> None:
+    _sold_out_until[workspace_id, campaign_id] = time.monotonic() + SOLD_OUT_MEMORY_SECONDS
 
 
-def known_sold_out(campaign_id: int) -> bool:
-    until = _sold_out_until.get(campaign_id)
+def known_sold_out(workspace_id: int, campaign_id: int) -> bool:
+    until = _sold_out_until.get((workspace_id, campaign_id))
     if until is None:
         return False
     if until < time.monotonic():
-        _sold_out_until.pop(campaign_id, None)
+        _sold_out_until.pop((workspace_id, campaign_id), None)
         return False
     return True
 
 
-def forget_sold_out(campaign_id: int) -> None:
-    _sold_out_until.pop(campaign_id, None)
+def refuse_sold_out(session: Session, attempt: Attempt) -> NoReturn:
+    """Sold out — unless the fan already holds all the coupons they may claim (a retry whose
+    first answer was lost): then "already claimed", with their coupon."""
+    held = _latest_claim(session, attempt)
+    if held is not None and held.sequence >= held.per_customer_limit:
+        raise already_claimed(held.code, held.link)
+    raise sold_out()
+
+
+def refuse_already_claimed(session: Session, attempt: Attempt) -> NoReturn:
+    """Answer "already claimed", with the fan's latest coupon of the campaign."""
+    held = _latest_claim(session, attempt)
+    raise already_claimed(held.code, held.link) if held else already_claimed()
+
+
+def _latest_claim(session: Session, attempt: Attempt) -> Any:
+    return session.execute(
+        select(
+            CouponClaim.code,
+            CouponClaim.link,
+            CouponClaim.sequence,
+            CouponCampaign.per_customer_limit,
+        )
+        .join(CouponCampaign, CouponCampaign.id == CouponClaim.campaign_id)
+        .where(
+            CouponClaim.workspace_id == attempt.workspace_id,
+            CouponClaim.campaign_id == attempt.campaign_id,
+            CouponClaim.customer_id == attempt.customer_id,
+        )
+        .order_by(CouponClaim.sequence.desc())
+        .limit(1)
+    ).first()
 
 
 # --- shared rules ------------------------------------------------------------------------
@@ -233,16 +267,16 @@ def claim(session: Session, attempt: Attempt, *, redis: Any = "default") -> Clai
 
     ``redis``: the client to use; by default the configured one (server mode) or none.
     """
-    if known_sold_out(attempt.campaign_id):
-        raise sold_out()
     if redis == "default":
         from siyu.kit.redis import get_redis
 
         redis = get_redis()
-    if redis is not None:
+    if redis is not None:  # Redis answers a sold-out campaign itself, and knows who holds one
         from siyu.coupons import stream
 
         return stream.claim(session, redis, attempt)
+    if known_sold_out(attempt.workspace_id, attempt.campaign_id):
+        refuse_sold_out(session, attempt)
     return _claim_in_store(session, attempt)
 
 
@@ -252,11 +286,11 @@ def _claim_in_store(session: Session, attempt: Attempt) -> Claimed:
     check_channel(campaign, attempt.source)
     check_window(campaign, now)
     if campaign.remaining <= 0:
-        remember_sold_out(campaign.id)
-        raise sold_out()
+        remember_sold_out(campaign.workspace_id, campaign.id)
+        refuse_sold_out(session, attempt)
     _check_rates(session, attempt)
-    if attempt.source != "fan":  # fan pages carry a signed identity; others name a customer
-        ensure_customer(session, attempt.workspace_id, attempt.customer_id)
+    # Fan pages carry a signed identity; it is still checked against the workspace.
+    ensure_customer(session, attempt.workspace_id, attempt.customer_id)
     check_share(session, campaign, attempt)
     check_audience(session, campaign, attempt.customer_id)
     template = session.get_one(CouponTemplate, campaign.template_id)
@@ -291,7 +325,7 @@ def _take_one(
         or 0
     )
     if taken >= campaign.per_customer_limit:
-        raise already_claimed()
+        refuse_already_claimed(session, attempt)
     left = session.execute(
         update(CouponCampaign)
         .where(CouponCampaign.id == campaign.id, CouponCampaign.remaining > 0)
@@ -300,7 +334,7 @@ def _take_one(
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if left is None:
-        remember_sold_out(campaign.id)
+        remember_sold_out(campaign.workspace_id, campaign.id)
         raise sold_out()
     slot = campaign.quantity - int(left)
     code, link = pool_code(session, campaign, slot) if campaign.uses_pool else (new_code(), None)

@@ -35,10 +35,8 @@ KNOWN_FAN_SECONDS = 3600
 
 async def claim(attempt: grab.Attempt) -> grab.Claimed:
     """One attempt, with the same answers as ``grab.claim``; committed before it returns."""
-    if grab.known_sold_out(attempt.campaign_id):
-        raise grab.sold_out()
     client = get_async_redis()
-    if client is None:
+    if client is None:  # embedded: the SQL engine (and its sold-out memory) in a worker thread
         return await run_in_threadpool(claim_committed, attempt)
     try:
         answer = await _run_script(client, attempt)

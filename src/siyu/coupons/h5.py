@@ -2,8 +2,10 @@
 
 The claim button posts to ``/h5/coupons/{id}/claim``. That path is the hot one in a live-room
 drop: it trusts the signed fan cookie (no customer lookup) so that, in server mode, an open grab
-is answered by Redis alone, on the event loop (``grab_async``). It answers an HTML fragment for
-the page, or JSON (problem+json for refusals) when asked for JSON.
+is answered by Redis alone, on the event loop (``grab_async``); the engines still keep only the
+workspace's own fans (``grab``). It answers an HTML fragment for the page, or JSON
+(problem+json for refusals) when asked for JSON. Both forms carry the fan CSRF token
+(``X-CSRF-Token`` or a form field), derived from the cookie without a store read.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from siyu.customers.fan_links import (
     FanClaim,
     FanLinkInvalid,
     FanSessionRequired,
+    fan_csrf_protect,
+    fan_csrf_token,
     verify_fan_session,
 )
 from siyu.kit.errors import Problem
@@ -60,6 +64,7 @@ async def signed_fan(request: Request) -> FanClaim:
 
 
 SignedFan = Annotated[FanClaim, Depends(signed_fan)]
+FanCsrf = Annotated[None, Depends(fan_csrf_protect)]
 
 
 def _platform_hints(platforms: list[str]) -> list[str]:
@@ -67,7 +72,7 @@ def _platform_hints(platforms: list[str]) -> list[str]:
     return [HOW_TO_USE[p] for p in platforms if p in HOW_TO_USE] or [ANY_PLATFORM]
 
 
-def _campaign_view(db: Any, campaign: CouponCampaign) -> dict[str, Any]:
+def _campaign_view(request: Request, db: Any, campaign: CouponCampaign) -> dict[str, Any]:
     template = service.get_template(db, campaign.workspace_id, campaign.template_id)
     numbers = service.numbers(db, campaign)
     return {
@@ -78,6 +83,7 @@ def _campaign_view(db: Any, campaign: CouponCampaign) -> dict[str, Any]:
         "status": service.status_of(campaign, numbers.remaining),
         "starts_ms": int(campaign.starts_at.timestamp() * 1000),
         "hints": _platform_hints(template.platforms),
+        "csrf": fan_csrf_token(request),
     }
 
 
@@ -105,14 +111,14 @@ def shared_link(request: Request, token: str, db: DbSession) -> Response:
     """Someone opened a fan's tracked share link: count the visit, show the campaign."""
     share = service.open_share(db, token)
     campaign = service.get_campaign(db, share.workspace_id, share.campaign_id)
-    context = _campaign_view(db, campaign) | {"visitor": True}
+    context = _campaign_view(request, db, campaign) | {"visitor": True}
     return render(request, "coupons/h5_share.html", context, headers=PRIVATE)
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse)
 def grab_page(request: Request, campaign_id: int, fan: CurrentFan, db: DbSession) -> Response:
     campaign = service.get_campaign(db, fan.workspace.id, campaign_id)
-    context = _campaign_view(db, campaign)
+    context = _campaign_view(request, db, campaign)
     if campaign.channel == "share":
         share = service.share_of(db, campaign.id, fan.customer.id)
         link = share and f"{get_settings().public_base_url.rstrip('/')}/h5/coupons/s/{share.token}"
@@ -123,7 +129,9 @@ def grab_page(request: Request, campaign_id: int, fan: CurrentFan, db: DbSession
 
 
 @router.post("/{campaign_id}/share", response_class=HTMLResponse)
-def share(request: Request, campaign_id: int, fan: CurrentFan, db: DbSession) -> Response:
+def share(
+    request: Request, campaign_id: int, fan: CurrentFan, db: DbSession, _csrf: FanCsrf
+) -> Response:
     """The fan shares: their tracked link is recorded, and the claim button opens."""
     service.record_share(db, fan.workspace.id, campaign_id, fan.customer.id)
     db.flush()
@@ -136,6 +144,7 @@ async def claim(request: Request, campaign_id: int, fan: SignedFan) -> Response:
         fan.workspace_id, campaign_id, fan.customer_id, source="fan", ip=client_ip(request)
     )
     try:
+        await fan_csrf_protect(request)
         claimed = await grab_async.claim(attempt)
     except Problem as refusal:
         return _refusal(request, refusal)

@@ -28,7 +28,7 @@ from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.orders.models import Order, OrderItem
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -742,6 +742,7 @@ def match_redemptions(
     )
     statement = statement.where(CouponCampaign.workspace_id == workspace_id)
     if campaign_id is not None:
+        check_in_workspace(session, CouponCampaign, workspace_id, [campaign_id], "campaign_id")
         statement = statement.where(CouponCampaign.id == campaign_id)
     counts = {"code": 0, "rule": 0}
     for campaign, template in session.execute(statement).all():

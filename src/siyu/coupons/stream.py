@@ -73,6 +73,9 @@ if meta[5] ~= '' and now >= tonumber(meta[5]) then
   redis.call('HINCRBY', KEYS[6], 'ended', 1) return {'ended'}
 end
 if tonumber(stockraw) <= 0 then
+  if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') >= tonumber(meta[3]) then
+    redis.call('HINCRBY', KEYS[6], 'already', 1) return {'already-claimed'}
+  end
   redis.call('HINCRBY', KEYS[6], 'sold_out', 1) return {'sold-out'}
 end
 if meta[6] == '1' and ARGV[5] ~= '1' then return {'check'} end
@@ -231,10 +234,9 @@ def _refuse(session: Session, attempt: grab.Attempt, verdict: str) -> None:
 
 def store_free_refusal(attempt: grab.Attempt, verdict: str) -> Problem | None:
     """The refusal for a verdict the script's answer settles alone (None: ask the store)."""
-    if verdict == "sold-out":
-        grab.remember_sold_out(attempt.campaign_id)
+    if verdict == "sold-out":  # Redis answers a sold-out campaign itself: no process memory
         return grab.sold_out()
-    if verdict == "already-claimed":
+    if verdict == "already-claimed":  # the fan's page links to their coupons; no store read
         return grab.already_claimed()
     if verdict == "rate-limited":
         return grab.rate_limited()
@@ -300,8 +302,6 @@ def arm(session: Session, client: Redis, campaign: CouponCampaign) -> bool:
     built = bool(scripts(client).arm(keys=keys, args=args))
     if built and campaign.uses_pool:
         _load_pool(session, client, campaign)
-    if built:
-        grab.forget_sold_out(campaign.id)
     return built
 
 
@@ -438,7 +438,10 @@ def _persist(session_factory: Callable[[], Session], campaign_id: int, entries: 
     try:
         campaign = session.get_one(CouponCampaign, campaign_id)
         template = session.get_one(CouponTemplate, campaign.template_id)
-        rows = [_claim_row(campaign, template, fields) for _, fields in entries]
+        rows = _own_fans(session, campaign, [_claim_row(campaign, template, f) for _, f in entries])
+        if not rows:
+            session.commit()
+            return 0
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         statement = (
             insert(CouponClaim)
@@ -455,6 +458,26 @@ def _persist(session_factory: Callable[[], Session], campaign_id: int, entries: 
         raise
     finally:
         session.close()
+
+
+def _own_fans(
+    session: Session, campaign: CouponCampaign, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The fan pages' signed cookie is trusted on the hot path; the store still keeps only
+    claims of the campaign's own fans (defence in depth: a foreign fan's entry is dropped)."""
+    from siyu.customers.service import customer_ids_in_workspace
+
+    own = customer_ids_in_workspace(
+        session, campaign.workspace_id, {row["customer_id"] for row in rows}
+    )
+    for row in rows:
+        if row["customer_id"] not in own:
+            log.warning(
+                "coupon campaign %s: dropped a claim of fan %s of another workspace",
+                campaign.id,
+                row["customer_id"],
+            )
+    return [row for row in rows if row["customer_id"] in own]
 
 
 def _claim_row(

@@ -33,7 +33,8 @@ from siyu.kit.i18n import N_
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.orders import ownership
-from siyu.workspace.auth import Api
+from siyu.workspace.auth import Api, needs
+from siyu.workspace.models import Scope
 
 router = APIRouter(tags=["customers"])
 
@@ -85,7 +86,7 @@ def get_customer(
     reveal: str | None = Query(
         default=None,
         description="Comma-separated personal data to return in clear (phone, real_name, "
-        "address). Every such read is recorded in the audit log.",
+        "address); needs the `pii` scope. Every such read is recorded in the audit log.",
     ),
 ) -> CustomerDetail:
     ws = api.workspace_id
@@ -94,6 +95,7 @@ def get_customer(
     stats = ownership.fan_order_stats(db, ws, customer_id)
     pii = None
     if reveal:
+        api.require(Scope.pii)
         fields = tuple(part.strip() for part in reveal.split(",") if part.strip())
         pii = service.reveal_pii(db, ws, customer_id, api.actor(), fields=fields, reason="api")
     base = _out(customer, service.identities_of(db, ws, customer_id))
@@ -178,7 +180,7 @@ def undo_merge(merge_id: int, api: Api, db: DbSession) -> MergeOut:
     return MergeOut.model_validate(service.undo_merge(db, api.workspace_id, merge_id, api.actor()))
 
 
-@router.get("/customers/{customer_id}/export")
+@router.get("/customers/{customer_id}/export", openapi_extra=needs(Scope.pii))
 def export_customer(customer_id: int, api: Api, db: DbSession) -> JSONResponse:
     """Everything held about one fan, personal data in clear (an audited read)."""
     return JSONResponse(service.export_customer(db, api.workspace_id, customer_id, api.actor()))

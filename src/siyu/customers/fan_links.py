@@ -8,6 +8,8 @@ cookie keeps the link's expiry, so a session never outlives the link that opened
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -21,7 +23,7 @@ from siyu.customers import service
 from siyu.customers.models import Customer
 from siyu.db import read_first
 from siyu.kit.clock import utcnow
-from siyu.kit.errors import Conflict, NotFound
+from siyu.kit.errors import Conflict, Forbidden, NotFound
 from siyu.kit.i18n import N_
 from siyu.kit.web import DbSession
 from siyu.workspace import audit
@@ -32,6 +34,8 @@ from siyu.workspace.models import Workspace
 LINK_SALT = "siyu.fan-link"
 SESSION_SALT = "siyu.fan-session"
 FAN_COOKIE = "siyu_fan"
+FAN_CSRF_FIELD = "csrf_token"
+FAN_CSRF_HEADER = "x-csrf-token"
 DEFAULT_TTL_SECONDS = 7 * 86400
 MAX_TTL_SECONDS = 90 * 86400  # also the serializer's own age cap, a second line of defence
 
@@ -200,3 +204,33 @@ def current_fan(request: Request, db: DbSession) -> FanContext:
 
 
 CurrentFan = Annotated[FanContext, Depends(current_fan)]
+
+
+# --- CSRF on fan forms ------------------------------------------------------------------
+# A fan form's token is derived from the fan's session cookie (HMAC under the secret key): no
+# store, so the grab's hot path can check it too; a page of another site can't post as the fan.
+
+
+def fan_csrf_token(request: Request) -> str:
+    return csrf_for_fan_cookie(request.cookies.get(FAN_COOKIE, ""))
+
+
+def csrf_for_fan_cookie(cookie: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, b"fan-csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
+
+
+def check_fan_csrf(request: Request, sent: str | None) -> None:
+    if not sent or not hmac.compare_digest(sent, fan_csrf_token(request)):
+        raise Forbidden(
+            "csrf-failed", title=N_("The form has expired. Reload the page and try again.")
+        )
+
+
+async def fan_csrf_protect(request: Request) -> None:
+    """A dependency for fan forms: the token comes as ``X-CSRF-Token`` (htmx) or a form field."""
+    sent = request.headers.get(FAN_CSRF_HEADER)
+    if sent is None:
+        value = (await request.form()).get(FAN_CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    check_fan_csrf(request, sent)

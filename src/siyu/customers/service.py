@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,7 @@ from siyu.kit.crypto import decrypt_pii, mask_name
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import check_in_workspace, get_in_workspace, ids_in_workspace
 from siyu.orders import ownership as orders
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -55,6 +56,20 @@ def normalise_phone(text: str) -> str | None:
 def get_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
     not_found = NotFound("customer-not-found", title=N_("Fan not found"))
     return get_in_workspace(session, Customer, workspace_id, customer_id, not_found)
+
+
+def customer_ids_in_workspace(
+    session: Session, workspace_id: int, customer_ids: Iterable[int]
+) -> set[int]:
+    """Which of the ids are fans of the workspace (one query)."""
+    return ids_in_workspace(session, Customer, workspace_id, customer_ids)
+
+
+def check_customers(
+    session: Session, workspace_id: int, customer_ids: Iterable[int | None], field: str
+) -> None:
+    """Every fan id a caller sent in ``field`` is a fan of the workspace, else 422 naming it."""
+    check_in_workspace(session, Customer, workspace_id, customer_ids, field)
 
 
 def parse_identity(text: str) -> tuple[str, str]:
@@ -427,6 +442,8 @@ def tag_customer(
 def untag_customer(
     session: Session, workspace_id: int, customer_id: int, tag_id: int, actor: Actor
 ) -> None:
+    get_customer(session, workspace_id, customer_id)
+    get_tag(session, workspace_id, tag_id)
     session.execute(
         delete(CustomerTag).where(
             CustomerTag.workspace_id == workspace_id,

@@ -1,24 +1,21 @@
 """Fan pages for points (mobile, Chinese): my points, converting an order, the mall by shelf,
 redeeming with an address, and my redemptions.
 
-Fan forms carry a CSRF token derived from the fan's session cookie (HMAC under the secret key),
+Fan forms carry a CSRF token derived from the fan's session cookie (``fan_links.fan_csrf_token``),
 so a page from another site can't post as the fan; the cookie is also SameSite=Lax.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from siyu.config import get_settings
-from siyu.customers.fan_links import FAN_COOKIE, CurrentFan, FanContext
+from siyu.customers.fan_links import CurrentFan, FanContext, check_fan_csrf, fan_csrf_token
 from siyu.customers.models import PLATFORM_LABELS
-from siyu.kit.errors import Forbidden, Problem
+from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
@@ -33,19 +30,6 @@ PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer
 CONVERTIBLE_PLATFORMS = ("taobao", "douyin", "kuaishou", "xiaohongshu", "youzan", "generic")
 
 
-def _csrf(request: Request) -> str:
-    cookie = request.cookies.get(FAN_COOKIE, "")
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, b"fan-csrf:" + cookie.encode(), hashlib.sha256).hexdigest()
-
-
-def _check_csrf(request: Request, sent: str) -> None:
-    if not sent or not hmac.compare_digest(sent, _csrf(request)):
-        raise Forbidden(
-            "csrf-failed", title=N_("The form has expired. Reload the page and try again.")
-        )
-
-
 def _actor(fan: FanContext) -> Actor:
     return Actor("fan", fan.customer.id, fan.customer.display_name)
 
@@ -55,7 +39,7 @@ def _page(
 ) -> Response:
     base = {
         "workspace": fan.workspace,
-        "csrf": _csrf(request),
+        "csrf": fan_csrf_token(request),
         "SHELF_LABELS": SHELF_LABELS,
         "ENTRY_LABELS": ENTRY_LABELS,
         "REDEMPTION_LABELS": REDEMPTION_LABELS,
@@ -97,7 +81,7 @@ def convert(
     order_no: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    _check_csrf(request, csrf_token)
+    check_fan_csrf(request, csrf_token)
     if platform not in CONVERTIBLE_PLATFORMS or not order_no.strip():
         return _convert_page(
             request,
@@ -165,7 +149,7 @@ def redeem(
     key: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    _check_csrf(request, csrf_token)
+    check_fan_csrf(request, csrf_token)
     try:
         with db.begin_nested():
             redemption, _ = service.redeem(

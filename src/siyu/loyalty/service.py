@@ -2022,6 +2022,7 @@ def decide_gift_for(
 ) -> OperatorGift:
     from siyu.workspace.models import Role
 
+    get_gift(session, workspace_id, gift_id)  # the gift first: another workspace's is not found
     _require_member(session, workspace_id, admin_id, Role.admin)
     return decide_gift(session, workspace_id, gift_id, approve, admin_id, actor)
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from siyu.customers import service as customers
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_
@@ -206,6 +207,7 @@ def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -
 async def update_item(
     request: Request, item_id: int, context: OperatorConsole, db: DbSession
 ) -> Response:
+    service.get_item(db, context.workspace.id, item_id)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     values = _item_values(form, context.workspace.timezone)
     _check_item(values)
@@ -492,6 +494,7 @@ async def create_tier(request: Request, context: AdminConsole, db: DbSession) ->
 async def update_tier(
     request: Request, code: str, context: AdminConsole, db: DbSession
 ) -> Response:
+    service.get_tier(db, context.workspace.id, code)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
     return _back("/loyalty/rules", "tier_saved")
@@ -527,6 +530,7 @@ async def create_rule(request: Request, context: AdminConsole, db: DbSession) ->
 async def update_rule(
     request: Request, rule_id: int, context: AdminConsole, db: DbSession
 ) -> Response:
+    service.get_earn_rule(db, context.workspace.id, rule_id)  # not found before the form
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     values = _rule_values(form, context.workspace.timezone)
     values["active"] = form.get("active") == "on"
@@ -540,6 +544,7 @@ async def update_rule(
 @router.get("/loyalty/customers/{customer_id}/panel", response_class=HTMLResponse)
 def customer_panel(request: Request, customer_id: int, context: Console, db: DbSession) -> Response:
     ws = context.workspace.id
+    customers.get_customer(db, ws, customer_id)  # another workspace's fan: 404
     try:
         points = service.summary(db, ws, customer_id)
     except Problem:

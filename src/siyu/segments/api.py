@@ -13,7 +13,8 @@ from siyu.segments import service
 from siyu.segments.export import export_download
 from siyu.segments.models import Segment
 from siyu.segments.schemas import CountOut, FilterIn, MemberOut, SegmentIn, SegmentOut, SegmentPatch
-from siyu.workspace.auth import Api
+from siyu.workspace.auth import Api, needs
+from siyu.workspace.models import Scope
 
 router = APIRouter(tags=["segments"])
 
@@ -120,7 +121,7 @@ def segment_members(
     return Page(items=[member_out(c, dict(metrics)) for c in customers], next_cursor=next_cursor)
 
 
-@router.get("/segments/{segment_id}/export")
+@router.get("/segments/{segment_id}/export", openapi_extra=needs(Scope.pii))
 def export_segment(
     segment_id: int,
     api: Api,

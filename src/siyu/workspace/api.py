@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.workspace import audit, service
-from siyu.workspace.auth import Api
+from siyu.workspace.auth import Api, needs
+from siyu.workspace.models import Scope
 from siyu.workspace.schemas import AuditEntryOut, TokenOut, WorkspaceOut
 
 router = APIRouter(tags=["workspace"])
@@ -19,20 +20,20 @@ def current_workspace(api: Api) -> WorkspaceOut:
     return WorkspaceOut.model_validate(api.workspace)
 
 
-@router.get("/tokens", response_model=Page[TokenOut])
+@router.get("/tokens", response_model=Page[TokenOut], openapi_extra=needs(Scope.admin))
 def list_tokens(api: Api, db: DbSession) -> Page[TokenOut]:
     tokens = service.list_tokens(db, api.workspace_id)
     return Page(items=[TokenOut.model_validate(t) for t in tokens], next_cursor=None)
 
 
-@router.delete("/tokens/{token_id}", response_model=TokenOut)
+@router.delete("/tokens/{token_id}", response_model=TokenOut, openapi_extra=needs(Scope.admin))
 def revoke_token(token_id: int, api: Api, db: DbSession) -> TokenOut:
     return TokenOut.model_validate(
         service.revoke_token(db, api.workspace_id, token_id, api.actor())
     )
 
 
-@router.get("/audit-log", response_model=Page[AuditEntryOut])
+@router.get("/audit-log", response_model=Page[AuditEntryOut], openapi_extra=needs(Scope.admin))
 def list_audit_log(
     api: Api,
     db: DbSession,

@@ -32,6 +32,24 @@ ROLE_LABELS = {
 ROLE_RANK = {Role.owner: 40, Role.admin: 30, Role.operator: 20, Role.analyst: 10}
 
 
+class Scope(enum.StrEnum):
+    """What an API token may do. Each operation needs one scope (``workspace.auth``)."""
+
+    read = "read"  # GET
+    write = "write"  # every other method
+    pii = "pii"  # reveal, export or erase personal data
+    admin = "admin"  # tokens, operators, settings
+
+
+DEFAULT_SCOPES = (Scope.read, Scope.write)
+SCOPE_LABELS = {
+    Scope.read: N_("Read"),
+    Scope.write: N_("Write"),
+    Scope.pii: N_("Personal data (reveal, export, erase)"),
+    Scope.admin: N_("Administration (tokens, operators, settings)"),
+}
+
+
 class Workspace(Base):
     """A tenant: one streamer, brand or shop group."""
 
@@ -106,10 +124,15 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(16))  # shown in lists to tell tokens apart
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(64))  # space-separated ``Scope`` values
     created_by_operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
     created_at: Mapped[datetime] = created_at_column()
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+    @property
+    def scope_list(self) -> list[Scope]:
+        return [Scope(s) for s in self.scopes.split()]
 
 
 class AuditEntry(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,16 +26,18 @@ from siyu.kit.errors import (
     Unprocessable,
 )
 from siyu.kit.i18n import N_
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import (
+    DEFAULT_SCOPES,
     ROLE_RANK,
     ApiToken,
     ConsoleSession,
     Membership,
     Operator,
     Role,
+    Scope,
     Workspace,
 )
 
@@ -173,6 +176,14 @@ def members_of(session: Session, workspace_id: int) -> list[Membership]:
     )
 
 
+def check_operators(
+    session: Session, workspace_id: int, operator_ids: Iterable[int | None], field: str
+) -> None:
+    """Every operator id a caller sent in ``field`` is a member of the workspace, else 422
+    naming the field (an id that exists nowhere, too: never a foreign-key failure)."""
+    check_in_workspace(session, Membership, workspace_id, operator_ids, field, key="operator_id")
+
+
 def role_allows(role: Role, required: Role) -> bool:
     return ROLE_RANK[role] >= ROLE_RANK[required]
 
@@ -300,8 +311,30 @@ def switch_workspace(
 # --- API tokens -------------------------------------------------------------------------
 
 
+def parse_scopes(text: str) -> tuple[Scope, ...]:
+    """``read,write`` (commas or spaces) into scopes, in their canonical order."""
+    names = {part.strip().lower() for part in re.split(r"[,\s]+", text) if part.strip()}
+    unknown = names - {scope.value for scope in Scope}
+    if not names or unknown:
+        raise _invalid_scopes(unknown)
+    return tuple(scope for scope in Scope if scope.value in names)
+
+
+def _invalid_scopes(unknown: set[str]) -> Unprocessable:
+    return Unprocessable(
+        "invalid-scopes",
+        title=N_("Choose the token's scopes among read, write, pii and admin"),
+        errors=[{"field": "scopes", "message": ", ".join(sorted(unknown)) or "empty"}],
+    )
+
+
 def create_token(
-    session: Session, workspace_id: int, name: str, actor: Actor
+    session: Session,
+    workspace_id: int,
+    name: str,
+    actor: Actor,
+    *,
+    scopes: tuple[Scope, ...] = DEFAULT_SCOPES,
 ) -> tuple[ApiToken, str]:
     """Returns the token row and the clear token, which is never shown again."""
     name = name.strip()
@@ -309,12 +342,16 @@ def create_token(
         raise Unprocessable(
             "invalid-token-name", title=N_("Give the token a name (up to 100 characters)")
         )
+    if not scopes:
+        raise _invalid_scopes(set())
+    ordered = [scope.value for scope in Scope if scope in scopes]
     secret = new_secret(TOKEN_PREFIX)
     token = ApiToken(
         workspace_id=workspace_id,
         name=name,
         prefix=secret[: len(TOKEN_PREFIX) + 6],
         token_digest=token_digest(secret),
+        scopes=" ".join(ordered),
         created_by_operator_id=actor.id if actor.type == "operator" else None,
     )
     session.add(token)
@@ -326,7 +363,7 @@ def create_token(
         workspace_id=workspace_id,
         target_type="api_token",
         target_id=token.id,
-        detail={"name": name},
+        detail={"name": name, "scopes": ordered},
     )
     return token, secret
 

@@ -27,6 +27,7 @@ from siyu.kit.crypto import token_digest
 from siyu.kit.errors import Unauthorized
 from siyu.kit.i18n import N_
 from siyu.kit.redis import get_async_redis, get_redis
+from siyu.workspace.models import Scope
 
 log = logging.getLogger("siyu.workspace")
 
@@ -38,6 +39,13 @@ BEARER = {"WWW-Authenticate": 'Bearer realm="siyu"'}
 class TokenCaller:
     workspace_id: int
     token_id: int
+    scopes: frozenset[str]
+
+    def require(self, scope: Scope) -> None:
+        if scope.value not in self.scopes:
+            from siyu.workspace.auth import scope_missing  # auth builds on this module's peers
+
+            raise scope_missing(scope)
 
 
 def _cache_key(digest: str) -> str:
@@ -76,7 +84,7 @@ def resolve_in_store(secret: str) -> TokenCaller:
             token = resolve_token(session, secret)
             if token is None:
                 raise token_invalid()
-            caller = TokenCaller(token.workspace_id, token.id)
+            caller = TokenCaller(token.workspace_id, token.id, frozenset(token.scopes.split()))
             session.commit()
             return caller
         except BaseException:
@@ -97,7 +105,8 @@ async def token_caller(request: Request) -> TokenCaller:
         return cached
     caller = await run_in_threadpool(resolve_in_store, secret)
     try:
-        await client.set(key, f"{caller.workspace_id}:{caller.token_id}", ex=TOKEN_CACHE_SECONDS)
+        value = f"{caller.workspace_id}:{caller.token_id}:{' '.join(sorted(caller.scopes))}"
+        await client.set(key, value, ex=TOKEN_CACHE_SECONDS)
     except RedisError as exc:  # the store answered; the cache is only a shortcut
         log.warning("token cache not written: %s", exc)
     return caller
@@ -112,8 +121,8 @@ async def _cached(client: AsyncRedis, key: str) -> TokenCaller | None:
     if value is None:
         return None
     text = value.decode() if isinstance(value, bytes) else str(value)
-    workspace_id, _, token_id = text.partition(":")
-    return TokenCaller(int(workspace_id), int(token_id))
+    workspace_id, token_id, scopes = text.split(":", 2)
+    return TokenCaller(int(workspace_id), int(token_id), frozenset(scopes.split()))
 
 
 def forget_token(session: Session, digest: str) -> None:

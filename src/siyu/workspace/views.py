@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,7 +26,7 @@ from siyu.workspace.auth import (
     Console,
     csrf_protect,
 )
-from siyu.workspace.models import Role
+from siyu.workspace.models import DEFAULT_SCOPES, SCOPE_LABELS, Role
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -236,38 +236,46 @@ def _operators_error(request: Request, context: Console, db: DbSession, message:
     )
 
 
+def _tokens_context(db: DbSession, workspace_id: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "tokens": service.list_tokens(db, workspace_id),
+        "scope_labels": SCOPE_LABELS,
+        "default_scopes": DEFAULT_SCOPES,
+        **extra,
+    }
+
+
 @router.get("/settings/tokens", response_class=HTMLResponse)
 def tokens_page(request: Request, context: AdminConsole, db: DbSession) -> Response:
-    return render(
-        request, "workspace/tokens.html", {"tokens": service.list_tokens(db, context.workspace.id)}
-    )
+    return render(request, "workspace/tokens.html", _tokens_context(db, context.workspace.id))
 
 
 @protected.post("/settings/tokens", response_class=HTMLResponse)
 def create_token(
-    request: Request, context: AdminConsole, db: DbSession, name: Annotated[str, Form()]
+    request: Request,
+    context: AdminConsole,
+    db: DbSession,
+    name: Annotated[str, Form()],
+    scopes: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     try:
-        token, secret = service.create_token(db, context.workspace.id, name, context.actor())
+        chosen = service.parse_scopes(",".join(scopes or []))
+        token, secret = service.create_token(
+            db, context.workspace.id, name, context.actor(), scopes=chosen
+        )
     except Problem as problem:
         db.rollback()
+        error = gettext(problem.title)
         return render(
             request,
             "workspace/tokens.html",
-            {
-                "tokens": service.list_tokens(db, context.workspace.id),
-                "error": gettext(problem.title),
-            },
+            _tokens_context(db, context.workspace.id, error=error),
             status_code=problem.status,
         )
     return render(
         request,
         "workspace/tokens.html",
-        {
-            "tokens": service.list_tokens(db, context.workspace.id),
-            "new_token": secret,
-            "new_token_name": token.name,
-        },
+        _tokens_context(db, context.workspace.id, new_token=secret, new_token_name=token.name),
         status_code=201,
     )
 
@@ -275,7 +283,9 @@ def create_token(
 @protected.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
 def revoke_token(request: Request, context: AdminConsole, db: DbSession, token_id: int) -> Response:
     token = service.revoke_token(db, context.workspace.id, token_id, context.actor())
-    return render(request, "workspace/_token_row.html", {"token": token})
+    return render(
+        request, "workspace/_token_row.html", {"token": token, "scope_labels": SCOPE_LABELS}
+    )
 
 
 @router.get("/settings/audit", response_class=HTMLResponse)
