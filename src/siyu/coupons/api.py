@@ -32,8 +32,7 @@ from siyu.coupons.schemas import (
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.workspace.auth import Api
-from siyu.workspace.models import Scope
-from siyu.workspace.token_cache import TokenCallerDep
+from siyu.workspace.token_cache import WritingCallerDep
 
 router = APIRouter(tags=["coupons"])
 # Hot endpoints: async, and authenticated by ``token_cache`` rather than the API's
@@ -144,7 +143,7 @@ def end_campaign(campaign_id: int, api: Api, db: DbSession) -> CampaignOut:
 
 
 @hot_router.post("/coupon-campaigns/{campaign_id}/claims", response_model=ClaimOut, status_code=201)
-async def claim(campaign_id: int, body: ClaimIn, caller: TokenCallerDep) -> ClaimOut:
+async def claim(campaign_id: int, body: ClaimIn, caller: WritingCallerDep) -> ClaimOut:
     """Claim one coupon for a fan. Refusals are problems with distinct types:
     ``coupon-already-claimed`` and ``coupon-sold-out`` (409), ``coupon-not-started``,
     ``coupon-ended``, ``coupon-not-in-audience``, ``coupon-share-required``,
@@ -154,7 +153,6 @@ async def claim(campaign_id: int, body: ClaimIn, caller: TokenCallerDep) -> Clai
     Answered on the event loop from Redis in server mode; the token's resolution is cached
     there for at most ``TOKEN_CACHE_SECONDS`` (10 s), so a revoked token may claim for that
     long."""
-    caller.require(Scope.write)
     attempt = grab.Attempt(caller.workspace_id, campaign_id, body.customer_id, source="api")
     return claim_out(await grab_async.claim(attempt))
 

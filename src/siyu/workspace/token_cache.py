@@ -143,3 +143,13 @@ def _drop(digest: str) -> None:
 
 
 TokenCallerDep = Annotated[TokenCaller, Depends(token_caller)]
+
+
+async def writing_caller(caller: TokenCallerDep) -> TokenCaller:
+    """A caller whose token may write; checked before the body is read, as ``api_context``
+    checks every other route's scope."""
+    caller.require(Scope.write)
+    return caller
+
+
+WritingCallerDep = Annotated[TokenCaller, Depends(writing_caller)]
