@@ -28,9 +28,9 @@ from siyu.customers import api as customers_api
 from siyu.customers import h5 as customers_h5
 from siyu.customers import views as customers_views
 from siyu.customers.fan_links import FanSessionRequired
+from siyu.error_pages import error_page, validation_status
 from siyu.kit.errors import Problem
-from siyu.kit.i18n import gettext
-from siyu.kit.templating import PACKAGE_DIR, render
+from siyu.kit.templating import PACKAGE_DIR
 from siyu.kit.web import (
     LocaleMiddleware,
     http_problem,
@@ -134,13 +134,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> Response:
         if wants_problem_json(request) or request.headers.get("hx-request"):
             return problem_response(exc, request)
-        return render(
-            request,
-            "error.html",
-            {"problem": exc, "message": gettext(exc.title)},
-            status_code=exc.status,
-            headers=exc.headers,
-        )
+        return await error_page(request, exc.status, problem=exc, headers=exc.headers)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -153,16 +147,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if wants_problem_json(request):
             return validation_problem(exc, request)
-        return render(
-            request,
-            "error.html",
-            {"message": gettext("The request has invalid fields")},
-            status_code=422,
-        )
+        return await error_page(request, validation_status(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_problem_json(request):
             return http_problem(exc, request)
-        message = gettext("Page not found") if exc.status_code == 404 else gettext("Request failed")
-        return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+        return await error_page(request, exc.status_code, headers=dict(exc.headers or {}))

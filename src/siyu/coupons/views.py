@@ -343,11 +343,13 @@ def _snapshot(workspace_id: int, campaign_id: int, since: datetime) -> dict[str,
 
 
 @router.get("/coupons/campaigns/{campaign_id}/live")
-async def live(request: Request, campaign_id: int, context: Console) -> Response:
+async def live(request: Request, campaign_id: int, context: Console, db: DbSession) -> Response:
     """Server-sent events, one a second: claimed, remaining and the answers given so far. The
     page turns differences into claims per second and refusals per second."""
     workspace_id = context.workspace.id
-    await run_in_threadpool(_snapshot, workspace_id, campaign_id, utcnow())  # 404 before streaming
+    # 404 before streaming, in the request's own transaction: a second session opened while it
+    # is still open would wait on SQLite's write lock. The events run after it has closed.
+    await run_in_threadpool(service.get_campaign, db, workspace_id, campaign_id)
 
     async def events() -> AsyncIterator[str]:
         for _ in range(MONITOR_SECONDS):
