@@ -42,7 +42,7 @@ async def error_page(
 ) -> Response:
     """The error page; ``message`` is an English message id, translated here."""
     text = message or (problem.title if problem else STATUS_MESSAGES.get(status))
-    context = {
+    context: dict[str, object] = {
         "problem": problem,
         "status": status,
         "message": gettext(text or N_("Request failed")),

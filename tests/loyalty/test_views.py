@@ -178,3 +178,37 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
         ).status_code
         == 403
     )
+
+
+def test_refused_forms_come_back_with_the_message_and_what_was_typed(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _sign_in(client, session, workspace, Role.operator)
+    fan = h.fan(session, workspace.id, "lulu")
+    session.commit()
+    html = {"accept": "text/html"}
+    item = client.post(
+        "/loyalty/items",
+        data={"csrf_token": csrf, "name": "保温杯", "points_price": "300", "cost": "abc"},
+        headers=html,
+    )
+    assert item.status_code == 422, item.text
+    assert "金额" in item.text
+    assert 'value="保温杯"' in item.text and 'value="abc"' in item.text
+    assert service.list_items(session, workspace.id) == []
+
+    gift = client.post(
+        "/loyalty/gifts",
+        data={"csrf_token": csrf, "customer_id": "99999999", "reason": "生日", "cost": "5"},
+        headers=html,
+    )
+    assert gift.status_code == 422 and 'class="alert error"' in gift.text
+    assert 'value="99999999"' in gift.text and 'value="生日"' in gift.text
+
+    adjusted = client.post(
+        "/loyalty/adjustments",
+        data={"csrf_token": csrf, "customer_id": str(fan), "points": "-999999", "reason": "x"},
+        headers=html,
+    )
+    assert 400 <= adjusted.status_code < 500, adjusted.text
+    assert 'class="alert error"' in adjusted.text and 'value="-999999"' in adjusted.text

@@ -11,10 +11,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import yuan_to_fen
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
@@ -27,7 +28,13 @@ from siyu.loyalty.labels import (
     SHELF_LABELS,
 )
 from siyu.loyalty.models import ENTRY_KINDS, REDEMPTION_STATES, SHELVES
-from siyu.workspace.auth import AdminConsole, Console, OperatorConsole, csrf_protect
+from siyu.workspace.auth import (
+    AdminConsole,
+    Console,
+    ConsoleContext,
+    OperatorConsole,
+    csrf_protect,
+)
 from siyu.workspace.models import Role
 
 router = APIRouter(include_in_schema=False)
@@ -59,12 +66,22 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 def _page(request: Request, name: str, tab: str, **context: Any) -> Response:
     status = context.pop("status", 200)
     notice = context.pop("notice", "")
+    context.setdefault("form", {})
     return render(
         request,
         name,
         {**LABELS, "tab": tab, "notice": NOTICES.get(notice), **context},
         status_code=status,
     )
+
+
+def _again(db: Session, problem: Problem, form: dict[str, str]) -> dict[str, Any]:
+    """What a page needs to show a refused form again: the message and what was typed."""
+    db.rollback()
+    message = gettext(problem.title) + (f": {problem.detail}" if problem.detail else "")
+    # A fan or item the form names that does not exist is a field to correct, not a missing page.
+    status = 422 if problem.status == 404 else problem.status
+    return {"error": message, "form": form, "status": status}
 
 
 def _back(url: str, notice: str) -> Response:
@@ -145,6 +162,10 @@ def overview(request: Request, context: Console, db: DbSession, days: int = 30) 
 
 @router.get("/loyalty/items", response_class=HTMLResponse)
 def items(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
+    return _items_page(request, context, db, notice=notice)
+
+
+def _items_page(request: Request, context: ConsoleContext, db: Session, **extra: Any) -> Response:
     return _page(
         request,
         "loyalty/items.html",
@@ -152,7 +173,7 @@ def items(request: Request, context: Console, db: DbSession, notice: str = "") -
         items=service.list_items(db, context.workspace.id),
         tiers=service.list_tiers(db, context.workspace.id),
         item=None,
-        notice=notice,
+        **extra,
     )
 
 
@@ -184,21 +205,31 @@ def _check_item(values: dict[str, Any]) -> None:
 @router.post("/loyalty/items", response_class=HTMLResponse, dependencies=CSRF)
 async def create_item(request: Request, context: OperatorConsole, db: DbSession) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _item_values(form, context.workspace.timezone)
-    values["stock"] = max(0, _optional_int(form.get("stock", "")) or 0)
-    _check_item(values)
-    service.create_item(db, context.workspace.id, values, context.actor())
+    try:
+        values = _item_values(form, context.workspace.timezone)
+        values["stock"] = max(0, _optional_int(form.get("stock", "")) or 0)
+        _check_item(values)
+        service.create_item(db, context.workspace.id, values, context.actor())
+    except Problem as problem:
+        return _items_page(request, context, db, **_again(db, problem, form))
     return _back("/loyalty/items", "item_saved")
 
 
 @router.get("/loyalty/items/{item_id}", response_class=HTMLResponse)
 def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -> Response:
+    return _item_page(request, context, db, item_id)
+
+
+def _item_page(
+    request: Request, context: ConsoleContext, db: Session, item_id: int, **extra: Any
+) -> Response:
     return _page(
         request,
         "loyalty/item_edit.html",
         "items",
         item=service.get_item(db, context.workspace.id, item_id),
         tiers=service.list_tiers(db, context.workspace.id),
+        **extra,
     )
 
 
@@ -207,10 +238,15 @@ async def update_item(
     request: Request, item_id: int, context: OperatorConsole, db: DbSession
 ) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _item_values(form, context.workspace.timezone)
-    _check_item(values)
-    values["stock_delta"] = _optional_int(form.get("stock_delta", "")) or 0
-    service.update_item(db, context.workspace.id, item_id, values, context.actor())
+    try:
+        values = _item_values(form, context.workspace.timezone)
+        _check_item(values)
+        values["stock_delta"] = _optional_int(form.get("stock_delta", "")) or 0
+        service.update_item(db, context.workspace.id, item_id, values, context.actor())
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        return _item_page(request, context, db, item_id, **_again(db, problem, form))
     return _back("/loyalty/items", "item_saved")
 
 
@@ -335,6 +371,18 @@ def ledger(
 ) -> Response:
     fan = int(customer_id) if customer_id.strip().isdigit() else None
     kind = kind if kind in ENTRY_KINDS else ""
+    return _ledger_page(request, context, db, fan, kind, cursor=cursor, notice=notice)
+
+
+def _ledger_page(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    fan: int | None,
+    kind: str = "",
+    cursor: str | None = None,
+    **extra: Any,
+) -> Response:
     entries, next_cursor = service.list_entries(
         db, context.workspace.id, customer_id=fan, kind=kind or None, cursor=cursor, limit=100
     )
@@ -346,12 +394,13 @@ def ledger(
         next_cursor=next_cursor,
         filters={"customer_id": fan or "", "kind": kind},
         key=uuid.uuid4().hex,
-        notice=notice,
+        **extra,
     )
 
 
-@router.post("/loyalty/adjustments", dependencies=CSRF)
+@router.post("/loyalty/adjustments", response_class=HTMLResponse, dependencies=CSRF)
 def adjust(
+    request: Request,
     context: OperatorConsole,
     db: DbSession,
     customer_id: str = Form(""),
@@ -359,19 +408,25 @@ def adjust(
     reason: str = Form(""),
     key: str = Form(""),
 ) -> Response:
-    fan = _optional_int(customer_id)
-    amount = _optional_int(points)
-    if fan is None or amount is None:
-        raise Unprocessable("adjustment-incomplete", title=N_("Give the fan number and the points"))
-    service.adjust(
-        db,
-        context.workspace.id,
-        fan,
-        amount,
-        reason.strip()[:200],
-        context.actor(),
-        key or uuid.uuid4().hex,
-    )
+    form = {"customer_id": customer_id, "points": points, "reason": reason}
+    try:
+        fan = _optional_int(customer_id)
+        amount = _optional_int(points)
+        if fan is None or amount is None:
+            raise Unprocessable(
+                "adjustment-incomplete", title=N_("Give the fan number and the points")
+            )
+        service.adjust(
+            db,
+            context.workspace.id,
+            fan,
+            amount,
+            reason.strip()[:200],
+            context.actor(),
+            key or uuid.uuid4().hex,
+        )
+    except Problem as problem:
+        return _ledger_page(request, context, db, None, **_again(db, problem, form))
     return _back(f"/loyalty/ledger?customer_id={fan}", "adjusted")
 
 
@@ -380,6 +435,10 @@ def adjust(
 
 @router.get("/loyalty/gifts", response_class=HTMLResponse)
 def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
+    return _gifts_page(request, context, db, notice=notice)
+
+
+def _gifts_page(request: Request, context: ConsoleContext, db: Session, **extra: Any) -> Response:
     ws = context.workspace.id
     budget, spent = service.gift_budget(db, ws, context.operator.id)
     return _page(
@@ -391,12 +450,13 @@ def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -
         spent=spent,
         settings=service.settings_of(db, ws),
         items=service.list_items(db, ws, available_only=True),
-        notice=notice,
+        **extra,
     )
 
 
-@router.post("/loyalty/gifts", dependencies=CSRF)
+@router.post("/loyalty/gifts", response_class=HTMLResponse, dependencies=CSRF)
 def send_gift(
+    request: Request,
     context: OperatorConsole,
     db: DbSession,
     customer_id: str = Form(""),
@@ -406,22 +466,33 @@ def send_gift(
     reason: str = Form(""),
     address: str = Form(""),
 ) -> Response:
-    fan = _optional_int(customer_id)
-    if fan is None:
-        raise Unprocessable("customer-required", title=N_("Give the fan number"))
-    service.send_gift(
-        db,
-        context.workspace.id,
-        context.operator.id,
-        fan,
-        description=description,
-        reason=reason,
-        cost_fen=_optional_fen(cost),
-        actor=context.actor(),
-        item_id=_optional_int(item_id),
-        address=address.strip()[:300] or None,
-        approver=context.can(Role.admin),
-    )
+    form = {
+        "customer_id": customer_id,
+        "item_id": item_id,
+        "description": description,
+        "cost": cost,
+        "reason": reason,
+        "address": address,
+    }
+    try:
+        fan = _optional_int(customer_id)
+        if fan is None:
+            raise Unprocessable("customer-required", title=N_("Give the fan number"))
+        service.send_gift(
+            db,
+            context.workspace.id,
+            context.operator.id,
+            fan,
+            description=description,
+            reason=reason,
+            cost_fen=_optional_fen(cost),
+            actor=context.actor(),
+            item_id=_optional_int(item_id),
+            address=address.strip()[:300] or None,
+            approver=context.can(Role.admin),
+        )
+    except Problem as problem:
+        return _gifts_page(request, context, db, **_again(db, problem, form))
     return _back("/loyalty/gifts", "gift_sent")
 
 
