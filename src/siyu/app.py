@@ -145,9 +145,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        status = validation_status(request, exc)
+        if status == 404:
+            return await _http(request, StarletteHTTPException(404))
         if wants_problem_json(request):
             return validation_problem(exc, request)
-        return await error_page(request, validation_status(exc))
+        return await error_page(request, status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -50,8 +50,11 @@ async def error_page(
     return await run_in_threadpool(_render, request, context, status, headers)
 
 
-def validation_status(exc: RequestValidationError) -> int:
-    """A malformed id in the path names no page (404); a malformed field is 422."""
+def validation_status(request: Request, exc: RequestValidationError) -> int:
+    """On console and fan pages a malformed id in the path names no page (404); elsewhere, and
+    for malformed fields, the request is unprocessable (422)."""
+    if request.url.path.startswith("/api/"):
+        return 422
     in_path = any(error.get("loc", ("",))[0] == "path" for error in exc.errors())
     return 404 if in_path else 422
 

@@ -212,3 +212,22 @@ def test_refused_forms_come_back_with_the_message_and_what_was_typed(
     )
     assert 400 <= adjusted.status_code < 500, adjusted.text
     assert 'class="alert error"' in adjusted.text and 'value="-999999"' in adjusted.text
+
+
+def test_bulk_shipping_that_ships_every_line_redirects(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _sign_in(client, session, workspace, Role.operator)
+    item = service.create_item(
+        session, workspace.id, {"name": "杯子", "shelf": "essentials", "points_price": 10,
+                                "stock": 5}, ACTOR)  # fmt: skip
+    fan = h.rich_fan(session, workspace.id, "lulu", 100)
+    redemption, _ = service.redeem(session, workspace.id, fan, item.id, 1, "a", ACTOR, address="x")
+    session.commit()
+    shipped = client.post(
+        "/loyalty/redemptions/bulk-ship",
+        data={"csrf_token": csrf, "text": f"{redemption.id},顺丰,SF1\n"},
+        follow_redirects=False,
+    )
+    assert shipped.status_code == 303 and "shipped=1" in shipped.headers["location"]
+    assert "已发货 1 单" in client.get(shipped.headers["location"]).text

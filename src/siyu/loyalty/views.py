@@ -261,6 +261,7 @@ def redemptions(
     state: str = "pending",
     cursor: str | None = None,
     notice: str = "",
+    shipped: str = "",
 ) -> Response:
     state = state if state in REDEMPTION_STATES else ""
     found, next_cursor = service.list_redemptions(
@@ -275,7 +276,7 @@ def redemptions(
         next_cursor=next_cursor,
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         notice=notice,
-        bulk=None,
+        bulk=service.BulkShipResult(shipped=int(shipped)) if shipped.isdigit() else None,
     )
 
 
@@ -324,6 +325,8 @@ async def bulk_ship(
         except UnicodeDecodeError:
             content = raw.decode("gb18030", errors="replace")
     result = service.bulk_ship(db, context.workspace.id, content, context.actor())
+    if not result.errors:  # all shipped: POST, redirect, GET
+        return RedirectResponse(f"/loyalty/redemptions?shipped={result.shipped}", status_code=303)
     found, next_cursor = service.list_redemptions(
         db, context.workspace.id, state="pending", limit=100
     )
@@ -336,7 +339,7 @@ async def bulk_ship(
         next_cursor=next_cursor,
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         bulk=result,
-        status=200 if not result.errors else 422,
+        status=422,
     )
 
 
