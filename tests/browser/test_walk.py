@@ -28,6 +28,7 @@ from tests.browser.walk import (
     WalkedPage,
     console_routes,
     ids_from_links,
+    post_only_paths,
 )
 
 pytestmark = pytest.mark.browser
@@ -155,6 +156,18 @@ def test_unknown_console_address_is_a_404_page(server: str, signed_in: dict[Role
     walked = _visit(signed_in[Role.operator], server, route, "/no-such-page", Role.operator)
     walked.expected = 404
     _check(walked)
+
+
+@pytest.mark.parametrize("path", post_only_paths())
+def test_opening_a_form_address_is_a_405_page(
+    server: str, signed_in: dict[Role, Any], path: str
+) -> None:
+    url = re.sub(r"\{\w+\}", "1", path)
+    response = signed_in[Role.operator].request.get(
+        f"{server}{url}", headers={"accept": "text/html"}
+    )
+    assert response.status == 405, f"{url}: {response.status}"
+    assert 'class="sidebar"' in response.text()
 
 
 def test_favicon_is_served(server: str, signed_in: dict[Role, Any]) -> None:

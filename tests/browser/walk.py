@@ -74,6 +74,21 @@ def console_routes() -> list[ConsoleRoute]:
     return routes
 
 
+def post_only_paths() -> list[str]:
+    """Console addresses that only take a form post (a refresh or a bookmark may GET them)."""
+    gets = {route.path for route in console_routes()}
+    return sorted(
+        {
+            route.path
+            for router in CONSOLE_ROUTERS
+            for route in router.routes
+            if isinstance(route, APIRoute) and "POST" in route.methods
+        }
+        - gets
+        - PUBLIC_PATHS
+    )
+
+
 def _required_role(dependant: Any) -> Role | None:
     """The role asked by ``require_role`` anywhere among the route's dependencies."""
     for dependency in dependant.dependencies:
