@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from siyu.workspace.models import Role, Workspace
@@ -77,3 +80,15 @@ def test_a_malformed_id_is_404_for_scripts_too(
 def test_favicon(client: TestClient) -> None:
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg")
+
+
+def test_a_busy_store_is_a_503_page_to_retry(app: Any, client: TestClient) -> None:
+    def locked() -> None:
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    app.add_api_route("/test-store-busy", locked)
+    page = client.get("/test-store-busy", headers=HTML)
+    assert page.status_code == 503 and page.headers["retry-after"] == "5"
+    assert "系统繁忙" in page.text
+    answer = client.get("/test-store-busy")
+    assert answer.json()["type"] == "urn:siyu:problem:store-busy"

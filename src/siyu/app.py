@@ -12,6 +12,8 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from siyu import __version__, h5
@@ -28,7 +30,7 @@ from siyu.customers import api as customers_api
 from siyu.customers import h5 as customers_h5
 from siyu.customers import views as customers_views
 from siyu.customers.fan_links import FanSessionRequired
-from siyu.error_pages import error_page, validation_status
+from siyu.error_pages import error_page, store_busy, validation_status
 from siyu.kit.errors import Problem
 from siyu.kit.templating import PACKAGE_DIR
 from siyu.kit.web import (
@@ -135,6 +137,12 @@ def _install_error_handlers(app: FastAPI) -> None:
         if wants_problem_json(request) or request.headers.get("hx-request"):
             return problem_response(exc, request)
         return await error_page(request, exc.status, problem=exc, headers=exc.headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _store_busy(request: Request, exc: Exception) -> Response:
+        log.warning("store busy on %s %s: %s", request.method, request.url.path, exc)
+        return await _problem(request, store_busy())
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

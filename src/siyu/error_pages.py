@@ -17,12 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from siyu.db import database
-from siyu.kit.errors import Problem
+from siyu.kit.errors import Problem, ServiceUnavailable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
 from siyu.workspace.auth import SESSION_COOKIE, LoginRequired, console_context
 
 NOT_FOUND = N_("Page not found")
+STORE_BUSY = N_("Siyu is busy. Try again in a moment.")
 STATUS_MESSAGES = {
     400: N_("The request could not be understood"),
     403: N_("Your role does not allow this"),
@@ -50,6 +51,12 @@ async def error_page(
     return await run_in_threadpool(_render, request, context, status, headers)
 
 
+def store_busy() -> ServiceUnavailable:
+    """The store did not answer in time (SQLite's write lock, PostgreSQL's pool or a lost
+    connection): the caller may retry, so it is a 503, not a 500."""
+    return ServiceUnavailable("store-busy", title=STORE_BUSY, headers={"Retry-After": "5"})
+
+
 def validation_status(request: Request, exc: RequestValidationError) -> int:
     """On console and fan pages a malformed id in the path names no page (404); elsewhere, and
     for malformed fields, the request is unprocessable (422)."""
@@ -65,7 +72,8 @@ def _render(
     if hasattr(request.state, "console"):
         del request.state.console
     with database.session() as session:
-        if _console_caller(request):
+        # A busy store (the reason for a 503) would keep the page waiting: show it bare.
+        if status != 503 and _console_caller(request):
             with suppress(LoginRequired):
                 console_context(request, session)  # sets request.state.console for the layout
         # Rendered while the session is open: the layout reads the operator and workspaces.

@@ -231,3 +231,21 @@ def test_bulk_shipping_that_ships_every_line_redirects(
     )
     assert shipped.status_code == 303 and "shipped=1" in shipped.headers["location"]
     assert "已发货 1 单" in client.get(shipped.headers["location"]).text
+
+
+def test_refused_tier_and_rule_forms_come_back_filled(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _sign_in(client, session, workspace, Role.admin)
+    tier = client.post(
+        "/loyalty/tiers",
+        data={"csrf_token": csrf, "code": "vip", "name": "金卡", "rank": "1", "multiplier": "abc"},
+    )
+    assert tier.status_code == 422 and 'class="alert error"' in tier.text
+    assert 'value="金卡"' in tier.text and 'value="abc"' in tier.text
+    rule = client.post(
+        "/loyalty/earn-rules",
+        data={"csrf_token": csrf, "name": "双十一", "multiplier": "2", "starts_at": "明天"},
+    )
+    assert rule.status_code == 422 and 'value="双十一"' in rule.text and 'value="明天"' in rule.text
+    assert 'value="金卡"' not in rule.text  # the other form stays blank

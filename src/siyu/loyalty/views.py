@@ -527,8 +527,19 @@ def rules(
     notice: str = "",
 ) -> Response:
     """Tiers and earn rules; ``?tier=code`` or ``?rule=id`` fills the form to edit one."""
+    return _rules_page(request, context, db, tier, int(rule) if rule.isdigit() else None, notice)
+
+
+def _rules_page(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    tier: str = "",
+    rule_id: int | None = None,
+    notice: str = "",
+    **extra: Any,
+) -> Response:
     ws = context.workspace.id
-    editing_rule = service.get_earn_rule(db, ws, int(rule)) if rule.isdigit() else None
     return _page(
         request,
         "loyalty/rules.html",
@@ -536,11 +547,31 @@ def rules(
         tiers=service.list_tiers(db, ws),
         earn_rules=service.list_earn_rules(db, ws),
         tier=service.get_tier(db, ws, tier) if tier else None,
-        rule=editing_rule,
+        rule=service.get_earn_rule(db, ws, rule_id) if rule_id is not None else None,
         platforms=service.PLATFORMS,
         tz=context.workspace.timezone,
         notice=notice,
+        **extra,
     )
+
+
+def _rules_again(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    problem: Problem,
+    form: dict[str, str],
+    which: str,
+    *,
+    tier: str = "",
+    rule_id: int | None = None,
+) -> Response:
+    """The rules page with the refused form (``which``: tier or rule) shown again."""
+    if problem.status == 404:
+        raise problem
+    again = _again(db, problem, form)
+    again[f"{which}_form"] = again.pop("form")
+    return _rules_page(request, context, db, tier, rule_id, **again)
 
 
 def _tier_values(form: dict[str, str]) -> dict[str, Any]:
@@ -558,7 +589,10 @@ def _tier_values(form: dict[str, str]) -> dict[str, Any]:
 async def create_tier(request: Request, context: AdminConsole, db: DbSession) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     code = form.get("code", "").strip()
-    service.create_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    try:
+        service.create_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "tier")
     return _back("/loyalty/rules", "tier_saved")
 
 
@@ -567,7 +601,10 @@ async def update_tier(
     request: Request, code: str, context: AdminConsole, db: DbSession
 ) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    try:
+        service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "tier", tier=code)
     return _back("/loyalty/rules", "tier_saved")
 
 
@@ -585,15 +622,18 @@ def _rule_values(form: dict[str, str], tz: str) -> dict[str, Any]:
 @router.post("/loyalty/earn-rules", dependencies=CSRF)
 async def create_rule(request: Request, context: AdminConsole, db: DbSession) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _rule_values(form, context.workspace.timezone)
-    service.add_earn_rule(
-        db,
-        context.workspace.id,
-        values.pop("name"),
-        values.pop("multiplier_permille"),
-        actor=context.actor(),
-        **values,
-    )
+    try:
+        values = _rule_values(form, context.workspace.timezone)
+        service.add_earn_rule(
+            db,
+            context.workspace.id,
+            values.pop("name"),
+            values.pop("multiplier_permille"),
+            actor=context.actor(),
+            **values,
+        )
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "rule")
     return _back("/loyalty/rules", "rule_saved")
 
 
@@ -602,9 +642,12 @@ async def update_rule(
     request: Request, rule_id: int, context: AdminConsole, db: DbSession
 ) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _rule_values(form, context.workspace.timezone)
-    values["active"] = form.get("active") == "on"
-    service.update_earn_rule(db, context.workspace.id, rule_id, values, context.actor())
+    try:
+        values = _rule_values(form, context.workspace.timezone)
+        values["active"] = form.get("active") == "on"
+        service.update_earn_rule(db, context.workspace.id, rule_id, values, context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "rule", rule_id=rule_id)
     return _back("/loyalty/rules", "rule_saved")
 
 
