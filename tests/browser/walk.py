@@ -152,8 +152,23 @@ def no_browser_errors(walked: WalkedPage) -> None:
         assert not walked.console_errors, f"{walked.url}: {walked.console_errors}"
 
 
+INVALID_PATTERNS = """() => [...document.querySelectorAll("[pattern]")]
+  .map((field) => field.getAttribute("pattern"))
+  .filter((pattern) => {
+    try { new RegExp(pattern, "v"); return false; } catch { return true; }
+  })"""
+
+
+def patterns_compile(walked: WalkedPage) -> None:
+    """Chromium compiles a field's ``pattern`` with the ``v`` flag (a bare "-" in a class is
+    invalid there) and reports a broken one only when the form is checked."""
+    if walked.page is not None and walked.status == 200:
+        assert not walked.page.evaluate(INVALID_PATTERNS), walked.url
+
+
 PAGE_CHECKS: list[Callable[[WalkedPage], None]] = [
     status_is_expected,
     renders_the_layout,
     no_browser_errors,
+    patterns_compile,
 ]
