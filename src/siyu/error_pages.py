@@ -13,6 +13,7 @@ from contextlib import suppress
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -22,12 +23,11 @@ from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
 from siyu.workspace.auth import SESSION_COOKIE, LoginRequired, console_context
 
-NOT_FOUND = N_("Page not found")
 STORE_BUSY = N_("Siyu is busy. Try again in a moment.")
 STATUS_MESSAGES = {
     400: N_("The request could not be understood"),
     403: N_("Your role does not allow this"),
-    404: NOT_FOUND,
+    404: N_("Page not found"),
     405: N_("This page cannot be opened this way"),
     422: N_("The request has invalid fields"),
 }
@@ -38,11 +38,10 @@ async def error_page(
     status: int,
     *,
     problem: Problem | None = None,
-    message: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """The error page; ``message`` is an English message id, translated here."""
-    text = message or (problem.title if problem else STATUS_MESSAGES.get(status))
+    """The error page, titled by the problem or by the status, in the caller's language."""
+    text = problem.title if problem else STATUS_MESSAGES.get(status)
     context: dict[str, object] = {
         "problem": problem,
         "status": status,
@@ -74,7 +73,7 @@ def _render(
     with database.session() as session:
         # A busy store (the reason for a 503) would keep the page waiting: show it bare.
         if status != 503 and _console_caller(request):
-            with suppress(LoginRequired):
+            with suppress(LoginRequired, OperationalError):
                 console_context(request, session)  # sets request.state.console for the layout
         # Rendered while the session is open: the layout reads the operator and workspaces.
         return render(request, "error.html", context, status_code=status, headers=headers)
