@@ -30,9 +30,9 @@ from siyu.customers import api as customers_api
 from siyu.customers import h5 as customers_h5
 from siyu.customers import views as customers_views
 from siyu.customers.fan_links import FanSessionRequired
+from siyu.error_pages import error_page, validation_status
 from siyu.kit.errors import Problem
-from siyu.kit.i18n import gettext
-from siyu.kit.templating import PACKAGE_DIR, render
+from siyu.kit.templating import PACKAGE_DIR
 from siyu.kit.web import (
     LocaleMiddleware,
     busy_problem,
@@ -147,13 +147,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: Problem) -> Response:
         if wants_problem_json(request) or request.headers.get("hx-request"):
             return problem_response(exc, request)
-        return render(
-            request,
-            "error.html",
-            {"problem": exc, "message": gettext(exc.title)},
-            status_code=exc.status,
-            headers=exc.headers,
-        )
+        return await error_page(request, exc.status, problem=exc, headers=exc.headers)
 
     async def _store_busy(request: Request, exc: Exception) -> Response:
         """A lock or pool wait that ran out is 503 with Retry-After, never a 500."""
@@ -176,18 +170,15 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        status = validation_status(request, exc)
+        if status == 404:
+            return await _http(request, StarletteHTTPException(404))
         if wants_problem_json(request):
             return validation_problem(exc, request)
-        return render(
-            request,
-            "error.html",
-            {"message": gettext("The request has invalid fields")},
-            status_code=422,
-        )
+        return await error_page(request, status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_problem_json(request):
             return http_problem(exc, request)
-        message = gettext("Page not found") if exc.status_code == 404 else gettext("Request failed")
-        return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+        return await error_page(request, exc.status_code, headers=dict(exc.headers or {}))

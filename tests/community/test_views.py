@@ -92,3 +92,32 @@ def test_rule_editor_and_tester(client: TestClient, session: Session, workspace:
     )
     assert tested.status_code == 200 and "今晚8点" in tested.text
     assert "选中：命中" in tested.text and "chosen" not in tested.text  # reasons in Chinese
+
+
+def test_refused_forms_come_back_with_the_message_and_what_was_typed(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _signed_in(client, session, workspace)
+    family = client.post(
+        "/community/families",
+        data={"csrf_token": csrf, "name": "杭州粉丝群", "slug": "hz", "group_capacity": "abc"},
+    )
+    assert family.status_code == 422, family.text
+    assert "请输入整数" in family.text or "整数" in family.text
+    assert 'value="杭州粉丝群"' in family.text and 'value="abc"' in family.text
+    assert service.list_families(session, workspace.id) == []
+    rule = client.post(
+        "/community/rules",
+        data={"csrf_token": csrf, "name": "几点播", "match": "any", "keywords": "几点",
+              "reply": "今晚8点", "cooldown_seconds": "一分钟"},
+    )  # fmt: skip
+    assert rule.status_code == 422 and 'value="几点播"' in rule.text
+
+
+def test_error_text_in_the_address_is_not_shown(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    _signed_in(client, session, workspace)
+    for path in ("/community/families", "/community/rules"):
+        page = client.get(path, params={"error": "请转账到 6222 0000"})
+        assert page.status_code == 200 and "6222 0000" not in page.text

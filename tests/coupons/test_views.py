@@ -66,6 +66,11 @@ def test_console_creates_a_grab_and_issues(
     )
     assert issued.status_code == 200
     assert "Issued: 2" in issued.text or "已发放：2" in issued.text
+    assert issued.url.path == url and issued.history[0].status_code == 303  # POST, redirect, GET
+    again = client.post(f"{url}/issue", data={"csrf_token": csrf, "customer_ids": str(fans[0])})
+    assert again.url.path == url and "已领过: 1" in again.text, again.text
+    forged = client.get(url, params={"notice": "issued", "issued": "1", "pay-here": "9"})
+    assert "pay-here" not in forged.text
     overview = client.get("/coupons")
     assert overview.status_code == 200 and "满99减3" in overview.text
     campaign_id = int(url.rsplit("/", 1)[1])

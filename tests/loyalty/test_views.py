@@ -178,3 +178,74 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
         ).status_code
         == 403
     )
+
+
+def test_refused_forms_come_back_with_the_message_and_what_was_typed(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _sign_in(client, session, workspace, Role.operator)
+    fan = h.fan(session, workspace.id, "lulu")
+    session.commit()
+    html = {"accept": "text/html"}
+    item = client.post(
+        "/loyalty/items",
+        data={"csrf_token": csrf, "name": "保温杯", "points_price": "300", "cost": "abc"},
+        headers=html,
+    )
+    assert item.status_code == 422, item.text
+    assert "金额" in item.text
+    assert 'value="保温杯"' in item.text and 'value="abc"' in item.text
+    assert service.list_items(session, workspace.id) == []
+
+    gift = client.post(
+        "/loyalty/gifts",
+        data={"csrf_token": csrf, "customer_id": "99999999", "reason": "生日", "cost": "5"},
+        headers=html,
+    )
+    assert gift.status_code == 422 and 'class="alert error"' in gift.text
+    assert 'value="99999999"' in gift.text and 'value="生日"' in gift.text
+
+    adjusted = client.post(
+        "/loyalty/adjustments",
+        data={"csrf_token": csrf, "customer_id": str(fan), "points": "-999999", "reason": "x"},
+        headers=html,
+    )
+    assert 400 <= adjusted.status_code < 500, adjusted.text
+    assert 'class="alert error"' in adjusted.text and 'value="-999999"' in adjusted.text
+
+
+def test_bulk_shipping_that_ships_every_line_redirects(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _sign_in(client, session, workspace, Role.operator)
+    item = service.create_item(
+        session, workspace.id, {"name": "杯子", "shelf": "essentials", "points_price": 10,
+                                "stock": 5}, ACTOR)  # fmt: skip
+    fan = h.rich_fan(session, workspace.id, "lulu", 100)
+    redemption, _ = service.redeem(session, workspace.id, fan, item.id, 1, "a", ACTOR, address="x")
+    session.commit()
+    shipped = client.post(
+        "/loyalty/redemptions/bulk-ship",
+        data={"csrf_token": csrf, "text": f"{redemption.id},顺丰,SF1\n"},
+        follow_redirects=False,
+    )
+    assert shipped.status_code == 303 and "shipped=1" in shipped.headers["location"]
+    assert "已发货 1 单" in client.get(shipped.headers["location"]).text
+
+
+def test_refused_tier_and_rule_forms_come_back_filled(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    csrf = _sign_in(client, session, workspace, Role.admin)
+    tier = client.post(
+        "/loyalty/tiers",
+        data={"csrf_token": csrf, "code": "vip", "name": "金卡", "rank": "1", "multiplier": "abc"},
+    )
+    assert tier.status_code == 422 and 'class="alert error"' in tier.text
+    assert 'value="金卡"' in tier.text and 'value="abc"' in tier.text
+    rule = client.post(
+        "/loyalty/earn-rules",
+        data={"csrf_token": csrf, "name": "双十一", "multiplier": "2", "starts_at": "明天"},
+    )
+    assert rule.status_code == 422 and 'value="双十一"' in rule.text and 'value="明天"' in rule.text
+    assert 'value="金卡"' not in rule.text  # the other form stays blank

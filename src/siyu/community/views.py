@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from siyu.community import bot, health, service
 from siyu.community.models import (
@@ -21,11 +22,11 @@ from siyu.community.models import (
     TICKET_STATUS_LABELS,
 )
 from siyu.config import get_settings
-from siyu.kit.errors import Problem
-from siyu.kit.i18n import gettext
+from siyu.kit.errors import Problem, Unprocessable
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
-from siyu.workspace.auth import Console, OperatorConsole, csrf_protect
+from siyu.workspace.auth import Console, ConsoleContext, OperatorConsole, csrf_protect
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -105,6 +106,17 @@ def group_page(
 
 @router.get("/community/families", response_class=HTMLResponse)
 def family_list(request: Request, context: Console, db: DbSession) -> Response:
+    return _families_page(request, context, db)
+
+
+def _families_page(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    *,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
     ws = context.workspace.id
     base = get_settings().public_base_url.rstrip("/")
     return _page(
@@ -115,23 +127,45 @@ def family_list(request: Request, context: Console, db: DbSession) -> Response:
             "families": service.list_families(db, ws),
             "counts": service.family_group_counts(db, ws),
             "base": base,
-            "error": request.query_params.get("error"),
+            "error": error,
+            "form": form or {},
         },
+        status=422 if error else 200,
     )
 
 
-@protected.post("/community/families")
+def _whole(text: str, default: int | None) -> int | None:
+    """A whole-number form field; blank is ``default``."""
+    text = text.strip()
+    if not text:
+        return default
+    if not text.lstrip("-").isdigit():
+        raise Unprocessable("not-a-number", title=N_("Enter a whole number"), detail=text)
+    return int(text)
+
+
+@protected.post("/community/families", response_class=HTMLResponse)
 def create_family(
+    request: Request,
     context: OperatorConsole,
     db: DbSession,
     name: FormText,
     slug: FormText,
     group_type: FormText = "general",
-    group_capacity: Annotated[int, Form()] = 200,
+    group_capacity: FormText = "200",
     min_paid_orders: FormText = "",
     max_groups: FormText = "",
     match_region: FormText = "",
 ) -> Response:
+    form = {
+        "name": name,
+        "slug": slug,
+        "group_type": group_type,
+        "group_capacity": group_capacity,
+        "min_paid_orders": min_paid_orders,
+        "max_groups": max_groups,
+        "match_region": match_region,
+    }
     try:
         service.create_family(
             db,
@@ -141,15 +175,15 @@ def create_family(
             slug=slug.strip(),
             name_base=name,
             group_type=group_type,
-            group_capacity=group_capacity,
-            min_paid_orders=int(min_paid_orders) if min_paid_orders.strip() else None,
-            max_groups=int(max_groups) if max_groups.strip() else None,
+            group_capacity=_whole(group_capacity, 200) or 200,
+            min_paid_orders=_whole(min_paid_orders, None),
+            max_groups=_whole(max_groups, None),
             match_region=bool(match_region),
         )
-    except (Problem, ValueError) as problem:
+    except Problem as problem:
         db.rollback()
-        message = gettext(problem.title) if isinstance(problem, Problem) else str(problem)
-        return RedirectResponse(f"/community/families?error={message}", status_code=303)
+        error = gettext(problem.title) + (f": {problem.detail}" if problem.detail else "")
+        return _families_page(request, context, db, error=error, form=form)
     return RedirectResponse("/community/families", status_code=303)
 
 
@@ -160,7 +194,7 @@ def rule_list(request: Request, context: Console, db: DbSession) -> Response:
         request,
         "community/rules.html",
         "rules",
-        {"rules": rules, "error": request.query_params.get("error"), "form": {}},
+        {"rules": rules, "error": None, "form": {}},
     )
 
 
@@ -176,10 +210,10 @@ def create_rule(
     exclude_keywords: FormText = "",
     pattern: FormText = "",
     kind: FormText = "reply",
-    priority: Annotated[int, Form()] = 0,
-    cooldown_seconds: Annotated[int, Form()] = 60,
+    priority: FormText = "0",
+    cooldown_seconds: FormText = "60",
 ) -> Response:
-    fields = {
+    fields: dict[str, Any] = {
         "name": name,
         "match": match,
         "reply": reply,
@@ -191,6 +225,8 @@ def create_rule(
         "cooldown_seconds": cooldown_seconds,
     }
     try:
+        fields["priority"] = _whole(priority, 0)
+        fields["cooldown_seconds"] = _whole(cooldown_seconds, 60)
         bot.create_rule(db, context.workspace.id, context.actor(), fields)
     except Problem as problem:
         db.rollback()

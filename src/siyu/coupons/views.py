@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
@@ -19,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from siyu.coupons import service
+from siyu.coupons import grab, service
 from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, CouponCampaign
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.db import database, is_store_busy
@@ -44,6 +45,20 @@ NOTICES = {
     "ended": N_("Campaign ended."),
     "started": N_("The grab is open: fans can claim now."),
     "matched": N_("Redemptions matched from imported orders."),
+}
+
+
+# Why the operator's issue skipped a fan, by the grab's refusal slug: the campaign page reads the
+# counts back from its address after the redirect and shows only slugs named here.
+REFUSALS = {
+    grab.already_claimed().slug: N_("Already holds this coupon"),
+    grab.sold_out().slug: N_("Sold out"),
+    grab.not_started(utcnow()).slug: N_("Not started yet"),
+    grab.ended().slug: N_("Ended"),
+    grab.not_in_audience().slug: N_("Not in the audience"),
+    grab.share_required().slug: N_("Share required"),
+    grab.channel_closed().slug: N_("Channel closed"),
+    "other": N_("Other reasons"),
 }
 
 
@@ -230,6 +245,7 @@ def _detail(
     error: str | None = None,
     issue_report: Any = None,
     pool_report: Any = None,
+    form: dict[str, str] | None = None,
 ) -> Response:
     campaign = service.get_campaign(db, workspace_id, campaign_id)
     template = service.get_template(db, workspace_id, campaign.template_id)
@@ -253,6 +269,8 @@ def _detail(
             "error": error,
             "issue_report": issue_report,
             "pool_report": pool_report,
+            "REFUSALS": REFUSALS,
+            "form": form or {},
             "CHANNEL_LABELS": CHANNEL_LABELS,
             "STATUS_LABELS": STATUS_LABELS,
         },
@@ -262,9 +280,40 @@ def _detail(
 
 @router.get("/coupons/campaigns/{campaign_id}", response_class=HTMLResponse)
 def campaign_page(
-    request: Request, campaign_id: int, context: Console, db: DbSession, notice: str = ""
+    request: Request,
+    campaign_id: int,
+    context: Console,
+    db: DbSession,
+    notice: str = "",
+    issued: str = "",
+    added: str = "",
 ) -> Response:
-    return _detail(request, db, context.workspace.id, campaign_id, notice=notice)
+    """After a POST the outcome comes back in the address (numbers and known codes only)."""
+    params = request.query_params
+    issue_report = _counts(params, issued, REFUSALS) if notice == "issued" else None
+    pool_report = _counts(params, added, {"dup": "", "bad": ""}) if notice == "codes" else None
+    return _detail(
+        request,
+        db,
+        context.workspace.id,
+        campaign_id,
+        notice=notice,
+        issue_report=issue_report,
+        pool_report=pool_report,
+    )
+
+
+def _counts(params: Any, total: str, known: dict[str, str]) -> dict[str, Any] | None:
+    """``{"n": total, "by": {code: count}}``: whole numbers from the address, codes in ``known``."""
+    if not total.isdigit():
+        return None
+    by = {code: int(params[code]) for code in known if params.get(code, "").isdigit()}
+    return {"n": int(total), "by": by}
+
+
+def _after(campaign_id: int, notice: str, counts: dict[str, int]) -> Response:
+    query = urlencode({"notice": notice, **counts})
+    return RedirectResponse(f"/coupons/campaigns/{campaign_id}?{query}", status_code=303)
 
 
 @protected.post("/coupons/campaigns/{campaign_id}/issue", response_class=HTMLResponse)
@@ -277,6 +326,7 @@ def issue(
     segment_id: FormText = "",
 ) -> Response:
     ws = context.workspace.id
+    form = {"customer_ids": customer_ids, "segment_id": segment_id}
     try:
         ids = [int(part) for part in _lines(customer_ids)]
         segment = int(segment_id) if segment_id.strip() else None
@@ -284,10 +334,18 @@ def issue(
             db, ws, campaign_id, context.actor(), customer_ids=ids, segment_id=segment
         )
     except Problem as problem:
-        return _detail(request, db, ws, campaign_id, error=_message(problem))
+        if problem.status == 404 and problem.slug == grab.campaign_not_found().slug:
+            raise
+        db.rollback()
+        return _detail(request, db, ws, campaign_id, error=_message(problem), form=form)
     except ValueError:
-        return _detail(request, db, ws, campaign_id, error=gettext("Fan ids must be numbers"))
-    return _detail(request, db, ws, campaign_id, notice="issued", issue_report=report)
+        error = gettext("Fan ids must be numbers")
+        return _detail(request, db, ws, campaign_id, error=error, form=form)
+    counts = {"issued": len(report.issued)}
+    for slug, count in report.refused.items():
+        key = slug if slug in REFUSALS else "other"
+        counts[key] = counts.get(key, 0) + count
+    return _after(campaign_id, "issued", counts)
 
 
 @protected.post("/coupons/campaigns/{campaign_id}/codes", response_class=HTMLResponse)
@@ -303,8 +361,12 @@ def import_codes(
         rows = service.parse_pool_lines(codes)
         report = service.import_codes(db, ws, campaign_id, rows, context.actor())
     except Problem as problem:
-        return _detail(request, db, ws, campaign_id, error=_message(problem))
-    return _detail(request, db, ws, campaign_id, notice="codes", pool_report=report)
+        if problem.status == 404:
+            raise
+        db.rollback()
+        return _detail(request, db, ws, campaign_id, error=_message(problem), form={"codes": codes})
+    counts = {"added": report.added, "dup": report.duplicates, "bad": len(report.rejected)}
+    return _after(campaign_id, "codes", counts)
 
 
 @protected.post("/coupons/campaigns/{campaign_id}/start")

@@ -11,11 +11,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from siyu.customers import service as customers
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import yuan_to_fen
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
@@ -28,7 +29,13 @@ from siyu.loyalty.labels import (
     SHELF_LABELS,
 )
 from siyu.loyalty.models import ENTRY_KINDS, REDEMPTION_STATES, SHELVES
-from siyu.workspace.auth import AdminConsole, Console, OperatorConsole, csrf_protect
+from siyu.workspace.auth import (
+    AdminConsole,
+    Console,
+    ConsoleContext,
+    OperatorConsole,
+    csrf_protect,
+)
 from siyu.workspace.models import Role
 
 router = APIRouter(include_in_schema=False)
@@ -60,12 +67,22 @@ MAX_CSV_BYTES = 2 * 1024 * 1024
 def _page(request: Request, name: str, tab: str, **context: Any) -> Response:
     status = context.pop("status", 200)
     notice = context.pop("notice", "")
+    context.setdefault("form", {})
     return render(
         request,
         name,
         {**LABELS, "tab": tab, "notice": NOTICES.get(notice), **context},
         status_code=status,
     )
+
+
+def _again(db: Session, problem: Problem, form: dict[str, str]) -> dict[str, Any]:
+    """What a page needs to show a refused form again: the message and what was typed."""
+    db.rollback()
+    message = gettext(problem.title) + (f": {problem.detail}" if problem.detail else "")
+    # A fan or item the form names that does not exist is a field to correct, not a missing page.
+    status = 422 if problem.status == 404 else problem.status
+    return {"error": message, "form": form, "status": status}
 
 
 def _back(url: str, notice: str) -> Response:
@@ -146,6 +163,10 @@ def overview(request: Request, context: Console, db: DbSession, days: int = 30) 
 
 @router.get("/loyalty/items", response_class=HTMLResponse)
 def items(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
+    return _items_page(request, context, db, notice=notice)
+
+
+def _items_page(request: Request, context: ConsoleContext, db: Session, **extra: Any) -> Response:
     return _page(
         request,
         "loyalty/items.html",
@@ -153,7 +174,7 @@ def items(request: Request, context: Console, db: DbSession, notice: str = "") -
         items=service.list_items(db, context.workspace.id),
         tiers=service.list_tiers(db, context.workspace.id),
         item=None,
-        notice=notice,
+        **extra,
     )
 
 
@@ -185,21 +206,31 @@ def _check_item(values: dict[str, Any]) -> None:
 @router.post("/loyalty/items", response_class=HTMLResponse, dependencies=CSRF)
 async def create_item(request: Request, context: OperatorConsole, db: DbSession) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _item_values(form, context.workspace.timezone)
-    values["stock"] = max(0, _optional_int(form.get("stock", "")) or 0)
-    _check_item(values)
-    service.create_item(db, context.workspace.id, values, context.actor())
+    try:
+        values = _item_values(form, context.workspace.timezone)
+        values["stock"] = max(0, _optional_int(form.get("stock", "")) or 0)
+        _check_item(values)
+        service.create_item(db, context.workspace.id, values, context.actor())
+    except Problem as problem:
+        return _items_page(request, context, db, **_again(db, problem, form))
     return _back("/loyalty/items", "item_saved")
 
 
 @router.get("/loyalty/items/{item_id}", response_class=HTMLResponse)
 def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -> Response:
+    return _item_page(request, context, db, item_id)
+
+
+def _item_page(
+    request: Request, context: ConsoleContext, db: Session, item_id: int, **extra: Any
+) -> Response:
     return _page(
         request,
         "loyalty/item_edit.html",
         "items",
         item=service.get_item(db, context.workspace.id, item_id),
         tiers=service.list_tiers(db, context.workspace.id),
+        **extra,
     )
 
 
@@ -209,10 +240,15 @@ async def update_item(
 ) -> Response:
     service.get_item(db, context.workspace.id, item_id)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _item_values(form, context.workspace.timezone)
-    _check_item(values)
-    values["stock_delta"] = _optional_int(form.get("stock_delta", "")) or 0
-    service.update_item(db, context.workspace.id, item_id, values, context.actor())
+    try:
+        values = _item_values(form, context.workspace.timezone)
+        _check_item(values)
+        values["stock_delta"] = _optional_int(form.get("stock_delta", "")) or 0
+        service.update_item(db, context.workspace.id, item_id, values, context.actor())
+    except Problem as problem:
+        if problem.status == 404:
+            raise
+        return _item_page(request, context, db, item_id, **_again(db, problem, form))
     return _back("/loyalty/items", "item_saved")
 
 
@@ -227,6 +263,7 @@ def redemptions(
     state: str = "pending",
     cursor: str | None = None,
     notice: str = "",
+    shipped: str = "",
 ) -> Response:
     state = state if state in REDEMPTION_STATES else ""
     found, next_cursor = service.list_redemptions(
@@ -241,7 +278,7 @@ def redemptions(
         next_cursor=next_cursor,
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         notice=notice,
-        bulk=None,
+        bulk=service.BulkShipResult(shipped=int(shipped)) if shipped.isdigit() else None,
     )
 
 
@@ -290,6 +327,8 @@ async def bulk_ship(
         except UnicodeDecodeError:
             content = raw.decode("gb18030", errors="replace")
     result = service.bulk_ship(db, context.workspace.id, content, context.actor())
+    if not result.errors:  # all shipped: POST, redirect, GET
+        return RedirectResponse(f"/loyalty/redemptions?shipped={result.shipped}", status_code=303)
     found, next_cursor = service.list_redemptions(
         db, context.workspace.id, state="pending", limit=100
     )
@@ -302,7 +341,7 @@ async def bulk_ship(
         next_cursor=next_cursor,
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         bulk=result,
-        status=200 if not result.errors else 422,
+        status=422,
     )
 
 
@@ -337,6 +376,18 @@ def ledger(
 ) -> Response:
     fan = int(customer_id) if customer_id.strip().isdigit() else None
     kind = kind if kind in ENTRY_KINDS else ""
+    return _ledger_page(request, context, db, fan, kind, cursor=cursor, notice=notice)
+
+
+def _ledger_page(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    fan: int | None,
+    kind: str = "",
+    cursor: str | None = None,
+    **extra: Any,
+) -> Response:
     entries, next_cursor = service.list_entries(
         db, context.workspace.id, customer_id=fan, kind=kind or None, cursor=cursor, limit=100
     )
@@ -348,12 +399,13 @@ def ledger(
         next_cursor=next_cursor,
         filters={"customer_id": fan or "", "kind": kind},
         key=uuid.uuid4().hex,
-        notice=notice,
+        **extra,
     )
 
 
-@router.post("/loyalty/adjustments", dependencies=CSRF)
+@router.post("/loyalty/adjustments", response_class=HTMLResponse, dependencies=CSRF)
 def adjust(
+    request: Request,
     context: OperatorConsole,
     db: DbSession,
     customer_id: str = Form(""),
@@ -361,19 +413,25 @@ def adjust(
     reason: str = Form(""),
     key: str = Form(""),
 ) -> Response:
-    fan = _optional_int(customer_id)
-    amount = _optional_int(points)
-    if fan is None or amount is None:
-        raise Unprocessable("adjustment-incomplete", title=N_("Give the fan number and the points"))
-    service.adjust(
-        db,
-        context.workspace.id,
-        fan,
-        amount,
-        reason.strip()[:200],
-        context.actor(),
-        key or uuid.uuid4().hex,
-    )
+    form = {"customer_id": customer_id, "points": points, "reason": reason}
+    try:
+        fan = _optional_int(customer_id)
+        amount = _optional_int(points)
+        if fan is None or amount is None:
+            raise Unprocessable(
+                "adjustment-incomplete", title=N_("Give the fan number and the points")
+            )
+        service.adjust(
+            db,
+            context.workspace.id,
+            fan,
+            amount,
+            reason.strip()[:200],
+            context.actor(),
+            key or uuid.uuid4().hex,
+        )
+    except Problem as problem:
+        return _ledger_page(request, context, db, None, **_again(db, problem, form))
     return _back(f"/loyalty/ledger?customer_id={fan}", "adjusted")
 
 
@@ -382,6 +440,10 @@ def adjust(
 
 @router.get("/loyalty/gifts", response_class=HTMLResponse)
 def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
+    return _gifts_page(request, context, db, notice=notice)
+
+
+def _gifts_page(request: Request, context: ConsoleContext, db: Session, **extra: Any) -> Response:
     ws = context.workspace.id
     budget, spent = service.gift_budget(db, ws, context.operator.id)
     return _page(
@@ -393,12 +455,13 @@ def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -
         spent=spent,
         settings=service.settings_of(db, ws),
         items=service.list_items(db, ws, available_only=True),
-        notice=notice,
+        **extra,
     )
 
 
-@router.post("/loyalty/gifts", dependencies=CSRF)
+@router.post("/loyalty/gifts", response_class=HTMLResponse, dependencies=CSRF)
 def send_gift(
+    request: Request,
     context: OperatorConsole,
     db: DbSession,
     customer_id: str = Form(""),
@@ -408,22 +471,33 @@ def send_gift(
     reason: str = Form(""),
     address: str = Form(""),
 ) -> Response:
-    fan = _optional_int(customer_id)
-    if fan is None:
-        raise Unprocessable("customer-required", title=N_("Give the fan number"))
-    service.send_gift(
-        db,
-        context.workspace.id,
-        context.operator.id,
-        fan,
-        description=description,
-        reason=reason,
-        cost_fen=_optional_fen(cost),
-        actor=context.actor(),
-        item_id=_optional_int(item_id),
-        address=address.strip()[:300] or None,
-        approver=context.can(Role.admin),
-    )
+    form = {
+        "customer_id": customer_id,
+        "item_id": item_id,
+        "description": description,
+        "cost": cost,
+        "reason": reason,
+        "address": address,
+    }
+    try:
+        fan = _optional_int(customer_id)
+        if fan is None:
+            raise Unprocessable("customer-required", title=N_("Give the fan number"))
+        service.send_gift(
+            db,
+            context.workspace.id,
+            context.operator.id,
+            fan,
+            description=description,
+            reason=reason,
+            cost_fen=_optional_fen(cost),
+            actor=context.actor(),
+            item_id=_optional_int(item_id),
+            address=address.strip()[:300] or None,
+            approver=context.can(Role.admin),
+        )
+    except Problem as problem:
+        return _gifts_page(request, context, db, **_again(db, problem, form))
     return _back("/loyalty/gifts", "gift_sent")
 
 
@@ -455,8 +529,19 @@ def rules(
     notice: str = "",
 ) -> Response:
     """Tiers and earn rules; ``?tier=code`` or ``?rule=id`` fills the form to edit one."""
+    return _rules_page(request, context, db, tier, int(rule) if rule.isdigit() else None, notice)
+
+
+def _rules_page(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    tier: str = "",
+    rule_id: int | None = None,
+    notice: str = "",
+    **extra: Any,
+) -> Response:
     ws = context.workspace.id
-    editing_rule = service.get_earn_rule(db, ws, int(rule)) if rule.isdigit() else None
     return _page(
         request,
         "loyalty/rules.html",
@@ -464,11 +549,31 @@ def rules(
         tiers=service.list_tiers(db, ws),
         earn_rules=service.list_earn_rules(db, ws),
         tier=service.get_tier(db, ws, tier) if tier else None,
-        rule=editing_rule,
+        rule=service.get_earn_rule(db, ws, rule_id) if rule_id is not None else None,
         platforms=service.PLATFORMS,
         tz=context.workspace.timezone,
         notice=notice,
+        **extra,
     )
+
+
+def _rules_again(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    problem: Problem,
+    form: dict[str, str],
+    which: str,
+    *,
+    tier: str = "",
+    rule_id: int | None = None,
+) -> Response:
+    """The rules page with the refused form (``which``: tier or rule) shown again."""
+    if problem.status == 404:
+        raise problem
+    again = _again(db, problem, form)
+    again[f"{which}_form"] = again.pop("form")
+    return _rules_page(request, context, db, tier, rule_id, **again)
 
 
 def _tier_values(form: dict[str, str]) -> dict[str, Any]:
@@ -486,7 +591,10 @@ def _tier_values(form: dict[str, str]) -> dict[str, Any]:
 async def create_tier(request: Request, context: AdminConsole, db: DbSession) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     code = form.get("code", "").strip()
-    service.create_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    try:
+        service.create_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "tier")
     return _back("/loyalty/rules", "tier_saved")
 
 
@@ -496,7 +604,10 @@ async def update_tier(
 ) -> Response:
     service.get_tier(db, context.workspace.id, code)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    try:
+        service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "tier", tier=code)
     return _back("/loyalty/rules", "tier_saved")
 
 
@@ -514,15 +625,18 @@ def _rule_values(form: dict[str, str], tz: str) -> dict[str, Any]:
 @router.post("/loyalty/earn-rules", dependencies=CSRF)
 async def create_rule(request: Request, context: AdminConsole, db: DbSession) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _rule_values(form, context.workspace.timezone)
-    service.add_earn_rule(
-        db,
-        context.workspace.id,
-        values.pop("name"),
-        values.pop("multiplier_permille"),
-        actor=context.actor(),
-        **values,
-    )
+    try:
+        values = _rule_values(form, context.workspace.timezone)
+        service.add_earn_rule(
+            db,
+            context.workspace.id,
+            values.pop("name"),
+            values.pop("multiplier_permille"),
+            actor=context.actor(),
+            **values,
+        )
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "rule")
     return _back("/loyalty/rules", "rule_saved")
 
 
@@ -532,9 +646,12 @@ async def update_rule(
 ) -> Response:
     service.get_earn_rule(db, context.workspace.id, rule_id)  # not found before the form
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    values = _rule_values(form, context.workspace.timezone)
-    values["active"] = form.get("active") == "on"
-    service.update_earn_rule(db, context.workspace.id, rule_id, values, context.actor())
+    try:
+        values = _rule_values(form, context.workspace.timezone)
+        values["active"] = form.get("active") == "on"
+        service.update_earn_rule(db, context.workspace.id, rule_id, values, context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "rule", rule_id=rule_id)
     return _back("/loyalty/rules", "rule_saved")
 
 

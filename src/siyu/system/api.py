@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict
 
 from siyu.db import database
@@ -86,3 +86,9 @@ def list_jobs(
 ) -> Page[JobOut]:
     jobs, next_cursor = list_runs(db, api.workspace_id, status=status, cursor=cursor, limit=limit)
     return Page(items=[JobOut.model_validate(j) for j in jobs], next_cursor=next_cursor)
+
+
+@health_router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> RedirectResponse:
+    """Browsers ask for /favicon.ico whatever the page's icon link says."""
+    return RedirectResponse("/static/img/logo.svg", status_code=301)
