@@ -88,7 +88,7 @@ def test_a_busy_store_is_a_503_page_to_retry(app: Any, client: TestClient) -> No
 
     app.add_api_route("/test-store-busy", locked)
     page = client.get("/test-store-busy", headers=HTML)
-    assert page.status_code == 503 and page.headers["retry-after"] == "5"
-    assert "系统繁忙" in page.text
+    assert page.status_code == 503 and int(page.headers["retry-after"]) > 0
+    assert "正忙" in page.text
     answer = client.get("/test-store-busy")
     assert answer.json()["type"] == "urn:siyu:problem:store-busy"
