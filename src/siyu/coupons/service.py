@@ -26,9 +26,10 @@ from siyu.coupons.models import (
 from siyu.db import write_beside
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import check_in_workspace, get_in_workspace
+from siyu.kit.timeline import TimelineEntry
 from siyu.orders.models import Order, OrderItem
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -149,6 +150,11 @@ def list_templates(
 ) -> tuple[list[CouponTemplate], str | None]:
     statement = select(CouponTemplate).where(CouponTemplate.workspace_id == workspace_id)
     return keyset_page(session, statement, CouponTemplate.id, cursor=cursor, limit=limit)
+
+
+def template_exists(session: Session, workspace_id: int, template_id: int) -> bool:
+    template = session.get(CouponTemplate, template_id)
+    return template is not None and template.workspace_id == workspace_id
 
 
 def all_templates(session: Session, workspace_id: int) -> list[CouponTemplate]:
@@ -587,11 +593,12 @@ def issue(
     if not targets:
         raise _invalid("customer_ids", "give customer_ids or a segment_id with members")
     report = IssueReport()
+    engine = None if campaign.channel == "points" else "default"  # see issue_for_points
     for customer_id in targets:
         attempt = grab.Attempt(workspace_id, campaign.id, customer_id, source="operator")
         try:
             with session.begin_nested():
-                report.issued.append(grab.claim(session, attempt))
+                report.issued.append(grab.claim(session, attempt, redis=engine))
         except Problem as refusal:
             report.refused[refusal.slug] = report.refused.get(refusal.slug, 0) + 1
     audit.record(
@@ -870,3 +877,71 @@ def claims_per_second(session: Session, campaign_id: int, since: datetime) -> li
         buckets.get(s, 0)
         for s in range(int(as_utc(since).timestamp()), int(utcnow().timestamp()) + 1)
     ]
+
+
+# --- the fan's timeline ------------------------------------------------------------------
+
+
+def timeline_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[TimelineEntry]:
+    """Coupons the fan received (and used) for the 360 page's activity timeline."""
+    entries = []
+    for held in coupons_of(session, workspace_id, customer_id)[:limit]:
+        text = gettext("Received the coupon %(name)s") % {"name": held.template.name}
+        if held.used:
+            text += " · " + gettext("used")
+        href = f"/coupons/campaigns/{held.campaign.id}"
+        entries.append(TimelineEntry(held.claim.claimed_at, "coupon", text, href))
+    return entries
+
+
+# --- the points mall ---------------------------------------------------------------------
+
+POINTS_CAMPAIGN_LIMIT = 100  # coupons of one template a fan may hold from the mall
+
+
+def points_campaign(session: Session, workspace_id: int, template_id: int) -> CouponCampaign:
+    """The template's points-mall campaign, opened on first use: its claims are the coupons
+    fans bought with points, counted and matched to orders like any other campaign's."""
+    template = get_template(session, workspace_id, template_id)
+    found = session.scalar(
+        select(CouponCampaign)
+        .where(
+            CouponCampaign.workspace_id == workspace_id,
+            CouponCampaign.template_id == template.id,
+            CouponCampaign.channel == "points",
+            CouponCampaign.ends_at.is_(None),
+        )
+        .order_by(CouponCampaign.id)
+        .limit(1)
+    )
+    if found is not None:
+        return found
+    campaign = CouponCampaign(
+        workspace_id=workspace_id,
+        template_id=template.id,
+        name=template.name,
+        channel="points",
+        quantity=MAX_QUANTITY,  # the mall item's stock is the real limit
+        remaining=MAX_QUANTITY,
+        per_customer_limit=POINTS_CAMPAIGN_LIMIT,
+        starts_at=utcnow(),
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def issue_for_points(
+    session: Session, workspace_id: int, template_id: int, customer_id: int, quantity: int = 1
+) -> list[grab.Claimed]:
+    """Coupons a fan redeemed in the points mall, claimed in the caller's transaction.
+
+    Always the store's engine, also in server mode: the claim must commit or roll back with
+    the points it was paid with, which a Redis stream persisted later can't promise. Points
+    campaigns are claimed nowhere else (fans can't grab them), so Redis never holds their
+    stock."""
+    campaign = points_campaign(session, workspace_id, template_id)
+    attempt = grab.Attempt(workspace_id, campaign.id, customer_id, source="points")
+    return [grab.claim(session, attempt, redis=None) for _ in range(quantity)]

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from siyu.kit.clock import as_utc, business_day, end_of_month_after, utcnow
 from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
+from siyu.kit.timeline import TimelineEntry
 from siyu.loyalty import ledger
 from siyu.loyalty.ledger import EntryRefs
 from siyu.loyalty.models import (
@@ -1272,6 +1273,7 @@ ITEM_FIELDS = (
     "image_url",
     "description",
     "virtual",
+    "coupon_template_id",
     "active",
 )
 
@@ -1293,6 +1295,13 @@ def _validate_item(session: Session, workspace_id: int, values: dict[str, Any]) 
 
         if not segment_exists(session, workspace_id, segment):
             raise Unprocessable("segment-unknown", title=N_("Unknown segment"))
+    template = values.get("coupon_template_id")
+    if template is not None:
+        from siyu.coupons.service import template_exists
+
+        if not template_exists(session, workspace_id, template):
+            raise Unprocessable("coupon-template-unknown", title=N_("Unknown coupon template"))
+        values["virtual"] = True  # a coupon is handed over on the spot: nothing to ship
 
 
 def create_item(
@@ -1441,6 +1450,8 @@ def redeem(
             redemption = _reserve(
                 session, item, customer_id, quantity, points, key, digest, address, actor, gift_id
             )
+            if item.coupon_template_id is not None:
+                _issue_coupons(session, item, customer_id, quantity)
     except IntegrityError:
         replay = _redemption_replay(session, workspace_id, key, digest)
         if replay is None:
@@ -1506,7 +1517,9 @@ def _reserve(
             item_id=item.id,
             quantity=quantity,
             points=points,
-            state="pending",
+            # Virtual items (coupons among them) are handed over at once: never in the queue.
+            state="delivered" if item.virtual else "pending",
+            delivered_at=now if item.virtual else None,
             idempotency_key=key,
             payload_hash=digest,
             address_enc=encrypt_pii(address, context=ADDRESS_CONTEXT) if address else None,
@@ -1529,6 +1542,15 @@ def _reserve(
             refs=EntryRefs(redemption_id=redemption.id),
         )
     return redemption
+
+
+def _issue_coupons(session: Session, item: MallItem, customer_id: int, quantity: int) -> None:
+    """The coupon the item stands for, claimed for the fan in the redemption's own savepoint:
+    a refused coupon (the fan's limit reached) undoes the points and the stock too."""
+    from siyu.coupons.service import issue_for_points
+
+    assert item.coupon_template_id is not None
+    issue_for_points(session, item.workspace_id, item.coupon_template_id, customer_id, quantity)
 
 
 def _redeemed_quantity(session: Session, workspace_id: int, customer_id: int, item_id: int) -> int:
@@ -2241,3 +2263,29 @@ def check_invariants(session: Session, workspace_id: int | None = None) -> list[
 
 def workspace_ids_with_points(session: Session) -> list[int]:
     return list(session.scalars(select(PointsAccount.workspace_id).distinct()))
+
+
+# --- the fan's timeline -----------------------------------------------------------------------
+
+
+def timeline_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[TimelineEntry]:
+    """The fan's latest points movements for the 360 page's activity timeline."""
+    from siyu.loyalty.labels import ENTRY_LABELS
+
+    entries, _ = list_entries(session, workspace_id, customer_id=customer_id, limit=limit)
+    return [
+        TimelineEntry(
+            entry.created_at,
+            "points",
+            gettext("%(what)s %(points)s points · %(reason)s")
+            % {
+                "what": gettext(ENTRY_LABELS.get(entry.kind, entry.kind)),
+                "points": f"{entry.points:+,}",
+                "reason": entry.reason,
+            },
+            f"/loyalty/ledger?customer_id={customer_id}",
+        )
+        for entry in entries
+    ]

@@ -173,6 +173,7 @@ def _items_page(request: Request, context: ConsoleContext, db: Session, **extra:
         "items",
         items=service.list_items(db, context.workspace.id),
         tiers=service.list_tiers(db, context.workspace.id),
+        coupon_templates=_coupon_templates(db, context.workspace.id),
         item=None,
         **extra,
     )
@@ -192,6 +193,7 @@ def _item_values(form: dict[str, str], tz: str) -> dict[str, Any]:
         "image_url": form.get("image_url", "").strip()[:500] or None,
         "description": form.get("description", "").strip()[:5000] or None,
         "virtual": form.get("virtual") == "on",
+        "coupon_template_id": _optional_int(form.get("coupon_template_id", "")),
         "active": form.get("active", "on") == "on",
     }
 
@@ -230,8 +232,15 @@ def _item_page(
         "items",
         item=service.get_item(db, context.workspace.id, item_id),
         tiers=service.list_tiers(db, context.workspace.id),
+        coupon_templates=_coupon_templates(db, context.workspace.id),
         **extra,
     )
+
+
+def _coupon_templates(db: DbSession, workspace_id: int) -> list[Any]:
+    from siyu.coupons.service import all_templates
+
+    return all_templates(db, workspace_id)
 
 
 @router.post("/loyalty/items/{item_id}", response_class=HTMLResponse, dependencies=CSRF)

@@ -4,7 +4,7 @@ A token names what it may do: read, write, pii (reveal, export or erase personal
 (tokens, operators, settings). Tokens made before scopes existed could do everything, and keep
 every scope so no integration breaks; new tokens default to read and write.
 
-Revision ID: 0008_h6
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07 01:00:00
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_h6"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
