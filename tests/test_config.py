@@ -38,7 +38,13 @@ def test_production_refuses_default_secrets(secret: str, pii: str, message: str)
 
 
 def test_production_with_real_secrets_starts() -> None:
-    settings = Settings(_env_file=None, env="production", secret_key="s" * 40, pii_key="p" * 40)  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        env="production",
+        secret_key="s" * 40,
+        pii_key="p" * 40,
+        public_base_url="https://fans.example.com",
+    )
     assert settings.env == "production"
 
 
@@ -49,3 +55,25 @@ def test_dotenv_file_is_read(tmp_path: object, monkeypatch: pytest.MonkeyPatch) 
     env_file.write_text("SIYU_DEFAULT_TIMEZONE=Asia/Hong_Kong\n", encoding="utf-8")
     monkeypatch.delenv("SIYU_DEFAULT_TIMEZONE", raising=False)
     assert Settings(_env_file=env_file).default_timezone == "Asia/Hong_Kong"  # type: ignore[call-arg]
+
+
+def test_production_refuses_the_default_public_address() -> None:
+    with pytest.raises(ValidationError, match="SIYU_PUBLIC_BASE_URL"):
+        Settings(_env_file=None, env="production", secret_key="s" * 40, pii_key="p" * 40)  # type: ignore[call-arg]
+
+
+def test_serving_follows_its_port_unless_an_address_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    from siyu.config import follow_serving_port, get_settings, reset_settings_cache
+
+    monkeypatch.delenv("SIYU_PUBLIC_BASE_URL", raising=False)
+    reset_settings_cache()
+    try:
+        follow_serving_port("0.0.0.0", 8765)  # noqa: S104
+        assert get_settings().public_base_url == "http://127.0.0.1:8765"
+        monkeypatch.setenv("SIYU_PUBLIC_BASE_URL", "https://fans.example.com")
+        reset_settings_cache()
+        follow_serving_port("127.0.0.1", 9999)
+        assert get_settings().public_base_url == "https://fans.example.com"
+    finally:
+        monkeypatch.delenv("SIYU_PUBLIC_BASE_URL", raising=False)
+        reset_settings_cache()

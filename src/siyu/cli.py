@@ -65,8 +65,10 @@ def serve(
     """Serve the API, the console and the fan pages."""
     import uvicorn
 
+    from siyu.config import follow_serving_port
     from siyu.migrations import upgrade
 
+    follow_serving_port(host, port)
     upgrade()
     uvicorn.run(
         "siyu.app:create_app",
@@ -89,8 +91,10 @@ def demo(
     ] = False,
 ) -> None:
     """Create the embedded database, seed the demo workspace, and serve the console."""
+    from siyu.config import follow_serving_port
     from siyu.demo.seed import DEMO_OPERATORS, DEMO_PASSWORD, seed_demo
 
+    follow_serving_port(host, port)  # links made while seeding point at this port too
     summary = seed_demo(reset=reset)
     typer.echo(summary)
     url = f"http://{host}:{port}"

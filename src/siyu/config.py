@@ -5,6 +5,7 @@ The defaults run embedded with nothing to set up: a SQLite file, no Redis, jobs 
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -14,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "siyu-insecure-development-secret"  # noqa: S105 - refused in production
 DEFAULT_PII_KEY = "siyu-insecure-development-pii-key"
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # `siyu serve/demo` follow their own port
 
 
 class Settings(BaseSettings):
@@ -33,7 +35,7 @@ class Settings(BaseSettings):
     jobs_inline: bool = False  # run jobs synchronously after commit (tests, scripts)
     scheduler_enabled: bool = True
     cookie_secure: bool = False
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = DEFAULT_PUBLIC_BASE_URL  # where fan links and live codes point
     demo_orders: int = Field(default=120_000, ge=100)  # size of `siyu demo` (tests use less)
     # Coupon grabs: attempts a second allowed per customer and per fan-page address (0: off).
     grab_customer_attempts_per_second: int = Field(default=5, ge=0)
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
             raise ValueError("SIYU_SECRET_KEY must be set in production")
         if self.pii_key == DEFAULT_PII_KEY:
             raise ValueError("SIYU_PII_KEY must be set in production")
+        if self.public_base_url == DEFAULT_PUBLIC_BASE_URL:
+            raise ValueError("SIYU_PUBLIC_BASE_URL must be set in production")
         return self
 
     @property
@@ -58,6 +62,22 @@ class Settings(BaseSettings):
         if not self.is_sqlite or ":memory:" in self.database_url:
             return None
         return Path(self.database_url.split("///", 1)[1])
+
+
+def public_url(path: str) -> str:
+    """An absolute address under ``SIYU_PUBLIC_BASE_URL`` (fan links, live codes, shares)."""
+    return get_settings().public_base_url.rstrip("/") + path
+
+
+def follow_serving_port(host: str, port: int) -> None:
+    """Point generated links at the port being served when no public address was set."""
+    if "SIYU_PUBLIC_BASE_URL" in os.environ or get_settings().public_base_url != (
+        DEFAULT_PUBLIC_BASE_URL
+    ):
+        return
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a name to show
+    os.environ["SIYU_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+    reset_settings_cache()
 
 
 @lru_cache

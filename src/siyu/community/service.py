@@ -36,9 +36,10 @@ from siyu.community.models import (
 )
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
+from siyu.kit.timeline import TimelineEntry
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
@@ -1042,3 +1043,50 @@ def list_invitations(
     return keyset_page(
         session, statement, GroupInvitation.id, cursor=cursor, limit=limit, descending=False
     )
+
+
+# --- one fan's groups -------------------------------------------------------------------
+
+
+def groups_of(
+    session: Session, workspace_id: int, customer_id: int
+) -> list[tuple[FanGroup, GroupMembership]]:
+    """The fan's stays in groups, current ones first, newest first."""
+    rows = session.execute(
+        select(FanGroup, GroupMembership)
+        .join(GroupMembership, GroupMembership.group_id == FanGroup.id)
+        .where(
+            GroupMembership.workspace_id == workspace_id,
+            GroupMembership.customer_id == customer_id,
+        )
+        .order_by(GroupMembership.left_at.is_not(None), GroupMembership.joined_at.desc())
+        .limit(100)
+    ).tuples()
+    return list(rows)
+
+
+def timeline_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[TimelineEntry]:
+    """Group joins and leaves for the 360 page's activity timeline."""
+    entries = []
+    for group, membership in groups_of(session, workspace_id, customer_id)[:limit]:
+        href = f"/community/groups/{group.id}"
+        entries.append(
+            TimelineEntry(
+                membership.joined_at,
+                "group",
+                gettext("Joined the group %(name)s") % {"name": group.name},
+                href,
+            )
+        )
+        if membership.left_at is not None:
+            entries.append(
+                TimelineEntry(
+                    membership.left_at,
+                    "group",
+                    gettext("Left the group %(name)s") % {"name": group.name},
+                    href,
+                )
+            )
+    return entries

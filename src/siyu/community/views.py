@@ -275,3 +275,13 @@ def resolve_flag(
 ) -> Response:
     bot.resolve_flag(db, context.workspace.id, flag_id, status, context.actor())
     return RedirectResponse("/community/flags", status_code=303)
+
+
+# --- the fan's 360 page ------------------------------------------------------------------
+
+
+@router.get("/community/customers/{customer_id}/panel", response_class=HTMLResponse)
+def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
+    """The groups a fan is in (and was in), for their 360 page."""
+    stays = service.groups_of(db, context.workspace.id, customer_id)
+    return render(request, "community/_customer_panel.html", {"stays": stays, **LABELS})

@@ -25,9 +25,10 @@ from siyu.coupons.models import (
 )
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
+from siyu.kit.timeline import TimelineEntry
 from siyu.orders.models import Order, OrderItem
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -863,3 +864,20 @@ def claims_per_second(session: Session, campaign_id: int, since: datetime) -> li
         buckets.get(s, 0)
         for s in range(int(as_utc(since).timestamp()), int(utcnow().timestamp()) + 1)
     ]
+
+
+# --- the fan's timeline ------------------------------------------------------------------
+
+
+def timeline_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[TimelineEntry]:
+    """Coupons the fan received (and used) for the 360 page's activity timeline."""
+    entries = []
+    for held in coupons_of(session, workspace_id, customer_id)[:limit]:
+        text = gettext("Received the coupon %(name)s") % {"name": held.template.name}
+        if held.used:
+            text += " · " + gettext("used")
+        href = f"/coupons/campaigns/{held.campaign.id}"
+        entries.append(TimelineEntry(held.claim.claimed_at, "coupon", text, href))
+    return entries

@@ -363,3 +363,21 @@ async def live(request: Request, campaign_id: int, context: Console) -> Response
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
+
+
+# --- the fan's 360 page ------------------------------------------------------------------
+
+
+@router.get("/coupons/customers/{customer_id}/panel", response_class=HTMLResponse)
+def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
+    """The coupons a fan holds, used or not, for their 360 page."""
+    held = service.coupons_of(db, context.workspace.id, customer_id)
+    return render(
+        request,
+        "coupons/_customer_panel.html",
+        {
+            "coupons": [(c, service.describe(c.template)) for c in held[:20]],
+            "unused": sum(1 for c in held if not c.used),
+            "total": len(held),
+        },
+    )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from siyu.customers import service
+from siyu.customers.fan_links import issue_fan_link, issue_fan_links
 from siyu.customers.models import Customer
 from siyu.customers.schemas import (
     BatchResult,
@@ -16,6 +17,11 @@ from siyu.customers.schemas import (
     CustomerDetail,
     CustomerOut,
     EventBatchIn,
+    FanLinkIn,
+    FanLinkOut,
+    FanLinkRefused,
+    FanLinksIn,
+    FanLinksOut,
     IdentityIn,
     IdentityOut,
     IntimacyBatchIn,
@@ -108,6 +114,55 @@ def get_customer(
         ],
         orders=OrderStatsOut(**stats.__dict__),
         pii=pii,
+    )
+
+
+@router.post("/customers/{customer_id}/link", response_model=FanLinkOut, status_code=201)
+def fan_link(
+    customer_id: int, api: Api, db: DbSession, body: FanLinkIn | None = None
+) -> FanLinkOut:
+    """A personal fan-page link for one fan (audited): whoever holds it acts as that fan until
+    it expires. Merged or erased fans get a 409."""
+    ttl_days = body.ttl_days if body else FanLinkIn().ttl_days
+    issued = issue_fan_link(
+        db, api.workspace_id, customer_id, api.actor(), ttl_seconds=ttl_days * 86400
+    )
+    return FanLinkOut(customer_id=customer_id, url=issued.url, expires_at=issued.expires_at)
+
+
+@router.post("/customers:links", response_model=FanLinksOut)
+def fan_links(body: FanLinksIn, api: Api, db: DbSession) -> FanLinksOut:
+    """Links for up to 1,000 fans by id, or for a segment's members a page at a time
+    (``next_cursor`` continues); one audit entry per call."""
+    if (body.customer_ids is None) == (body.segment_id is None):
+        raise Unprocessable(
+            "fan-links-audience", title=N_("Give either customer_ids or a segment_id")
+        )
+    next_cursor = None
+    ids = body.customer_ids or []
+    if body.segment_id is not None:
+        from siyu.segments import service as segments
+
+        segment = segments.get_segment(db, api.workspace_id, body.segment_id)
+        members, next_cursor = segments.matching_page(
+            db, api.workspace_id, segment.filter_text, cursor=body.cursor, limit=body.limit
+        )
+        ids = [member.id for member in members]
+    issued = issue_fan_links(
+        db,
+        api.workspace_id,
+        ids,
+        api.actor(),
+        ttl_seconds=body.ttl_days * 86400,
+        purpose="api",
+    )
+    return FanLinksOut(
+        items=[
+            FanLinkOut(customer_id=c, url=link.url, expires_at=link.expires_at)
+            for c, link in issued.links.items()
+        ],
+        refused=[FanLinkRefused(customer_id=c, reason=r) for c, r in issued.refused.items()],
+        next_cursor=next_cursor,
     )
 
 

@@ -147,8 +147,62 @@ def issue_fan_link(
         target_id=customer_id,
         detail={"expires_at": expires_at.isoformat()},
     )
+    return IssuedLink(_link_url(token, base_url), expires_at)
+
+
+def _link_url(token: str, base_url: str | None) -> str:
     root = (base_url or get_settings().public_base_url).rstrip("/")
-    return IssuedLink(f"{root}/h5/open?t={token}", expires_at)
+    return f"{root}/h5/open?t={token}"
+
+
+MAX_BULK_LINKS = 5000  # one call; a segment's export streams its links batch by batch instead
+
+
+@dataclass
+class BulkLinks:
+    links: dict[int, IssuedLink]  # customer id → link, in the order asked
+    refused: dict[int, str]  # customer id → problem slug (not found, merged, erased)
+
+
+def issue_fan_links(
+    session: Session,
+    workspace_id: int,
+    customer_ids: list[int],
+    actor: Actor,
+    *,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    base_url: str | None = None,
+    purpose: str = "bulk",
+) -> BulkLinks:
+    """Links for many fans at once, all with one expiry, recorded as one audit entry (who asked,
+    how many, what for). Merged, erased and unknown fans are refused one by one, not fatal."""
+    wanted = list(dict.fromkeys(customer_ids))
+    if len(wanted) > MAX_BULK_LINKS:
+        raise ValueError(f"at most {MAX_BULK_LINKS} fans per call")
+    expires_at = _expiry(ttl_seconds).replace(microsecond=0)
+    states = service.link_states(session, workspace_id, wanted)
+    result = BulkLinks({}, {})
+    for customer_id in wanted:
+        state = states.get(customer_id, "customer-not-found")
+        if state != "live":
+            result.refused[customer_id] = state
+            continue
+        token = _sign(LINK_SALT, workspace_id, customer_id, expires_at)
+        result.links[customer_id] = IssuedLink(_link_url(token, base_url), expires_at)
+    audit.record(
+        session,
+        actor,
+        "customer.fan_links",
+        workspace_id=workspace_id,
+        target_type="customer",
+        detail={
+            "issued": len(result.links),
+            "refused": len(result.refused),
+            "purpose": purpose,
+            "expires_at": expires_at.isoformat(),
+        },
+    )
+    return result
 
 
 # --- the fan-page session ---------------------------------------------------------------

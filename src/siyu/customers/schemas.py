@@ -137,3 +137,34 @@ class ConsentIn(BaseModel):
 class ConsentOut(BaseModel):
     marketing: bool
     updated_at: datetime | None
+
+
+class FanLinkIn(BaseModel):
+    ttl_days: int = Field(default=7, ge=1, le=90, description="Days the link stays valid")
+
+
+class FanLinkOut(BaseModel):
+    customer_id: int
+    url: str
+    expires_at: datetime
+
+
+class FanLinksIn(BaseModel):
+    """Either ``customer_ids`` or a ``segment_id`` (paged with ``cursor`` and ``limit``)."""
+
+    customer_ids: list[int] | None = Field(default=None, min_length=1, max_length=1000)
+    segment_id: int | None = None
+    cursor: str | None = None
+    limit: int = Field(default=500, ge=1, le=1000)
+    ttl_days: int = Field(default=7, ge=1, le=90)
+
+
+class FanLinkRefused(BaseModel):
+    customer_id: int
+    reason: str  # customer-not-found | customer-merged | customer-erased
+
+
+class FanLinksOut(BaseModel):
+    items: list[FanLinkOut]
+    refused: list[FanLinkRefused]
+    next_cursor: str | None = None

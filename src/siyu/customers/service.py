@@ -853,6 +853,26 @@ def _event_key(event: EventIn) -> FanKey | None:
     return FanKey(platform=platform, external_id=external_id, phone=None, seen_at=event.occurred_at)
 
 
+def link_states(session: Session, workspace_id: int, ids: list[int]) -> dict[int, str]:
+    """customer id → "live", "customer-merged" or "customer-erased" (unknown ids are absent):
+    whether a fan link may open as each, in one query."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Customer.id, Customer.merged_into_id, Customer.erased_at).where(
+            Customer.workspace_id == workspace_id, Customer.id.in_(ids)
+        )
+    )
+    return {
+        int(row.id): "customer-merged"
+        if row.merged_into_id is not None
+        else "customer-erased"
+        if row.erased_at is not None
+        else "live"
+        for row in rows
+    }
+
+
 def _known_customer_ids(session: Session, workspace_id: int, ids: set[int]) -> set[int]:
     return set(
         session.scalars(

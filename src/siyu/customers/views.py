@@ -15,11 +15,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from siyu.customers import service
+from siyu.customers import fan_links, service
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS, Customer
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
+from siyu.kit.qr import qr_png_data_uri
 from siyu.kit.templating import render
+from siyu.kit.timeline import TimelineEntry
+from siyu.kit.timeline import merge as merge_timeline
 from siyu.kit.web import DbSession
 from siyu.orders import ownership
 from siyu.orders.labels import ORDER_STATUS_LABELS, REFUND_LABELS
@@ -184,7 +187,6 @@ def _profile(db: Session, workspace_id: int, customer_id: int) -> dict[str, Any]
         "stats": ownership.fan_order_stats(db, workspace_id, customer_id),
         "intimacy": service.intimacy_of(db, workspace_id, customer_id),
         "orders": ownership.recent_orders(db, workspace_id, customer_id, RECENT_ORDERS),
-        "events": service.recent_events(db, workspace_id, customer_id),
         "notes": service.notes_of(db, workspace_id, customer_id),
         "authors": _operator_names(db, workspace_id),
         "merges": merges,
@@ -263,6 +265,106 @@ def reveal_pii(
     if request.headers.get("hx-request"):
         return render(request, "customers/_pii.html", {"clear": clear})
     return _profile_page(request, context, db, customer_id, clear=clear)
+
+
+# --- the fan link ----------------------------------------------------------------------
+
+
+@router.get("/customers/{customer_id}/link", response_class=HTMLResponse)
+def fan_link_panel(
+    request: Request, context: Console, db: DbSession, customer_id: int
+) -> Response:
+    customer = service.get_customer(db, context.workspace.id, customer_id)
+    return _fan_link_panel(request, context, customer)
+
+
+def _fan_link_panel(
+    request: Request, context: ConsoleContext, customer: Customer, **extra: Any
+) -> Response:
+    live = customer.merged_into_id is None and customer.erased_at is None
+    return render(
+        request,
+        "customers/_fan_link.html",
+        {
+            "customer_id": customer.id,
+            "can_issue": live and context.can("operator"),
+            "link": None,
+            **extra,
+        },
+    )
+
+
+@protected.post("/customers/{customer_id}/link", response_class=HTMLResponse)
+def issue_fan_link(
+    request: Request,
+    context: OperatorConsole,
+    db: DbSession,
+    customer_id: int,
+    ttl_days: Annotated[int, Form(ge=1, le=90)] = 7,
+) -> Response:
+    """Audited; the panel shows the link once, with its QR code (a reload doesn't repeat it)."""
+    customer = service.get_customer(db, context.workspace.id, customer_id)
+    try:
+        link = fan_links.issue_fan_link(
+            db, context.workspace.id, customer_id, context.actor(), ttl_seconds=ttl_days * 86400
+        )
+    except Problem as problem:
+        db.rollback()
+        return _fan_link_panel(request, context, customer, link_error=_message(problem))
+    panel = {"link": link, "link_qr": qr_png_data_uri(link.url)}
+    if request.headers.get("hx-request"):
+        return _fan_link_panel(request, context, customer, **panel)
+    return _profile_page(request, context, db, customer_id, fan_link=panel)
+
+
+# --- the activity timeline --------------------------------------------------------------
+
+TIMELINE_SIZE = 40
+
+
+@router.get("/customers/{customer_id}/timeline", response_class=HTMLResponse)
+def timeline(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
+    """Orders, points, coupons, group joins, notes and events, merged newest first."""
+    from siyu.community import service as community
+    from siyu.coupons import service as coupons
+    from siyu.loyalty import service as loyalty
+
+    ws = context.workspace.id
+    service.get_customer(db, ws, customer_id)
+    parts = [
+        ownership.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
+        loyalty.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
+        coupons.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
+        community.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
+        _own_timeline(db, ws, customer_id),
+    ]
+    return render(
+        request,
+        "customers/_timeline.html",
+        {"entries": merge_timeline(parts, TIMELINE_SIZE)},
+    )
+
+
+def _own_timeline(db: Session, workspace_id: int, customer_id: int) -> list[TimelineEntry]:
+    names = _operator_names(db, workspace_id)
+    notes = [
+        TimelineEntry(
+            note.created_at,
+            "note",
+            gettext("Note by %(who)s: %(text)s")
+            % {"who": names.get(note.operator_id or 0, gettext("System")), "text": note.body},
+        )
+        for note in service.notes_of(db, workspace_id, customer_id)[:TIMELINE_SIZE]
+    ]
+    events = [
+        TimelineEntry(
+            event.occurred_at,
+            "event",
+            gettext(EVENT_LABELS[event.kind]) if event.kind in EVENT_LABELS else event.kind,
+        )
+        for event in service.recent_events(db, workspace_id, customer_id, TIMELINE_SIZE)
+    ]
+    return notes + events
 
 
 # --- tags and notes ---------------------------------------------------------------------

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from siyu.kit.clock import as_utc, business_day, end_of_month_after, utcnow
 from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
+from siyu.kit.timeline import TimelineEntry
 from siyu.loyalty import ledger
 from siyu.loyalty.ledger import EntryRefs
 from siyu.loyalty.models import (
@@ -2234,3 +2235,29 @@ def check_invariants(session: Session, workspace_id: int | None = None) -> list[
 
 def workspace_ids_with_points(session: Session) -> list[int]:
     return list(session.scalars(select(PointsAccount.workspace_id).distinct()))
+
+
+# --- the fan's timeline -----------------------------------------------------------------------
+
+
+def timeline_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[TimelineEntry]:
+    """The fan's latest points movements for the 360 page's activity timeline."""
+    from siyu.loyalty.labels import ENTRY_LABELS
+
+    entries, _ = list_entries(session, workspace_id, customer_id=customer_id, limit=limit)
+    return [
+        TimelineEntry(
+            entry.created_at,
+            "points",
+            gettext("%(what)s %(points)s points · %(reason)s")
+            % {
+                "what": gettext(ENTRY_LABELS.get(entry.kind, entry.kind)),
+                "points": f"{entry.points:+,}",
+                "reason": entry.reason,
+            },
+            f"/loyalty/ledger?customer_id={customer_id}",
+        )
+        for entry in entries
+    ]

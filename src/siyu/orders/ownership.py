@@ -10,7 +10,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from siyu.customers.models import PLATFORM_LABELS
 from siyu.kit.clock import utcnow
+from siyu.kit.i18n import gettext
+from siyu.kit.money import format_yuan
+from siyu.kit.timeline import TimelineEntry
 from siyu.orders.models import Order, OrderItem
 
 
@@ -192,3 +196,18 @@ def paid_order_keys(
         .order_by(Order.paid_at, Order.id)
     )
     return [(int(c), p, n) for c, p, n in rows if c is not None]
+
+
+def timeline_of(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 20
+) -> list[TimelineEntry]:
+    """The fan's latest orders for the 360 page's activity timeline."""
+    entries = []
+    for order, _items in recent_orders(session, workspace_id, customer_id, limit):
+        platform = gettext(PLATFORM_LABELS.get(order.platform, order.platform))
+        text = gettext("Order on %(platform)s, %(amount)s") % {
+            "platform": platform,
+            "amount": format_yuan(order.paid_amount_fen),
+        }
+        entries.append(TimelineEntry(order.paid_at or order.ordered_at, "order", text))
+    return entries

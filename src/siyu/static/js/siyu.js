@@ -35,9 +35,18 @@
     var button = event.target.closest("[data-copy]");
     if (!button) return;
     var source = document.querySelector(button.dataset.copy);
-    if (source && navigator.clipboard) {
+    if (!source) return;
+    if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(source.textContent.trim()).then(function () { toast("✓"); });
+      return;
     }
+    // Plain http on an intranet has no clipboard API: select the text and copy it.
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    if (document.execCommand("copy")) toast("✓");
   });
 
   document.addEventListener("htmx:responseError", function (event) {
