@@ -121,6 +121,9 @@ class FanGroup(Base):
     health_score: Mapped[int | None]
     family_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("community_families.id"))
     number: Mapped[int | None]
+    # What the group's own join QR code holds (a WeCom or WeChat group invitation link); the
+    # public live code shows it, drawn again, to anyone it routes here.
+    join_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_at_column()
     dismissed_at: Mapped[datetime | None]
 

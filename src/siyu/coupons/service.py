@@ -151,6 +151,11 @@ def list_templates(
     return keyset_page(session, statement, CouponTemplate.id, cursor=cursor, limit=limit)
 
 
+def template_exists(session: Session, workspace_id: int, template_id: int) -> bool:
+    template = session.get(CouponTemplate, template_id)
+    return template is not None and template.workspace_id == workspace_id
+
+
 def all_templates(session: Session, workspace_id: int) -> list[CouponTemplate]:
     return list(
         session.scalars(
@@ -582,11 +587,12 @@ def issue(
     if not targets:
         raise _invalid("customer_ids", "give customer_ids or a segment_id with members")
     report = IssueReport()
+    engine = None if campaign.channel == "points" else "default"  # see issue_for_points
     for customer_id in targets:
         attempt = grab.Attempt(workspace_id, campaign.id, customer_id, source="operator")
         try:
             with session.begin_nested():
-                report.issued.append(grab.claim(session, attempt))
+                report.issued.append(grab.claim(session, attempt, redis=engine))
         except Problem as refusal:
             report.refused[refusal.slug] = report.refused.get(refusal.slug, 0) + 1
     audit.record(
@@ -881,3 +887,54 @@ def timeline_of(
         href = f"/coupons/campaigns/{held.campaign.id}"
         entries.append(TimelineEntry(held.claim.claimed_at, "coupon", text, href))
     return entries
+
+
+# --- the points mall ---------------------------------------------------------------------
+
+POINTS_CAMPAIGN_LIMIT = 100  # coupons of one template a fan may hold from the mall
+
+
+def points_campaign(session: Session, workspace_id: int, template_id: int) -> CouponCampaign:
+    """The template's points-mall campaign, opened on first use: its claims are the coupons
+    fans bought with points, counted and matched to orders like any other campaign's."""
+    template = get_template(session, workspace_id, template_id)
+    found = session.scalar(
+        select(CouponCampaign)
+        .where(
+            CouponCampaign.workspace_id == workspace_id,
+            CouponCampaign.template_id == template.id,
+            CouponCampaign.channel == "points",
+            CouponCampaign.ends_at.is_(None),
+        )
+        .order_by(CouponCampaign.id)
+        .limit(1)
+    )
+    if found is not None:
+        return found
+    campaign = CouponCampaign(
+        workspace_id=workspace_id,
+        template_id=template.id,
+        name=template.name,
+        channel="points",
+        quantity=MAX_QUANTITY,  # the mall item's stock is the real limit
+        remaining=MAX_QUANTITY,
+        per_customer_limit=POINTS_CAMPAIGN_LIMIT,
+        starts_at=utcnow(),
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def issue_for_points(
+    session: Session, workspace_id: int, template_id: int, customer_id: int, quantity: int = 1
+) -> list[grab.Claimed]:
+    """Coupons a fan redeemed in the points mall, claimed in the caller's transaction.
+
+    Always the store's engine, also in server mode: the claim must commit or roll back with
+    the points it was paid with, which a Redis stream persisted later can't promise. Points
+    campaigns are claimed nowhere else (fans can't grab them), so Redis never holds their
+    stock."""
+    campaign = points_campaign(session, workspace_id, template_id)
+    attempt = grab.Attempt(workspace_id, campaign.id, customer_id, source="points")
+    return [grab.claim(session, attempt, redis=None) for _ in range(quantity)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+
+from babel.numbers import format_decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -29,30 +32,34 @@ router = APIRouter(prefix="/h5", include_in_schema=False)
 # Pages that show one fan's data must never be cached by a shared proxy or the back button.
 PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
-# Later capabilities replace these cards with the real thing.
-COMING_SOON = (
-    ("★", N_("Points")),
-    ("✂", N_("Coupons")),
-    ("◆", N_("Points mall")),
-    ("▶", N_("Live reservations")),
-)
-# Cards that are open: label → the page they link to.
-OPEN_CARDS = {N_("Points"): "/h5/points", N_("Points mall"): "/h5/points/mall"}
+
+
+@dataclass(frozen=True)
+class BenefitCard:
+    icon: str
+    label: str
+    href: str
+    hint: str  # a message id with an optional %(n)s
 
 
 def _benefit_cards(db: DbSession, workspace_id: int, customer_id: int) -> list[dict[str, Any]]:
-    """The benefit cards; the points ones link to the points pages and show the balance."""
+    """What the fan can open from home: points (with the balance), the mall, their coupons
+    (with how many are unused) and their fan groups."""
+    from siyu.coupons.service import coupons_of
     from siyu.loyalty.service import summary
 
     balance = summary(db, workspace_id, customer_id).balance
+    unused = sum(1 for c in coupons_of(db, workspace_id, customer_id) if not c.used)
+    cards = (
+        BenefitCard("★", N_("Points"), "/h5/points", N_("%(n)s points")),
+        BenefitCard("◆", N_("Points mall"), "/h5/points/mall", N_("Redeem gifts with points")),
+        BenefitCard("✂", N_("Coupons"), "/h5/coupons", N_("%(n)s to use")),
+        BenefitCard("☺", N_("Fan groups"), "/h5/groups", N_("Join our fan groups")),
+    )
+    counts = {"/h5/points": balance, "/h5/coupons": unused}
     return [
-        {
-            "icon": icon,
-            "label": label,
-            "href": OPEN_CARDS.get(label),
-            "points": balance if label == COMING_SOON[0][1] else None,
-        }
-        for icon, label in COMING_SOON
+        {"card": card, "n": format_decimal(counts.get(card.href, 0), locale="en")}
+        for card in cards
     ]
 
 

@@ -86,6 +86,9 @@ class ItemIn(BaseModel):
     image_url: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
     virtual: bool = Field(default=False, description="Delivered without a shipping address.")
+    coupon_template_id: int | None = Field(
+        default=None, description="Redeeming issues this coupon to the fan (virtual, not shipped)."
+    )
     active: bool = True
 
 
@@ -106,6 +109,7 @@ class ItemPatch(BaseModel):
     available_until: AwareDatetime | None = None
     image_url: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, max_length=5000)
+    coupon_template_id: int | None = None
     active: bool | None = None
 
 
@@ -127,6 +131,7 @@ class ItemOut(BaseModel):
     image_url: str | None
     description: str | None
     virtual: bool
+    coupon_template_id: int | None
     active: bool
 
 

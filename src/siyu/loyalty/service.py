@@ -1267,6 +1267,7 @@ ITEM_FIELDS = (
     "image_url",
     "description",
     "virtual",
+    "coupon_template_id",
     "active",
 )
 
@@ -1288,6 +1289,13 @@ def _validate_item(session: Session, workspace_id: int, values: dict[str, Any]) 
 
         if not segment_exists(session, workspace_id, segment):
             raise Unprocessable("segment-unknown", title=N_("Unknown segment"))
+    template = values.get("coupon_template_id")
+    if template is not None:
+        from siyu.coupons.service import template_exists
+
+        if not template_exists(session, workspace_id, template):
+            raise Unprocessable("coupon-template-unknown", title=N_("Unknown coupon template"))
+        values["virtual"] = True  # a coupon is handed over on the spot: nothing to ship
 
 
 def create_item(
@@ -1436,6 +1444,8 @@ def redeem(
             redemption = _reserve(
                 session, item, customer_id, quantity, points, key, digest, address, actor, gift_id
             )
+            if item.coupon_template_id is not None:
+                _issue_coupons(session, item, customer_id, quantity)
     except IntegrityError:
         replay = _redemption_replay(session, workspace_id, key, digest)
         if replay is None:
@@ -1501,7 +1511,9 @@ def _reserve(
             item_id=item.id,
             quantity=quantity,
             points=points,
-            state="pending",
+            # Virtual items (coupons among them) are handed over at once: never in the queue.
+            state="delivered" if item.virtual else "pending",
+            delivered_at=now if item.virtual else None,
             idempotency_key=key,
             payload_hash=digest,
             address_enc=encrypt_pii(address, context=ADDRESS_CONTEXT) if address else None,
@@ -1524,6 +1536,15 @@ def _reserve(
             refs=EntryRefs(redemption_id=redemption.id),
         )
     return redemption
+
+
+def _issue_coupons(session: Session, item: MallItem, customer_id: int, quantity: int) -> None:
+    """The coupon the item stands for, claimed for the fan in the redemption's own savepoint:
+    a refused coupon (the fan's limit reached) undoes the points and the stock too."""
+    from siyu.coupons.service import issue_for_points
+
+    assert item.coupon_template_id is not None
+    issue_for_points(session, item.workspace_id, item.coupon_template_id, customer_id, quantity)
 
 
 def _redeemed_quantity(session: Session, workspace_id: int, customer_id: int, item_id: int) -> int:

@@ -151,6 +151,7 @@ def items(request: Request, context: Console, db: DbSession, notice: str = "") -
         "items",
         items=service.list_items(db, context.workspace.id),
         tiers=service.list_tiers(db, context.workspace.id),
+        coupon_templates=_coupon_templates(db, context.workspace.id),
         item=None,
         notice=notice,
     )
@@ -170,6 +171,7 @@ def _item_values(form: dict[str, str], tz: str) -> dict[str, Any]:
         "image_url": form.get("image_url", "").strip()[:500] or None,
         "description": form.get("description", "").strip()[:5000] or None,
         "virtual": form.get("virtual") == "on",
+        "coupon_template_id": _optional_int(form.get("coupon_template_id", "")),
         "active": form.get("active", "on") == "on",
     }
 
@@ -199,7 +201,14 @@ def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -
         "items",
         item=service.get_item(db, context.workspace.id, item_id),
         tiers=service.list_tiers(db, context.workspace.id),
+        coupon_templates=_coupon_templates(db, context.workspace.id),
     )
+
+
+def _coupon_templates(db: Session, workspace_id: int) -> list[Any]:
+    from siyu.coupons.service import all_templates
+
+    return all_templates(db, workspace_id)
 
 
 @router.post("/loyalty/items/{item_id}", response_class=HTMLResponse, dependencies=CSRF)
