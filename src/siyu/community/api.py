@@ -48,7 +48,6 @@ from siyu.community.schemas import (
     TicketOut,
     TicketPatch,
 )
-from siyu.config import get_settings
 from siyu.kit.i18n import gettext
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
@@ -245,9 +244,10 @@ def get_group(group_id: int, api: Api, db: DbSession) -> GroupOut:
 
 @router.patch("/groups/{group_id}", response_model=GroupOut)
 def update_group(group_id: int, body: GroupPatch, api: Api, db: DbSession) -> GroupOut:
-    group = service.update_group(
-        db, api.workspace_id, group_id, api.actor(), **body.model_dump(exclude_unset=True)
-    )
+    changes = body.model_dump(exclude_unset=True)
+    if "join_url" in changes:
+        changes["join_url"] = service.checked_join_url(changes["join_url"])
+    group = service.update_group(db, api.workspace_id, group_id, api.actor(), **changes)
     return GroupOut.model_validate(group)
 
 
@@ -337,7 +337,7 @@ def compute_health(api: Api, db: DbSession, days: int = Query(1, ge=1, le=366)) 
 
 def family_out(family: FanGroupFamily) -> FamilyOut:
     out = FamilyOut.model_validate(family)
-    out.live_code_url = f"{get_settings().public_base_url.rstrip('/')}/h5/groups/{family.slug}"
+    out.live_code_url = service.live_code_url(family)
     return out
 
 

@@ -199,6 +199,11 @@ class GroupPatch(BaseModel):
     operator_ids: list[int] | None = None
     rules_text: str | None = None
     status: GroupStatus | None = None
+    join_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="What the group's join QR code holds; the public live code shows it.",
+    )
 
 
 class GroupOut(BaseModel):
@@ -213,6 +218,7 @@ class GroupOut(BaseModel):
     region: str | None
     owner_operator_id: int | None
     operator_ids: list[int]
+    join_url: str | None = None
     rules_text: str | None
     status: str
     health_score: int | None

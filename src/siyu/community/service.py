@@ -729,6 +729,82 @@ def route_newcomer(
     return RoutingResult("joined", group, opened_group=opened)
 
 
+JOIN_URL = re.compile(r"^https?://[^\s]{4,490}$")
+
+
+def checked_join_url(text: str | None) -> str | None:
+    """A group's join code as stored: the link its QR code holds, or None to clear it."""
+    url = (text or "").strip()
+    if not url:
+        return None
+    if not JOIN_URL.match(url):
+        raise Unprocessable(
+            "invalid-join-url",
+            title=N_("A join code is the link inside the group's QR code, starting with https://"),
+        )
+    return url
+
+
+def live_code_url(family: FanGroupFamily) -> str:
+    """The public address of a family's live code: anyone who scans it is routed."""
+    from siyu.config import public_url
+    from siyu.workspace.models import Workspace
+
+    session = Session.object_session(family)
+    workspace = session.get_one(Workspace, family.workspace_id) if session else None
+    slug = workspace.slug if workspace else str(family.workspace_id)
+    return public_url(f"/h5/g/{slug}/{family.slug}")
+
+
+ScanOutcome = Literal["routed", "preparing", "full", "members_only"]
+
+
+@dataclass
+class ScanResult:
+    outcome: ScanOutcome
+    family: FanGroupFamily
+    group: FanGroup | None = None
+
+
+def has_entry_rules(family: FanGroupFamily) -> bool:
+    """Rules that need to know who the fan is (orders, intimacy, a segment, their region)."""
+    return bool(
+        family.min_paid_orders
+        or family.min_intimacy_level
+        or family.segment_id
+        or family.match_region
+    )
+
+
+def route_scan(session: Session, workspace_id: int, slug: str) -> ScanResult:
+    """Route an anonymous scan of a family's live code to the first group with room that has a
+    join code, without taking a seat: the seat is counted when the newcomer's join arrives
+    from the chat platform, so someone who scans and walks away fills nothing.
+
+    When every group is full the next one opens (unless the family is at its cap), as for a
+    known fan; until an operator gives that group its join code, newcomers are told it is being
+    prepared. Families with entry rules can't judge a stranger: they ask for the personal link.
+    """
+    family = family_by_slug(session, workspace_id, slug)
+    if has_entry_rules(family):
+        return ScanResult("members_only", family)
+    candidates = _candidates(session, family, None)
+    if not candidates:
+        _lock_family(session, family)
+        candidates = _candidates(session, family, None)  # another scan may have opened one
+    if not candidates:
+        group, _opened = _open_if_allowed(session, family, None, seated=False)
+        return ScanResult("preparing" if group else "full", family, group)
+    groups = {
+        g.id: g
+        for g in session.scalars(select(FanGroup).where(FanGroup.id.in_(candidates)))
+    }
+    for group_id in candidates:
+        if groups[group_id].join_url:
+            return ScanResult("routed", family, groups[group_id])
+    return ScanResult("preparing", family, groups[candidates[0]])
+
+
 def _fan_region(
     session: Session, workspace_id: int, family: FanGroupFamily, customer_id: int
 ) -> str | None:
@@ -771,12 +847,12 @@ def _lock_family(session: Session, family: FanGroupFamily) -> None:
 
 
 def _open_if_allowed(
-    session: Session, family: FanGroupFamily, region: str | None
+    session: Session, family: FanGroupFamily, region: str | None, *, seated: bool = True
 ) -> tuple[FanGroup | None, bool]:
     """Every group is full: open the next one, unless the family is at its cap."""
     if family.max_groups is not None and _open_group_count(session, family) >= family.max_groups:
         return None, False
-    return _open_next_group(session, family, region), True
+    return _open_next_group(session, family, region, seated=seated), True
 
 
 def _open_group_count(session: Session, family: FanGroupFamily) -> int:
@@ -792,7 +868,9 @@ def _open_group_count(session: Session, family: FanGroupFamily) -> int:
     )
 
 
-def _open_next_group(session: Session, family: FanGroupFamily, region: str | None) -> FanGroup:
+def _open_next_group(
+    session: Session, family: FanGroupFamily, region: str | None, *, seated: bool = True
+) -> FanGroup:
     number = int(
         session.scalar(select(FanGroupFamily.next_number).where(FanGroupFamily.id == family.id))
         or 1
@@ -815,7 +893,7 @@ def _open_next_group(session: Session, family: FanGroupFamily, region: str | Non
         number=number,
         rules_text=None,
         status="activating",
-        member_count=1,  # the seat of the newcomer who opened it
+        member_count=1 if seated else 0,  # the seat of the newcomer who opened it, if known
     )
     session.add(group)
     session.flush()

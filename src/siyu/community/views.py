@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from siyu.community import bot, health, service
 from siyu.community.models import (
@@ -20,12 +21,12 @@ from siyu.community.models import (
     GROUP_TYPES,
     TICKET_STATUS_LABELS,
 )
-from siyu.config import get_settings
-from siyu.kit.errors import Problem
-from siyu.kit.i18n import gettext
+from siyu.kit.errors import NotFound, Problem
+from siyu.kit.i18n import N_, gettext
+from siyu.kit.qr import qr_png, qr_svg
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
-from siyu.workspace.auth import Console, OperatorConsole, csrf_protect
+from siyu.workspace.auth import Console, ConsoleContext, OperatorConsole, csrf_protect
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -77,6 +78,18 @@ def group_list(
 def group_page(
     group_id: int, request: Request, context: Console, db: DbSession, q: str = ""
 ) -> Response:
+    return _group_page(group_id, request, context, db, q)
+
+
+def _group_page(
+    group_id: int,
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    q: str = "",
+    status: int = 200,
+    **extra: Any,
+) -> Response:
     ws = context.workspace.id
     group = service.get_group(db, ws, group_id)
     series = health.health_series(db, ws, group_id, 60)
@@ -99,22 +112,24 @@ def group_page(
             "messages": messages,
             "q": q,
             "gmv": gmv[0] if gmv else None,
+            **extra,
         },
+        status,
     )
 
 
 @router.get("/community/families", response_class=HTMLResponse)
 def family_list(request: Request, context: Console, db: DbSession) -> Response:
     ws = context.workspace.id
-    base = get_settings().public_base_url.rstrip("/")
+    families = service.list_families(db, ws)
     return _page(
         request,
         "community/families.html",
         "families",
         {
-            "families": service.list_families(db, ws),
+            "families": families,
             "counts": service.family_group_counts(db, ws),
-            "base": base,
+            "codes": {f.id: service.live_code_url(f) for f in families},
             "error": request.query_params.get("error"),
         },
     )
@@ -285,3 +300,68 @@ def fan_panel(request: Request, context: Console, db: DbSession, customer_id: in
     """The groups a fan is in (and was in), for their 360 page."""
     stays = service.groups_of(db, context.workspace.id, customer_id)
     return render(request, "community/_customer_panel.html", {"stays": stays, **LABELS})
+
+
+# --- QR codes: live codes and groups' join codes -----------------------------------------
+
+QR_MEDIA = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def _qr_response(data: str, kind: str, filename: str, download: bool) -> Response:
+    if kind not in QR_MEDIA:
+        raise NotFound("qr-format-unknown", title=N_("Page not found"))
+    body = qr_png(data) if kind == "png" else qr_svg(data)
+    headers = {"Cache-Control": "private, max-age=300"}
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}.{kind}"'
+    return Response(body, media_type=QR_MEDIA[kind], headers=headers)
+
+
+@router.get("/community/families/{family_id}/qr.{kind}")
+def family_qr(
+    family_id: int, kind: str, context: Console, db: DbSession, download: bool = False
+) -> Response:
+    """The live code to print or post (PNG for chats and posters, SVG for print)."""
+    family = service.get_family(db, context.workspace.id, family_id)
+    url = service.live_code_url(family)
+    return _qr_response(url, kind, f"live-code-{family.slug}", download)
+
+
+@router.get("/community/groups/{group_id}/qr.{kind}")
+def group_qr(
+    group_id: int, kind: str, context: Console, db: DbSession, download: bool = False
+) -> Response:
+    group = service.get_group(db, context.workspace.id, group_id)
+    if not group.join_url:
+        raise NotFound("join-code-missing", title=N_("This group has no join code yet"))
+    return _qr_response(group.join_url, kind, f"group-{group.id}", download)
+
+
+@protected.post("/community/groups/{group_id}/join-code")
+def save_join_code(
+    group_id: int,
+    request: Request,
+    context: OperatorConsole,
+    db: DbSession,
+    join_url: FormText = "",
+) -> Response:
+    try:
+        service.update_group(
+            db,
+            context.workspace.id,
+            group_id,
+            context.actor(),
+            join_url=service.checked_join_url(join_url),
+        )
+    except Problem as problem:
+        db.rollback()
+        return _group_page(
+            group_id,
+            request,
+            context,
+            db,
+            status=problem.status,
+            join_error=gettext(problem.title),
+            join_draft=join_url,
+        )
+    return RedirectResponse(f"/community/groups/{group_id}#join-code", status_code=303)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.numbers import format_decimal
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 

@@ -3,7 +3,7 @@
 Outreach, playbooks and the bot write texts with placeholders and call :func:`personalise`
 just before a message is planned for a channel::
 
-    texts = personalise(session, workspace_id, [fan.id, ...], "{name}，积分到账啦：{fan_link}", actor)
+    texts = personalise(session, workspace_id, fan_ids, "{name}，积分到账：{fan_link}", actor)
 
 ``{name}`` is the fan's display name (empty when unknown); ``{fan_link}`` is a signed personal
 link to the fan pages, issued for this message (one audit entry for the whole batch, not one

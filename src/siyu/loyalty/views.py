@@ -205,7 +205,7 @@ def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -
     )
 
 
-def _coupon_templates(db: Session, workspace_id: int) -> list[Any]:
+def _coupon_templates(db: DbSession, workspace_id: int) -> list[Any]:
     from siyu.coupons.service import all_templates
 
     return all_templates(db, workspace_id)
