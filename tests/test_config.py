@@ -68,7 +68,7 @@ def test_serving_follows_its_port_unless_an_address_is_set(monkeypatch: pytest.M
     monkeypatch.delenv("SIYU_PUBLIC_BASE_URL", raising=False)
     reset_settings_cache()
     try:
-        follow_serving_port("0.0.0.0", 8765)  # noqa: S104
+        follow_serving_port("0.0.0.0", 8765)
         assert get_settings().public_base_url == "http://127.0.0.1:8765"
         monkeypatch.setenv("SIYU_PUBLIC_BASE_URL", "https://fans.example.com")
         reset_settings_cache()

@@ -67,7 +67,9 @@ def test_a_link_opens_the_fan_s_own_page(
     assert "小鹿爱吃糖" in me.text and "138****1111" in me.text
     assert "13800001111" not in me.text
     assert "淘宝" in me.text and "微信" in me.text
-    assert "积分" in me.text and "即将开放" in me.text
+    assert "积分" in me.text and "即将开放" not in me.text
+    for page in ("/h5/points", "/h5/points/mall", "/h5/coupons", "/h5/groups"):
+        assert f'href="{page}"' in me.text
     assert "no-store" in me.headers["cache-control"]
 
 

@@ -23,10 +23,12 @@ whitelist and replaced by the SQL it supplies, and every value becomes a bound p
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
+from siyu.kit.i18n import LOCALES, catalog, gettext
 from siyu.kit.money import yuan_to_fen
 
 # --- errors ------------------------------------------------------------------------------------
@@ -330,6 +332,10 @@ class FieldSpec:
     bound parameter goes (e.g. a test on a delimited list column); the conditions for the listed
     values are OR-ed, and OR-ed with ``membership`` when both are given.
 
+    ``choices``: a text field that holds one of a few codes (``{code: label message id}``):
+    operators may write the code or the label they see, in either language; anything else is
+    an error that lists the allowed values, never a filter that silently matches no one.
+
     ``keyed``: the field is a family (``intimacy.douyin``): the spec is registered under the
     prefix (``intimacy``), the part after the dot is bound as a parameter where ``{key}``
     appears in ``sql``.
@@ -340,6 +346,26 @@ class FieldSpec:
     membership: str | None = None
     each: str | None = None
     keyed: bool = False
+    choices: Mapping[str, str] | None = None
+
+    def choice(self, value: str) -> str | None:
+        """The stored code for a value written as the code or as its label (an English message
+        id or its translation in any locale), ignoring case; None when it is neither."""
+        if self.choices is None:
+            return value
+        wanted = value.strip().casefold()
+        for code, label in self.choices.items():
+            names = {code, label, *(catalog(locale).get(label, label) for locale in LOCALES)}
+            if wanted in {name.casefold() for name in names}:
+                return code
+        return None
+
+    def allowed(self) -> str:
+        """The values a choice field takes, as the reader sees them: label (code)."""
+        return ", ".join(
+            f'"{gettext(label)}"' if gettext(label) == code else f'"{gettext(label)}" ({code})'
+            for code, label in (self.choices or {}).items()
+        )
 
     @property
     def many(self) -> bool:
@@ -411,7 +437,12 @@ class _Compiler:
                 return value
         elif spec.type == "text":
             if isinstance(value, str):
-                return value
+                code = spec.choice(value)
+                if code is None:
+                    raise FilterFieldError(
+                        f"'{name}' takes one of {spec.allowed()}, not \"{value}\"", position
+                    )
+                return code
         elif isinstance(value, Decimal):
             number = self.number(spec.type, value)
             if number is not None:

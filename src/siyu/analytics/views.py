@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from siyu.analytics import service
+from siyu.analytics import builder, service
 from siyu.analytics.config import config_from_json, load_config, save_config
 from siyu.analytics.funnels import DEFAULT_STEPS
 from siyu.analytics.tasks import REFRESH_JOB
-from siyu.customers.service import identities_for
+from siyu.customers.service import identities_for, tag_catalog
 from siyu.jobs import enqueue
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -58,6 +58,11 @@ FIELD_HELP = (
     ("intimacy.douyin", N_("fan-club intimacy level on a platform")),
     ("region / source / consent", N_("profile fields")),
 )
+BUILDER = {
+    "builder_fields": builder.FIELD_LABELS,
+    "operator_labels": builder.OPERATOR_LABELS,
+    "joiners": {"and": N_("and"), "or": N_("or")},
+}
 EXAMPLES = (
     'orders >= 2 and days_since_last_order <= 90 and platform = "douyin"',
     'lifecycle in ("sleeping", "about_to_sleep") and net_paid >= 500',
@@ -163,6 +168,8 @@ def segment_list(
             "examples": EXAMPLES,
             "notice": NOTICES.get(notice),
             "formats": FORMATS,
+            "first_field": builder.describe("orders"),
+            **BUILDER,
         },
     )
 
@@ -208,6 +215,48 @@ def _member_context(
     }
 
 
+# --- the form-based builder --------------------------------------------------------------------
+
+
+def _tag_names(db: Session, workspace_id: int) -> list[str]:
+    return sorted({tag.name for _group, tags in tag_catalog(db, workspace_id) for tag in tags})
+
+
+@router.get("/analytics/segments/builder", response_class=HTMLResponse)
+def builder_controls(
+    request: Request, context: Console, db: DbSession, b_field: str = "orders"
+) -> Response:
+    """The comparison and value inputs for the field the operator picked."""
+    try:
+        field = builder.describe(b_field, _tag_names(db, context.workspace.id))
+    except builder.BuilderError:
+        field = builder.describe("orders")
+    return render(request, "analytics/_builder_controls.html", {"field": field, **BUILDER})
+
+
+@protected.post("/analytics/segments/builder", response_class=HTMLResponse)
+def builder_add(
+    request: Request,
+    context: Console,
+    db: DbSession,
+    filter: FormText = "",
+    b_field: FormText = "",
+    b_op: FormText = "",
+    b_value: FormText = "",
+    b_join: FormText = "and",
+) -> Response:
+    """Append the picked condition to the filter text; the text box comes back (and counts)."""
+    error = None
+    try:
+        field = builder.describe(b_field, _tag_names(db, context.workspace.id))
+        filter = builder.append(filter, b_join, builder.condition(field, b_op, b_value))
+    except builder.BuilderError as problem:
+        error = str(problem)
+    return render(
+        request, "analytics/_filter_input.html", {"filter_text": filter, "builder_error": error}
+    )
+
+
 @protected.post("/analytics/segments")
 def create_segment(
     request: Request,
@@ -244,6 +293,8 @@ def create_segment(
             "field_help": FIELD_HELP,
             "examples": EXAMPLES,
             "formats": FORMATS,
+            "first_field": builder.describe("orders"),
+            **BUILDER,
         },
     )
 

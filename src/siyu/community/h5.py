@@ -43,7 +43,7 @@ TEMPLATE = "community/h5_live_code.html"
 
 
 def _unknown(request: Request) -> Response:
-    context = {"outcome": "unknown", "family": None, "group": None, "reasons": []}
+    context: dict[str, Any] = {"outcome": "unknown", "family": None, "group": None}
     return render(request, TEMPLATE, context, status_code=404, headers=PRIVATE)
 
 

@@ -795,10 +795,7 @@ def route_scan(session: Session, workspace_id: int, slug: str) -> ScanResult:
     if not candidates:
         group, _opened = _open_if_allowed(session, family, None, seated=False)
         return ScanResult("preparing" if group else "full", family, group)
-    groups = {
-        g.id: g
-        for g in session.scalars(select(FanGroup).where(FanGroup.id.in_(candidates)))
-    }
+    groups = {g.id: g for g in session.scalars(select(FanGroup).where(FanGroup.id.in_(candidates)))}
     for group_id in candidates:
         if groups[group_id].join_url:
             return ScanResult("routed", family, groups[group_id])

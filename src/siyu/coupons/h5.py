@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from siyu.config import get_settings
+from siyu.config import public_url
 from siyu.coupons import grab, service
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.fan_links import (
@@ -114,7 +114,7 @@ def grab_page(request: Request, campaign_id: int, fan: CurrentFan, db: DbSession
     context = _campaign_view(db, campaign)
     if campaign.channel == "share":
         share = service.share_of(db, campaign.id, fan.customer.id)
-        link = share and f"{get_settings().public_base_url.rstrip('/')}/h5/coupons/s/{share.token}"
+        link = share and public_url(f"/h5/coupons/s/{share.token}")
         context |= {"share_link": link, "visitor": False}
         return render(request, "coupons/h5_share.html", context, headers=PRIVATE)
     context["mine"] = service.claims_count(db, campaign.id, fan.customer.id)

@@ -32,7 +32,6 @@ router = APIRouter(prefix="/h5", include_in_schema=False)
 PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
 
 
-
 @dataclass(frozen=True)
 class BenefitCard:
     icon: str
@@ -57,8 +56,7 @@ def _benefit_cards(db: DbSession, workspace_id: int, customer_id: int) -> list[d
     )
     counts = {"/h5/points": balance, "/h5/coupons": unused}
     return [
-        {"card": card, "n": format_decimal(counts.get(card.href, 0), locale="en")}
-        for card in cards
+        {"card": card, "n": format_decimal(counts.get(card.href, 0), locale="en")} for card in cards
     ]
 
 

@@ -28,6 +28,7 @@ from siyu.orders import ownership
 from siyu.orders.labels import ORDER_STATUS_LABELS, REFUND_LABELS
 from siyu.workspace import service as workspace_service
 from siyu.workspace.auth import AdminConsole, Console, ConsoleContext, OperatorConsole, csrf_protect
+from siyu.workspace.models import Role
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
@@ -271,9 +272,7 @@ def reveal_pii(
 
 
 @router.get("/customers/{customer_id}/link", response_class=HTMLResponse)
-def fan_link_panel(
-    request: Request, context: Console, db: DbSession, customer_id: int
-) -> Response:
+def fan_link_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
     customer = service.get_customer(db, context.workspace.id, customer_id)
     return _fan_link_panel(request, context, customer)
 
@@ -287,7 +286,7 @@ def _fan_link_panel(
         "customers/_fan_link.html",
         {
             "customer_id": customer.id,
-            "can_issue": live and context.can("operator"),
+            "can_issue": live and context.can(Role.operator),
             "link": None,
             **extra,
         },

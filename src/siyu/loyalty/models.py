@@ -219,9 +219,7 @@ class MallItem(Base):
     description: Mapped[str | None] = mapped_column(Text)
     virtual: Mapped[bool] = mapped_column(default=False)
     # Redeeming issues this coupon to the fan (a claimed coupon, nothing to ship).
-    coupon_template_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("coupon_templates.id")
-    )
+    coupon_template_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("coupon_templates.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = created_at_column()

@@ -209,5 +209,6 @@ def timeline_of(
             "platform": platform,
             "amount": format_yuan(order.paid_amount_fen),
         }
-        entries.append(TimelineEntry(order.paid_at or order.ordered_at, "order", text))
+        when = order.paid_at or order.ordered_at or order.created_at
+        entries.append(TimelineEntry(when, "order", text, f"/orders?q={order.order_no}"))
     return entries

@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session, aliased
 
 from siyu.analytics.filters import FieldSpec, FilterError, compile_filter, parse_filter
 from siyu.analytics.models import CustomerMetrics
-from siyu.customers.models import Customer, CustomerTag
+from siyu.analytics.service import CN8_NAMES, SEGMENT_LABELS, STAGE_LABELS
+from siyu.customers.models import PLATFORM_LABELS, Customer, CustomerTag
 from siyu.customers.service import ensure_tag
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
@@ -59,7 +60,11 @@ _TAG_NAME = (
     "WHERE ct.workspace_id = :ws AND t.name IN ({values}))"
 )
 
-# What operators can write, and the SQL it stands for. Amount fields are written in yuan.
+ACTIVITY_LEVEL_LABELS = {"high": N_("High"), "medium": N_("Medium"), "low": N_("Low")}
+CN8_CHOICES = {name: name for name in CN8_NAMES}  # the Chinese eight are their own labels
+
+# What operators can write, and the SQL it stands for. Amount fields are written in yuan;
+# fields with choices take the code or the label the console shows, in either language.
 SEGMENT_FIELDS: dict[str, FieldSpec] = {
     "orders": FieldSpec("coalesce(m.paid_orders, 0)", "int"),
     "net_paid": FieldSpec("coalesce(m.net_paid_fen, 0)", "yuan"),
@@ -72,17 +77,19 @@ SEGMENT_FIELDS: dict[str, FieldSpec] = {
     "r": FieldSpec("m.r_score", "int"),
     "f": FieldSpec("m.f_score", "int"),
     "m": FieldSpec("m.m_score", "int"),
-    "rfm_segment": FieldSpec("m.rfm_segment", "text"),
-    "cn8_segment": FieldSpec("m.cn8_segment", "text"),
-    "lifecycle": FieldSpec("m.lifecycle_stage", "text"),
+    "rfm_segment": FieldSpec("m.rfm_segment", "text", choices=SEGMENT_LABELS),
+    "cn8_segment": FieldSpec("m.cn8_segment", "text", choices=CN8_CHOICES),
+    "lifecycle": FieldSpec("m.lifecycle_stage", "text", choices=STAGE_LABELS),
     "activity": FieldSpec("coalesce(m.activity_score, 0)", "int"),
-    "activity_level": FieldSpec("coalesce(m.activity_level, 'low')", "text"),
+    "activity_level": FieldSpec(
+        "coalesce(m.activity_level, 'low')", "text", choices=ACTIVITY_LEVEL_LABELS
+    ),
     "koc": FieldSpec("coalesce(m.koc_score, 0)", "int"),
     "p_alive": FieldSpec("m.p_alive", "number"),
     "region": FieldSpec("c.region", "text"),
     "source": FieldSpec("c.source_channel", "text"),
     "consent": FieldSpec("c.consent_marketing", "bool"),
-    "platform": FieldSpec(membership=_HAS_ACCOUNT, each=_BOUGHT_ON),
+    "platform": FieldSpec(membership=_HAS_ACCOUNT, each=_BOUGHT_ON, choices=PLATFORM_LABELS),
     "tag": FieldSpec(membership=_TAG_NAME),
     "intimacy": FieldSpec(
         "(SELECT max(ci.level) FROM customer_intimacy ci "
