@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -396,6 +396,7 @@ def export(
     filter: str = "",
     format: TableFormat = "xlsx",
     segment_id: int | None = None,
+    fan_links: Annotated[int | None, Query(ge=1, le=90)] = None,
 ) -> Response:
     """A segment, or any filter (empty: every fan), as xlsx or CSV; phones stay masked."""
     label, name = N_("Fans"), "siyu-fans"
@@ -403,7 +404,14 @@ def export(
         segment = segments.get_segment(db, context.workspace.id, segment_id)
         filter, label, name = segment.filter_text, segment.name, f"siyu-segment-{segment.id}"
     return export_download(
-        db, context.workspace.id, filter, format, context.actor(), label=label, filename=name
+        db,
+        context.workspace.id,
+        filter,
+        format,
+        context.actor(),
+        label=label,
+        filename=name,
+        link_ttl_days=fan_links,
     )
 
 

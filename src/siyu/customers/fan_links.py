@@ -164,6 +164,33 @@ class BulkLinks:
     refused: dict[int, str]  # customer id → problem slug (not found, merged, erased)
 
 
+def link_expiry(ttl_seconds: int = DEFAULT_TTL_SECONDS) -> datetime:
+    """The expiry a batch of links shares, to the second (what a token can express)."""
+    return _expiry(ttl_seconds).replace(microsecond=0)
+
+
+def unaudited_links(
+    session: Session,
+    workspace_id: int,
+    customer_ids: list[int],
+    expires_at: datetime,
+    *,
+    base_url: str | None = None,
+) -> BulkLinks:
+    """Sign links for live fans; the caller records the business action that hands them out
+    (an export, a bulk request) in the audit log, once."""
+    states = service.link_states(session, workspace_id, customer_ids)
+    result = BulkLinks({}, {})
+    for customer_id in customer_ids:
+        state = states.get(customer_id, "customer-not-found")
+        if state != "live":
+            result.refused[customer_id] = state
+            continue
+        token = _sign(LINK_SALT, workspace_id, customer_id, expires_at)
+        result.links[customer_id] = IssuedLink(_link_url(token, base_url), expires_at)
+    return result
+
+
 def issue_fan_links(
     session: Session,
     workspace_id: int,
@@ -179,16 +206,8 @@ def issue_fan_links(
     wanted = list(dict.fromkeys(customer_ids))
     if len(wanted) > MAX_BULK_LINKS:
         raise ValueError(f"at most {MAX_BULK_LINKS} fans per call")
-    expires_at = _expiry(ttl_seconds).replace(microsecond=0)
-    states = service.link_states(session, workspace_id, wanted)
-    result = BulkLinks({}, {})
-    for customer_id in wanted:
-        state = states.get(customer_id, "customer-not-found")
-        if state != "live":
-            result.refused[customer_id] = state
-            continue
-        token = _sign(LINK_SALT, workspace_id, customer_id, expires_at)
-        result.links[customer_id] = IssuedLink(_link_url(token, base_url), expires_at)
+    expires_at = link_expiry(ttl_seconds)
+    result = unaudited_links(session, workspace_id, wanted, expires_at, base_url=base_url)
     audit.record(
         session,
         actor,

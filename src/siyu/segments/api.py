@@ -126,6 +126,12 @@ def export_segment(
     api: Api,
     db: DbSession,
     format: TableFormat = Query(default="xlsx", description=" | ".join(FORMATS)),
+    fan_links: int | None = Query(
+        default=None,
+        ge=1,
+        le=90,
+        description="Add each fan's personal link, valid this many days (fan_link columns).",
+    ),
 ) -> StreamingResponse:
     """The segment's fans as xlsx or CSV (phones masked); audited."""
     segment = service.get_segment(db, api.workspace_id, segment_id)
@@ -137,4 +143,5 @@ def export_segment(
         api.actor(),
         label=segment.name,
         filename=f"segment-{segment.id}",
+        link_ttl_days=fan_links,
     )

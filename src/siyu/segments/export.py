@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.customers.fan_links import IssuedLink, link_expiry, unaudited_links
 from siyu.customers.models import Customer
 from siyu.customers.service import identities_for
 from siyu.kit.money import fen_to_yuan
@@ -40,8 +42,16 @@ HEADER = (
 )
 
 
-def _rows(session: Session, workspace_id: int, filter_text: str) -> Iterator[list[Any]]:
+LINK_HEADER = ("fan_link", "fan_link_expires_at")
+
+
+def _rows(
+    session: Session, workspace_id: int, filter_text: str, links_until: datetime | None = None
+) -> Iterator[list[Any]]:
     for ids in iter_matching_ids(session, workspace_id, filter_text):
+        links = (
+            unaudited_links(session, workspace_id, ids, links_until).links if links_until else {}
+        )
         customers = {
             row.id: row for row in session.scalars(select(Customer).where(Customer.id.in_(ids)))
         }
@@ -65,7 +75,12 @@ def _rows(session: Session, workspace_id: int, filter_text: str) -> Iterator[lis
                 (m.lifecycle_stage or "") if m else "",
                 m.activity_score if m else 0,
                 m.koc_score if m else 0,
+                *(_link_cells(links.get(customer_id)) if links_until else ()),
             ]
+
+
+def _link_cells(link: IssuedLink | None) -> tuple[str, str]:
+    return (link.url, link.expires_at.isoformat()) if link else ("", "")
 
 
 def export_audience(
@@ -77,16 +92,25 @@ def export_audience(
     actor: Actor,
     *,
     label: str,
+    link_ttl_days: int | None = None,
 ) -> int:
-    """Write the fans matching ``filter_text``; the export is audited with its size."""
-    count = write_rows(stream, HEADER, _rows(session, workspace_id, filter_text), fmt, sheet=label)
+    """Write the fans matching ``filter_text``; the export is audited with its size. With
+    ``link_ttl_days`` each row carries the fan's personal link (all expiring together), and the
+    audit entry says so: the file then holds credentials, not only data."""
+    links_until = link_expiry(link_ttl_days * 86400) if link_ttl_days else None
+    header = HEADER + LINK_HEADER if links_until else HEADER
+    rows = _rows(session, workspace_id, filter_text, links_until)
+    count = write_rows(stream, header, rows, fmt, sheet=label)
+    detail: dict[str, Any] = {"label": label, "filter": filter_text, "format": fmt, "rows": count}
+    if links_until:
+        detail["fan_links_expire_at"] = links_until.isoformat()
     audit.record(
         session,
         actor,
         "segment.export",
         workspace_id=workspace_id,
         target_type="segment",
-        detail={"label": label, "filter": filter_text, "format": fmt, "rows": count},
+        detail=detail,
     )
     return count
 
@@ -100,6 +124,7 @@ def export_download(
     *,
     label: str,
     filename: str,
+    link_ttl_days: int | None = None,
 ) -> StreamingResponse:
     """The audited export as a file download (for the console and the API alike).
 
@@ -107,7 +132,16 @@ def export_download(
     returns), in memory up to ``SPOOL_BYTES`` and on disk beyond, then sent in chunks.
     """
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - closed by _chunks
-    export_audience(session, workspace_id, filter_text, spool, fmt, actor, label=label)  # type: ignore[arg-type]
+    export_audience(
+        session,
+        workspace_id,
+        filter_text,
+        spool,  # type: ignore[arg-type]
+        fmt,
+        actor,
+        label=label,
+        link_ttl_days=link_ttl_days,
+    )
     spool.seek(0)
     return StreamingResponse(
         _chunks(spool),
