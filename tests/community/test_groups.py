@@ -180,7 +180,7 @@ def test_live_code_api_and_fan_page(
         json={"name": "福利群", "slug": "fuli", "group_capacity": 200, "min_paid_orders": 2},
     )
     assert response.status_code == 201, response.text
-    assert response.json()["live_code_url"].endswith("/h5/groups/fuli")
+    assert response.json()["live_code_url"].endswith(f"/h5/g/{workspace.slug}/fuli")
     fan = make_fan(session, workspace.id)
     poor = make_fan(session, workspace.id, paid_orders=0)
     session.commit()

@@ -1136,8 +1136,8 @@ def groups_of(
         )
         .order_by(GroupMembership.left_at.is_not(None), GroupMembership.joined_at.desc())
         .limit(100)
-    ).tuples()
-    return list(rows)
+    )
+    return [(group, stay) for group, stay in rows]
 
 
 def timeline_of(

@@ -72,18 +72,17 @@ def personalise(
     problems = placeholder_problems(text)
     if problems:
         raise ValueError("; ".join(problems))
-    names = dict(
-        session.execute(
-            select(Customer.id, Customer.display_name).where(
-                Customer.workspace_id == workspace_id,
-                Customer.id.in_(customer_ids),
-                Customer.merged_into_id.is_(None),
-                Customer.erased_at.is_(None),
-            )
-        ).tuples()
+    rows = session.execute(
+        select(Customer.id, Customer.display_name).where(
+            Customer.workspace_id == workspace_id,
+            Customer.id.in_(customer_ids),
+            Customer.merged_into_id.is_(None),
+            Customer.erased_at.is_(None),
+        )
     )
+    names: dict[int, str | None] = {customer_id: name for customer_id, name in rows}
     links: dict[int, str] = {}
-    if "{fan_link}" in text.replace("{{", ""):
+    if "fan_link" in {name for _, name, _, _ in string.Formatter().parse(text)}:
         issued = issue_fan_links(
             session, workspace_id, list(names), actor, ttl_seconds=ttl_seconds, purpose="message"
         )
