@@ -38,9 +38,7 @@ def _inline_png(page: str) -> bytes:
 
 
 def _open_family(session: Session, workspace_id: int, **fields: Any) -> Any:
-    family = make_family(
-        session, workspace_id, slug="xiaolu-new", min_paid_orders=None, **fields
-    )
+    family = make_family(session, workspace_id, slug="xiaolu-new", min_paid_orders=None, **fields)
     groups = []
     for number, join_url in ((1, JOIN_1), (2, JOIN_2)):
         group = service.create_group(
@@ -78,7 +76,9 @@ def test_when_every_group_is_full_the_next_opens_and_the_scan_is_asked_back(
     family, groups = _open_family(session, workspace.id)
     for group in groups:
         for n in range(2):
-            service.add_member(session, workspace.id, group.id, SYSTEM, member_ref=f"{group.id}-{n}")
+            service.add_member(
+                session, workspace.id, group.id, SYSTEM, member_ref=f"{group.id}-{n}"
+            )
     session.commit()
 
     page = client.get(f"/h5/g/{workspace.slug}/xiaolu-new")
@@ -100,7 +100,9 @@ def test_a_capped_family_says_all_groups_are_full(
     _family, groups = _open_family(session, workspace.id, max_groups=2)
     for group in groups:
         for n in range(2):
-            service.add_member(session, workspace.id, group.id, SYSTEM, member_ref=f"{group.id}-{n}")
+            service.add_member(
+                session, workspace.id, group.id, SYSTEM, member_ref=f"{group.id}-{n}"
+            )
     session.commit()
     page = client.get(f"/h5/g/{workspace.slug}/xiaolu-new")
     assert page.status_code == 200 and "暂时都满了" in page.text
