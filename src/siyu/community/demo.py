@@ -137,7 +137,18 @@ def seed(session: Session, workspace_id: int) -> None:
         min_paid_orders=2,
         match_region=True,
     )
+    newcomers = service.create_family(
+        session,
+        workspace_id,
+        SYSTEM,
+        name="小鹿新粉群",
+        slug="xiaolu-new",
+        name_base="小鹿新粉",
+        group_type="general",
+        group_capacity=200,
+    )
     groups = _groups(session, workspace_id, family.id, regional.id, operators, rng)
+    _newcomer_groups(session, workspace_id, newcomers.id)
     fans = _fans(session, workspace_id)
     members = _members(session, workspace_id, groups, fans, rng)
     _history(session, workspace_id, groups, members, rng)
@@ -182,6 +193,7 @@ def _groups(
             status="active",
         )
         group.family_id, group.number = fam, number
+        group.join_url = DEMO_JOIN_URL.format(ref=group.external_ref) if fam else None
         # Ages from a week to four months: some groups are still activating, some fading.
         group.created_at = now - timedelta(days=7 + (index * 37) % 120)
         groups.append(group)
@@ -189,6 +201,32 @@ def _groups(
     _next_numbers(session, regional_id, len(REGIONS) * 2 + 1)
     session.flush()
     return groups
+
+
+DEMO_JOIN_URL = "https://work.weixin.qq.com/gm/siyu-demo-{ref}"  # stands in for a real code
+
+
+def _newcomer_groups(session: Session, workspace_id: int, family_id: int) -> None:
+    """The open live code (no entry rule) printed on parcel cards: two groups, the first
+    nearly full, each with its join code, so an anonymous scan lands in a group."""
+    for number, members in ((1, 200), (2, 37)):
+        group = service.create_group(
+            session,
+            workspace_id,
+            SYSTEM,
+            name=f"小鹿新粉{number}群",
+            capacity=200,
+            status="active",
+        )
+        group.family_id, group.number = family_id, number
+        group.join_url = DEMO_JOIN_URL.format(ref=f"xiaolu-new-{number}")
+        session.flush()
+        for n in range(members):  # joined by scanning; not tied to a known fan yet
+            service.add_member(
+                session, workspace_id, group.id, SYSTEM, member_ref=f"wx-new-{number}-{n}"
+            )
+    _next_numbers(session, family_id, 3)
+    session.flush()
 
 
 def _next_numbers(session: Session, family_id: int, number: int) -> None:

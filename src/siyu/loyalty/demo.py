@@ -60,7 +60,8 @@ def seed(session: Session, workspace_id: int) -> None:
             min_spend_fen_12m=spend,
             actor=ACTOR,
         )
-    items = [_item(session, workspace_id, row) for row in ITEMS]
+    coupon = _coupon_template(session, workspace_id)
+    items = [_item(session, workspace_id, row, coupon) for row in ITEMS]
     fans = _convert_orders(session, workspace_id, rng)
     service.recompute_tiers(session, workspace_id)
     _redeem(session, workspace_id, fans, items, rng)
@@ -75,7 +76,22 @@ def seed(session: Session, workspace_id: int) -> None:
     )
 
 
-def _item(session: Session, workspace_id: int, row: tuple[object, ...]) -> int:
+def _coupon_template(session: Session, workspace_id: int) -> int:
+    """The coupon the mall's virtual item hands out (a claimed coupon, nothing shipped)."""
+    from siyu.coupons.service import TemplateDraft, create_template
+
+    draft = TemplateDraft(
+        name="积分兑换 无门槛10元",
+        kind="no_threshold",
+        discount_cents=1000,
+        valid_days=30,
+        cost_cents=1000,
+        how_to_use="下单时在店铺优惠里选择使用",
+    )
+    return create_template(session, workspace_id, draft, ACTOR).id
+
+
+def _item(session: Session, workspace_id: int, row: tuple[object, ...], coupon: int) -> int:
     name, shelf, points, cash, cost, stock, limit, tier, virtual = row
     now = utcnow()
     values = {
@@ -88,7 +104,9 @@ def _item(session: Session, workspace_id: int, row: tuple[object, ...]) -> int:
         "per_customer_limit": limit,
         "min_tier_code": tier,
         "virtual": virtual,
-        "description": f"{name}，积分兑换，包邮到家。",
+        "coupon_template_id": coupon if virtual else None,
+        "description": f"{name}，积分兑换，"
+        + ("兑换后自动放进“我的优惠券”。" if virtual else "包邮到家。"),
     }
     if shelf == "seasonal":
         values |= {
@@ -166,6 +184,8 @@ def _redeem(
         except Problem:
             continue
         made += 1
+        if redemption.state != "pending":  # a coupon or other virtual item: handed over
+            continue
         state = made % 4
         if state in (1, 2):
             service.ship(
