@@ -95,4 +95,5 @@ def test_my_page_links_the_points_cards_with_the_balance(
     page = client.get("/h5/me").text
     assert 'href="/h5/points"' in page and 'href="/h5/points/mall"' in page
     assert "1,234" in page
-    assert page.count("Opening soon") + page.count("即将开放") == 2  # coupons, live reservations
+    assert page.count("Opening soon") + page.count("即将开放") == 0  # every card opens a page
+    assert 'href="/h5/coupons"' in page and 'href="/h5/groups"' in page
