@@ -40,6 +40,9 @@ class ShiftedClock:
         return clock.utcnow() + cls.offset
 
 
+HOME = "上海市徐汇区漕溪北路 88 号"
+
+
 class OneFanLedger(RuleBasedStateMachine):
     session: Session
 
@@ -47,7 +50,8 @@ class OneFanLedger(RuleBasedStateMachine):
         super().__init__()
         self.ws: Workspace = make_workspace(self.session)
         self.fan = h.fan(self.session, self.ws.id, "machine")
-        self.item = h.item(self.session, self.ws.id, points_price=30, stock=1000, virtual=True).id
+        # A parcel (not virtual): its redemptions wait to ship, so they can be cancelled.
+        self.item = h.item(self.session, self.ws.id, points_price=30, stock=1000).id
         ShiftedClock.offset = timedelta(0)
         self.epoch = 0  # how many times the clock jumped past every expiry
         self.balance = 0  # spendable
@@ -112,10 +116,19 @@ class OneFanLedger(RuleBasedStateMachine):
         key = f"m-{next(_keys)}"
         if self.balance < cost:
             with pytest.raises(Conflict):
-                service.redeem(self.session, self.ws.id, self.fan, self.item, quantity, key, ACTOR)
+                service.redeem(
+                    self.session,
+                    self.ws.id,
+                    self.fan,
+                    self.item,
+                    quantity,
+                    key,
+                    ACTOR,
+                    address=HOME,
+                )
             return
         redemption, _ = service.redeem(
-            self.session, self.ws.id, self.fan, self.item, quantity, key, ACTOR
+            self.session, self.ws.id, self.fan, self.item, quantity, key, ACTOR, address=HOME
         )
         self.balance -= cost
         self.due = 0  # spending expires the due lots first
