@@ -6,7 +6,13 @@ activity, KOC and the BG/NBD fit, assemble, and write one metrics row per fan ba
 reports. Baselines in the same run, on the same store:
 
 (a) reading the same orders into Arrow, alone (the data-movement floor of any refresh);
-(b) one hand-written DuckDB query computing metrics + RFM over that Arrow data (the engine floor).
+(b) one hand-written DuckDB query computing metrics + RFM over that Arrow data (the engine floor);
+(c) the same orders read through the driver cursor as Python tuples (the path the columnar
+    reader replaced on PostgreSQL; on SQLite it is the reader).
+
+The refresh's own reads (orders, fans, previous stages, events, group activity) are timed
+inside the refresh and reported apart: ``details.refresh_read_seconds`` and its share of the
+refresh, with the reader that served them (``read_path``).
 
 Subject ``analytics_store_segment_count``: ``segments.count_matching`` (parse, compile, run) for
 a filter over fans and their metrics, against the bare SQL count it compiles to, run through
@@ -33,7 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.bench_analytics import AS_OF, TZ, hand_written, peak_rss_mib, synthetic_orders
-from benchmarks.runner import Result, measure, report
+from benchmarks.runner import Measurement, Result, measure, report
 from siyu.analytics import store
 from siyu.analytics.refresh import refresh_workspace
 from siyu.db import make_engine
@@ -192,10 +198,13 @@ def run() -> list[Result]:
             orders_n,
             lambda: hand_written(read_holder[0]),
         )
+        tuples = _cursor_read(session, workspace_id, orders_n)
         summaries = []
+        reads: dict[str, float] = {}
 
         def refresh() -> None:
-            summaries.append(refresh_workspace(session, workspace_id, AS_OF))
+            with _timed_reads(reads):
+                summaries.append(refresh_workspace(session, workspace_id, AS_OF))
             session.commit()
 
         subject = measure(
@@ -205,14 +214,115 @@ def run() -> list[Result]:
         result = Result(f"analytics_store_refresh_{dialect}", subject)
         result.compare(read, aim="informational: how much of the refresh is reading the store")
         result.compare(engine, aim="informational: the engine floor for the same figures")
+        read_seconds = sum(reads.values())
         result.details = {
             "customers": customers,
             "orders": orders_n,
             "populate_seconds": round(populate_seconds, 1),
+            "read_path": _read_path(session),
+            "refresh_read_seconds": round(read_seconds, 2),
+            "refresh_read_share": round(read_seconds / subject.seconds, 3),
+            "refresh_reads": {name: round(seconds, 2) for name, seconds in reads.items()},
             "fans_written": summaries[0].customers,
             "buyers": summaries[0].buyers,
         }
+        if tuples is not None:
+            result.compare(tuples, aim="informational: the tuple read the columnar one replaced")
+            result.details |= _tuple_refresh(session, workspace_id, orders_n, result)
         return [result, segment_counts(session, dialect, workspace_id)]
+
+
+def _tuple_refresh(
+    session: Session, workspace_id: int, orders_n: int, result: Result
+) -> dict[str, object]:
+    """The same refresh with every read through the driver cursor (the path before the
+    columnar readers): its time as a baseline, and each table it read compared with what the
+    columnar reader returns at the same moment."""
+    reads: dict[str, float] = {}
+    identical: dict[str, bool] = {}
+    checking: list[float] = []
+
+    def refresh() -> None:
+        with _timed_reads(reads, through_cursor=True, identical=identical, checking=checking):
+            refresh_workspace(session, workspace_id, AS_OF)
+        session.commit()
+
+    baseline = measure("the same refresh reading through the driver cursor", orders_n, refresh)
+    baseline.seconds -= sum(checking)  # the comparisons are not part of the refresh
+    result.compare(baseline, aim="informational: the refresh before the columnar readers")
+    seconds = sum(reads.values())
+    return {
+        "tuple_refresh_read_seconds": round(seconds, 2),
+        "tuple_refresh_read_share": round(seconds / baseline.seconds, 3),
+        "tuple_refresh_reads": {name: round(s, 2) for name, s in reads.items()},
+        "reads_identical": identical,
+    }
+
+
+def _same_rows(a: pa.Table, b: pa.Table) -> bool:
+    keys = [(name, "ascending") for name in a.column_names]
+    return a.schema == b.schema and a.sort_by(keys).equals(b.sort_by(keys))
+
+
+@contextmanager
+def _timed_reads(
+    reads: dict[str, float],
+    *,
+    through_cursor: bool = False,
+    identical: dict[str, bool] | None = None,
+    checking: list[float] | None = None,
+) -> Iterator[None]:
+    """Time every ``store.read_table`` call the refresh makes, by the query's first table;
+    ``through_cursor`` reads through the driver cursor instead and (untimed) compares each
+    table with the columnar reader's."""
+    original = store.read_table
+
+    def timed(session: Session, sql: str, schema: pa.Schema, **params: object) -> pa.Table:
+        name = sql.split("FROM", 1)[1].split()[0]
+        started = time.perf_counter()
+        if through_cursor:
+            connection = session.connection()
+            statement, arguments = store._compiled(connection, sql, params)
+            table = store._read_by_cursor(connection, statement, arguments, schema)
+        else:
+            table = original(session, sql, schema, **params)
+        reads[name] = reads.get(name, 0.0) + time.perf_counter() - started
+        if identical is not None and checking is not None:
+            started = time.perf_counter()
+            identical[name] = _same_rows(table, original(session, sql, schema, **params))
+            checking.append(time.perf_counter() - started)
+        return table
+
+    store.read_table = timed  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        store.read_table = original  # type: ignore[assignment]
+
+
+def _cursor_read(session: Session, workspace_id: int, orders_n: int) -> Measurement | None:
+    """The paid orders through the driver cursor, as the refresh read them before."""
+    cursor_read = getattr(store, "_read_by_cursor", None)
+    if cursor_read is None:  # a checkout from before the columnar readers
+        return None
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    sql = store._ORDERS_SQL.format(hint=store._SQLITE_SCAN_HINT if sqlite else "")
+    statement, arguments = store._compiled(connection, sql, {"ws": workspace_id})
+    return measure(
+        "the same orders through the driver cursor, as Python tuples",
+        orders_n,
+        lambda: cursor_read(connection, statement, arguments, store.ORDER_SCHEMA),
+    )
+
+
+def _read_path(session: Session) -> str:
+    connection = session.connection()
+    if not hasattr(store, "_read_by_cursor"):
+        return "cursor (tuples)"
+    if connection.dialect.name == "postgresql":
+        return "COPY … (FORMAT csv) into Arrow's CSV reader"
+    return "cursor (tuples)"
 
 
 def bare_count_sql(session: Session, workspace_id: int) -> str:
