@@ -1,16 +1,14 @@
 """Moving data between the store and Arrow: whole columns in, whole tables out.
 
-Reads are columnar where the store allows it, so the analytics engine gets Arrow tables without
-a Python object per value:
+Reads on PostgreSQL are columnar: ``COPY (query) TO STDOUT (FORMAT csv)`` on the session's own
+connection (so in its transaction, seeing what it sees), parsed by Arrow's CSV reader with the
+schema's types; timestamps travel as epoch microseconds. No Python object is made per value.
 
-* PostgreSQL: ``COPY (query) TO STDOUT (FORMAT csv)`` on the session's own connection (so in its
-  transaction, seeing what it sees), parsed by Arrow's CSV reader; timestamps travel as epoch
-  microseconds.
-* SQLite: the ADBC driver on a second connection to the same file, when the session's
-  transaction has written nothing yet; it then reads the same committed data (WAL, and today's
-  units of work hold the write lock from BEGIN, so nothing commits in between). A transaction
-  that has written (a test, or a caller that imported first) is read through the driver cursor,
-  as is everything when the ADBC driver is missing.
+SQLite reads go through the driver cursor without ORM objects, and columns are built with one
+transpose. A columnar reader for SQLite (ADBC) was tried and left out: its driver carries its own
+copy of SQLite, and two copies in one process break each other's POSIX file locks (closing the
+second copy's file drops the first one's locks; sqlite.org, "How To Corrupt An SQLite Database
+File", 2.2.1): in a trial it did not see rows the refresh's connection had just committed.
 
 Writes are one bulk statement per table.
 """
@@ -18,14 +16,13 @@ Writes are one bulk statement per table.
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, DateTime, Engine, Table, delete, event, text
+from sqlalchemy import Connection, DateTime, Table, delete, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -33,12 +30,7 @@ from siyu.analytics.models import CustomerMetrics, LifecycleChange
 from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import as_utc
 
-log = logging.getLogger("siyu.analytics")
-
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-# ADBC's SQLite driver infers a column's type from the first batch and refuses a later batch
-# that disagrees (a column NULL for the first rows, text later): one batch for the whole read.
-ADBC_SQLITE_BATCH_ROWS = 2**30
 
 ORDER_SCHEMA = pa.schema(
     [
@@ -119,13 +111,8 @@ def read_table(session: Session, sql: str, schema: pa.Schema, **params: Any) -> 
     """Rows of ``sql`` as an Arrow table of ``schema`` (columns in select order)."""
     connection = session.connection()
     statement, arguments = _compiled(connection, sql, params)
-    dialect = connection.dialect.name
-    if dialect == "postgresql" and connection.dialect.driver == "psycopg":
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         return _read_by_copy(connection, statement, arguments, schema)
-    if dialect == "sqlite" and (path := _adbc_sqlite_path(connection)) is not None:
-        table = _read_by_adbc(path, statement, arguments, schema)
-        if table is not None:
-            return table
     return _read_by_cursor(connection, statement, arguments, schema)
 
 
@@ -138,17 +125,6 @@ def _compiled(connection: Connection, sql: str, params: dict[str, Any]) -> tuple
         tuple(compiled.params[name] for name in positional) if positional else compiled.params
     )
     return str(compiled), arguments
-
-
-def _conform(array: pa.Array | pa.ChunkedArray, field: pa.Field) -> pa.ChunkedArray | pa.Array:
-    """A column read by a driver, as the schema's type."""
-    if array.type == field.type:
-        return array
-    if array.null_count == len(array):  # no value to infer a type from
-        return pa.nulls(len(array), field.type)
-    if pa.types.is_timestamp(field.type) and pa.types.is_string(array.type):
-        return array.cast(pa.timestamp("us")).cast(field.type)  # SQLite: naive UTC text
-    return array.cast(field.type)
 
 
 # --- PostgreSQL: COPY into Arrow's CSV reader ------------------------------------------------
@@ -192,53 +168,9 @@ def _read_by_copy(
             quoted_strings_can_be_null=False,
         ),
     )
+    # timestamps arrive as int64 epoch microseconds, which cast to the schema's type as is
     return pa.table(
-        [_conform(table.column(i), field) for i, field in enumerate(schema)], schema=schema
-    )
-
-
-# --- SQLite: ADBC on a second connection, while the transaction has written nothing -----------
-
-_CHANGES_AT_BEGIN = "siyu.analytics.sqlite_changes_at_begin"
-
-
-@event.listens_for(Engine, "begin")
-def _note_sqlite_changes(connection: Connection) -> None:
-    """Remember how many rows the SQLite connection had changed when its transaction began."""
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        connection.info[_CHANGES_AT_BEGIN] = driver.total_changes  # type: ignore[union-attr]
-
-
-def _adbc_sqlite_path(connection: Connection) -> str | None:
-    """The database file, if a second connection reads what this transaction sees."""
-    url = connection.engine.url
-    if not url.database or url.database == ":memory:" or url.query:
-        return None
-    at_begin = connection.info.get(_CHANGES_AT_BEGIN)
-    driver = connection.connection.driver_connection
-    if at_begin is None or driver.total_changes != at_begin:  # type: ignore[union-attr]
-        return None  # unknown, or this transaction wrote rows a second connection can't see
-    return url.database
-
-
-def _read_by_adbc(path: str, statement: str, arguments: Any, schema: pa.Schema) -> pa.Table | None:
-    try:
-        from adbc_driver_sqlite import dbapi as adbc_sqlite
-    except ImportError:
-        return None
-    try:
-        with adbc_sqlite.connect(path, autocommit=True) as adbc, adbc.cursor() as cursor:
-            cursor.adbc_statement.set_options(
-                **{"adbc.sqlite.query.batch_rows": str(ADBC_SQLITE_BATCH_ROWS)}
-            )
-            cursor.execute(statement, arguments)
-            table = cursor.fetch_arrow_table()
-    except Exception as exc:  # the driver cursor below reads anything SQLite returns
-        log.warning("ADBC read failed, reading through the driver cursor: %s", exc)
-        return None
-    return pa.table(
-        [_conform(table.column(i), field) for i, field in enumerate(schema)], schema=schema
+        [table.column(i).cast(field.type) for i, field in enumerate(schema)], schema=schema
     )
 
 

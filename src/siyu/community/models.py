@@ -58,6 +58,7 @@ TICKET_STATUS_LABELS = {
 }
 FLAG_STATUSES = ("open", "dismissed", "actioned")
 DEFAULT_RETENTION_DAYS = 365
+DEFAULT_GMV_WINDOW_DAYS = 3
 
 
 class FanGroupFamily(Base):
@@ -187,7 +188,7 @@ class CommunitySettings(Base):
     retention_days: Mapped[int] = mapped_column(default=DEFAULT_RETENTION_DAYS)
     sensitive_words: Mapped[list[str]] = mapped_column(JSON, default=list)
     next_live_time: Mapped[str | None] = mapped_column(String(64))
-    gmv_window_days: Mapped[int] = mapped_column(default=3)
+    gmv_window_days: Mapped[int] = mapped_column(default=DEFAULT_GMV_WINDOW_DAYS)
 
 
 class GroupMessage(Base):

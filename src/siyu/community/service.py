@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from siyu.community.models import (
     DEFAULT_CAPACITY,
+    DEFAULT_GMV_WINDOW_DAYS,
+    DEFAULT_RETENTION_DAYS,
     GROUP_STATUSES,
     GROUP_TYPES,
     JOIN_SCENES,
@@ -51,18 +53,29 @@ OPEN_STATUSES = ("activating", "active", "declining", "dormant")  # groups that 
 
 
 def settings_of(session: Session, workspace_id: int) -> CommunitySettings:
+    """The workspace's settings; the defaults, unsaved, until an operator changes one (a read
+    never writes)."""
     found = session.get(CommunitySettings, workspace_id)
     if found is None:
-        found = CommunitySettings(workspace_id=workspace_id, sensitive_words=[])
-        session.add(found)
-        session.flush()
+        return _default_settings(workspace_id)
     return found
+
+
+def _default_settings(workspace_id: int) -> CommunitySettings:
+    return CommunitySettings(
+        workspace_id=workspace_id,
+        retention_days=DEFAULT_RETENTION_DAYS,
+        sensitive_words=[],
+        gmv_window_days=DEFAULT_GMV_WINDOW_DAYS,
+    )
 
 
 def update_settings(
     session: Session, workspace_id: int, actor: Actor, **changes: Any
 ) -> CommunitySettings:
     current = settings_of(session, workspace_id)
+    if current not in session:
+        session.add(current)
     if "retention_days" in changes and not 7 <= int(changes["retention_days"]) <= 3650:
         raise Unprocessable(
             "retention-out-of-range", title=N_("Keep messages between 7 and 3650 days")
