@@ -23,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 
 from siyu.config import get_settings
 from siyu.coupons import grab, stream
-from siyu.db import database
+from siyu.db import database, transaction
 from siyu.kit.redis import get_async_redis
+from siyu.kit.web import admitted
 
 log = logging.getLogger("siyu.coupons")
 
@@ -37,7 +38,7 @@ async def claim(attempt: grab.Attempt) -> grab.Claimed:
     """One attempt, with the same answers as ``grab.claim``; committed before it returns."""
     client = get_async_redis()
     if client is None:  # embedded: the SQL engine (and its sold-out memory) in a worker thread
-        return await run_in_threadpool(claim_committed, attempt)
+        return await _claim_in_store(attempt)
     try:
         answer = await _run_script(client, attempt)
     except RedisError as exc:
@@ -53,7 +54,14 @@ async def claim(attempt: grab.Attempt) -> grab.Claimed:
         raise grab.not_started(await _starts_at(client, attempt.campaign_id))
     # unarmed, or rules only the store knows: the script changed nothing, the synchronous
     # engine runs the attempt again (the address was already counted above)
-    return await run_in_threadpool(claim_committed, replace(attempt, ip=None))
+    return await _claim_in_store(replace(attempt, ip=None))
+
+
+async def _claim_in_store(attempt: grab.Attempt) -> grab.Claimed:
+    """The synchronous engine, admitted like any writing request (on SQLite: the writers'
+    turn), so a crowd queues on the event loop rather than on the write lock."""
+    async with admitted(writes=True):
+        return await run_in_threadpool(claim_committed, attempt)
 
 
 async def _run_script(client: AsyncRedis, attempt: grab.Attempt) -> list[Any]:
@@ -85,7 +93,7 @@ async def _ensure_known_fan(client: AsyncRedis, attempt: grab.Attempt) -> None:
 
 
 def _check_fan(workspace_id: int, customer_id: int) -> None:
-    with database.session() as session:
+    with transaction(read_only=True) as session:
         grab.ensure_customer(session, workspace_id, customer_id)
 
 

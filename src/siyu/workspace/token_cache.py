@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from siyu.db import database
+from siyu.db import side_write, transaction
 from siyu.kit.crypto import token_digest
 from siyu.kit.errors import Unauthorized
 from siyu.kit.i18n import N_
@@ -75,21 +75,19 @@ def bearer_secret(request: Request) -> str:
 
 
 def resolve_in_store(secret: str) -> TokenCaller:
-    """The live token for ``secret`` from the store, in a transaction of its own (which records
-    ``last_used_at``, as every API call does)."""
-    from siyu.workspace.service import resolve_token
+    """The live token for ``secret`` from the store, in a read of its own; ``last_used_at`` is
+    recorded beside it, as every API call does."""
+    from siyu.workspace.service import resolve_token, token_touch_due, touch_token
 
-    with database.session() as session:
-        try:
-            token = resolve_token(session, secret)
-            if token is None:
-                raise token_invalid()
-            caller = TokenCaller(token.workspace_id, token.id, frozenset(token.scopes.split()))
-            session.commit()
-            return caller
-        except BaseException:
-            session.rollback()
-            raise
+    with transaction(read_only=True) as session:
+        token = resolve_token(session, secret)
+        if token is None:
+            raise token_invalid()
+        caller = TokenCaller(token.workspace_id, token.id, frozenset(token.scopes.split()))
+        touch_due = token_touch_due(token)
+    if touch_due:  # beside the read, skipped when the store is busy
+        side_write(lambda s: touch_token(s, caller.token_id))
+    return caller
 
 
 async def token_caller(request: Request) -> TokenCaller:
