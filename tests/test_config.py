@@ -49,3 +49,17 @@ def test_dotenv_file_is_read(tmp_path: object, monkeypatch: pytest.MonkeyPatch) 
     env_file.write_text("SIYU_DEFAULT_TIMEZONE=Asia/Hong_Kong\n", encoding="utf-8")
     monkeypatch.delenv("SIYU_DEFAULT_TIMEZONE", raising=False)
     assert Settings(_env_file=env_file).default_timezone == "Asia/Hong_Kong"  # type: ignore[call-arg]
+
+
+def test_pool_and_request_slots_are_sized_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIYU_DATABASE_URL", "postgresql+psycopg://siyu@db/siyu")
+    monkeypatch.setenv("SIYU_BROKER_URL", "redis://cache:6379/1")
+    for name in ("SIYU_DB_POOL_SIZE", "SIYU_WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    # --workers 4 stays well inside PostgreSQL's default max_connections (100 - 3 reserved).
+    assert settings.request_slots == 15 and settings.pool_size == 18
+    assert 4 * settings.pool_size + 10 <= 97
+    monkeypatch.setenv("SIYU_DB_POOL_SIZE", "8")
+    small = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert small.pool_size == 8 and small.request_slots == 5  # slots never exceed the pool
