@@ -77,3 +77,17 @@ def test_serving_follows_its_port_unless_an_address_is_set(monkeypatch: pytest.M
     finally:
         monkeypatch.delenv("SIYU_PUBLIC_BASE_URL", raising=False)
         reset_settings_cache()
+
+
+def test_pool_and_request_slots_are_sized_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIYU_DATABASE_URL", "postgresql+psycopg://siyu@db/siyu")
+    monkeypatch.setenv("SIYU_BROKER_URL", "redis://cache:6379/1")
+    for name in ("SIYU_DB_POOL_SIZE", "SIYU_WEB_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    # --workers 4 stays well inside PostgreSQL's default max_connections (100 - 3 reserved).
+    assert settings.request_slots == 15 and settings.pool_size == 18
+    assert 4 * settings.pool_size + 10 <= 97
+    monkeypatch.setenv("SIYU_DB_POOL_SIZE", "8")
+    small = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert small.pool_size == 8 and small.request_slots == 5  # slots never exceed the pool

@@ -151,3 +151,13 @@ def test_celery_worker_runs_jobs(
         task_postrun.disconnect(_on_postrun)
         get_settings.cache_clear()
         jobs.celery_app.cache_clear()
+
+
+def test_only_one_serving_process_runs_the_embedded_scheduler() -> None:
+    assert jobs._take_scheduler_lock()
+    try:
+        assert not jobs._take_scheduler_lock()  # a second `--workers` process on this store
+    finally:
+        jobs.release_scheduler_lock()
+    assert jobs._take_scheduler_lock()
+    jobs.release_scheduler_lock()

@@ -113,8 +113,9 @@ _WRITES_MARK = "__siyu_writes__"
 
 
 def writes(endpoint: EndpointT) -> EndpointT:
-    """Mark a GET endpoint that writes as part of its answer (an audited read: an export,
-    personal data in clear): it gets a unit of work that may write, as unsafe methods do."""
+    """Mark a GET endpoint whose answer is a write (opening a live code seats the fan): it gets
+    a unit of work that may write, as unsafe methods do. Audit entries of reads and touches
+    need no mark: they go beside the read (``db.write_beside``)."""
     setattr(endpoint, _WRITES_MARK, True)
     return endpoint
 
