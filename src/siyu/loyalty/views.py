@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from siyu.customers.figures import people
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_
@@ -20,19 +21,24 @@ from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.loyalty import service
 from siyu.loyalty.labels import (
+    ACTOR_LABELS,
     CONVERSION_LABELS,
     ENTRY_LABELS,
     GIFT_LABELS,
     REDEMPTION_LABELS,
     SHELF_LABELS,
+    reason_text,
 )
 from siyu.loyalty.models import ENTRY_KINDS, REDEMPTION_STATES, SHELVES
+from siyu.segments import service as segments
 from siyu.workspace.auth import AdminConsole, Console, OperatorConsole, csrf_protect
 from siyu.workspace.models import Role
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(csrf_protect)]
 LABELS = {
+    "ACTOR_LABELS": ACTOR_LABELS,
+    "reason_text": reason_text,
     "SHELF_LABELS": SHELF_LABELS,
     "ENTRY_LABELS": ENTRY_LABELS,
     "REDEMPTION_LABELS": REDEMPTION_LABELS,
@@ -237,6 +243,7 @@ def redemptions(
         state=state,
         redemptions=found,
         next_cursor=next_cursor,
+        **people(db, context.workspace.id, customer_ids=[r.customer_id for r in found]),
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         notice=notice,
         bulk=None,
@@ -298,6 +305,7 @@ async def bulk_ship(
         state="pending",
         redemptions=found,
         next_cursor=next_cursor,
+        **people(db, context.workspace.id, customer_ids=[r.customer_id for r in found]),
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         bulk=result,
         status=200 if not result.errors else 422,
@@ -344,6 +352,12 @@ def ledger(
         "ledger",
         entries=entries,
         next_cursor=next_cursor,
+        **people(
+            db,
+            context.workspace.id,
+            customer_ids=[e.customer_id for e in entries],
+            operator_ids=[e.actor_id for e in entries if e.actor_kind == "operator"],
+        ),
         filters={"customer_id": fan or "", "kind": kind},
         key=uuid.uuid4().hex,
         notice=notice,
@@ -382,12 +396,19 @@ def adjust(
 def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
     ws = context.workspace.id
     budget, spent = service.gift_budget(db, ws, context.operator.id)
+    sent = service.list_gifts(db, ws)
     return _page(
         request,
         "loyalty/gifts.html",
         "gifts",
-        gifts=service.list_gifts(db, ws),
+        gifts=sent,
         budget=budget,
+        **people(
+            db,
+            ws,
+            customer_ids=[g.customer_id for g in sent],
+            operator_ids=[g.operator_id for g in sent],
+        ),
         spent=spent,
         settings=service.settings_of(db, ws),
         items=service.list_items(db, ws, available_only=True),
@@ -464,6 +485,7 @@ def rules(
         tier=service.get_tier(db, ws, tier) if tier else None,
         rule=editing_rule,
         platforms=service.PLATFORMS,
+        segment_names={seg.id: seg.name for seg in segments.list_segments(db, ws)},
         tz=context.workspace.timezone,
         notice=notice,
     )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
@@ -376,15 +376,4 @@ def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
             .where(ApiToken.workspace_id == workspace_id)
             .order_by(ApiToken.id.desc())
         )
-    )
-
-
-def count_live_tokens(session: Session, workspace_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(ApiToken)
-            .where(ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None))
-        )
-        or 0
     )
