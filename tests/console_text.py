@@ -23,6 +23,7 @@ ALLOWED = frozenset(
         "csv", "xlsx", "xls", "json", "jsonl", "utf-8", "url", "http", "https", "re2", "ok",
         "asia/shanghai", "utc", "am", "pm", "x", "k", "w", "m", "ms", "s", "kb", "mb",
         "english",  # the language switch names its language in that language
+        "ta", "www",  # 和 TA 聊天; a flagged link's term
     }
 )  # fmt: skip
 
@@ -31,7 +32,10 @@ ALLOWED = frozenset(
 _HIDDEN_TAGS = {"script", "style", "template", "noscript", "code", "kbd", "pre"}
 _SHOWN_ATTRIBUTES = {"title", "placeholder", "alt", "aria-label"}
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-_URL = re.compile(r"(https?://\S+|(?<![\w/])/[\w\-./?=&%{}:#]+)")
+_URL = re.compile(
+    r"(https?://\S+|(?<![\w/])/[\w\-./?=&%{}:#]+|\b[\w-]+(\.[\w-]+)*\.(cn|com|net|org)\b)"
+)
+_PLACEHOLDER = re.compile(r"\{\w+\}")  # a reply template's variables, such as {nickname}
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-:./>][A-Za-z0-9_]+)*")
 
 
@@ -77,7 +81,7 @@ def foreign_words(html: str, allow: frozenset[str] | set[str] = frozenset()) -> 
     allowed = ALLOWED | {word.lower() for word in allow}
     found: list[str] = []
     for text in visible_text(html):
-        cleaned = _URL.sub(" ", _EMAIL.sub(" ", text))
+        cleaned = _PLACEHOLDER.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", text)))
         for word in _WORD.findall(cleaned):
             if not _is_allowed(word, allowed):
                 found.append(f"{word} ‹{text[:80]}›")

@@ -24,7 +24,7 @@ from siyu.kit.errors import (
     Unauthorized,
     Unprocessable,
 )
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import DEFAULT_LOCALE, N_, normalise_locale
 from siyu.kit.sql import get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -377,3 +377,11 @@ def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
             .order_by(ApiToken.id.desc())
         )
     )
+
+
+def workspace_locale(session: Session, workspace_id: int) -> str:
+    """The language of what the workspace produces without a reader at hand (exports, files):
+    ``settings["locale"]`` when set, else the console's default, Chinese."""
+    workspace = session.get(Workspace, workspace_id)
+    chosen = (workspace.settings or {}).get("locale") if workspace else None
+    return normalise_locale(chosen) or DEFAULT_LOCALE
