@@ -21,7 +21,8 @@ ALLOWED = frozenset(
         "ip", "api", "qr", "h5", "app", "p_alive", "bg/nbd", "top",
         # formats and units
         "csv", "xlsx", "xls", "json", "jsonl", "utf-8", "url", "http", "https", "re2", "ok",
-        "asia/shanghai", "utc", "am", "pm", "x", "k", "w", "m", "ms", "s", "kb", "mb",
+        "asia/shanghai", "utc", "am", "pm", "x", "k", "w", "m", "ms", "s", "kb", "mb", "ml", "g",
+        "kg", "cm", "mm",
         "english",  # the language switch names its language in that language
         "ta", "www",  # 和 TA 聊天; a flagged link's term
     }

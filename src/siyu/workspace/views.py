@@ -26,6 +26,7 @@ from siyu.workspace.auth import (
     Console,
     csrf_protect,
 )
+from siyu.workspace.figures import operator_names
 from siyu.workspace.labels import ACTOR_TYPE_LABELS, AUDIT_TARGET_LABELS
 from siyu.workspace.models import Role
 
@@ -294,6 +295,9 @@ def audit_page(
             "next_cursor": next_cursor,
             "action": action or "",
             "ACTOR_TYPE_LABELS": ACTOR_TYPE_LABELS,
+            "operators": operator_names(
+                db, [e.actor_id for e in entries if e.actor_type == "operator"]
+            ),
             "AUDIT_TARGET_LABELS": AUDIT_TARGET_LABELS,
         },
     )
