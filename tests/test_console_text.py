@@ -144,7 +144,8 @@ def test_every_console_page_reads_as_chinese(client: TestClient, seeded: dict[st
 
 
 def test_the_check_finds_codes_and_english_and_lets_names_pass() -> None:
-    page = """<html><head><title>总览 Overview</title><script>var a = "coupon-sold-out";</script></head>
+    page = """<html><head><title>总览 Overview</title>
+    <script>var a = "coupon-sold-out";</script></head>
     <body><h1>总览</h1><p>券已抢完 coupon-sold-out: 303</p><td>active -> declining</td>
     <a href="/customers/12">customer:4315</a><input type="hidden" value="taobao">
     <select><option>douyin</option></select><span title="Refresh now">刷新</span>
