@@ -25,7 +25,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, event, func, select, update
+from sqlalchemy import CursorResult, event, select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import EMBEDDED_JOB_THREADS, get_settings
@@ -291,17 +291,6 @@ def list_runs(
     if status in JOB_STATUSES:
         statement = statement.where(JobRun.status == status)
     return keyset_page(session, statement, JobRun.id, cursor=cursor, limit=limit)
-
-
-def count_failed(session: Session, workspace_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(JobRun)
-            .where(JobRun.workspace_id == workspace_id, JobRun.status == "failed")
-        )
-        or 0
-    )
 
 
 # --- Celery (server mode) ---------------------------------------------------------------

@@ -167,15 +167,15 @@ def test_the_segment_export_carries_links_when_asked(
     factories.login(client, operator.email)
 
     plain = client.get("/analytics/export", params={"filter": "", "format": "csv"})
-    assert "fan_link" not in plain.text.splitlines()[0]
+    assert "专属链接" not in plain.text.splitlines()[0]  # titles in the workspace's language
     linked = client.get(
         "/analytics/export", params={"filter": "", "format": "csv", "fan_links": "7"}
     )
     rows = list(csv.DictReader(io.StringIO(linked.content.decode("utf-8-sig"))))
-    assert sorted(int(row["customer_id"]) for row in rows) == sorted(fans)
+    assert sorted(int(row["粉丝编号"]) for row in rows) == sorted(fans)
     for row in rows:
-        assert verify_fan_link(_token(row["fan_link"])).customer_id == int(row["customer_id"])
-        assert row["fan_link_expires_at"]
+        assert verify_fan_link(_token(row["专属链接"])).customer_id == int(row["粉丝编号"])
+        assert row["专属链接到期时间"]
     exports = _audits(session, workspace, "segment.export")
     assert "fan_links_expire_at" in exports[-1].detail
     assert client.get("/analytics/export", params={"fan_links": "200"}).status_code == 422

@@ -6,9 +6,10 @@ import io
 import random
 import re
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -69,7 +70,7 @@ YOUZAN = names(
     店铺优惠合计 应收订单金额 订单实付金额 支付优惠合计 订单实收金额
     订单抵用积分数 收货人/提货人 收货人手机号/提货人手机号 买家备注 订单星级
     买家昵称 买家是否会员 买家手机号 分销员 销售导购 专属导购 订单退款状态
-    订单已退款金额 分销员 分销员手机号
+    订单已退款金额 分销员 分销员手机号 全部商品名称 商品购买数量
     """
 )
 XIAOHONGSHU = names(
@@ -276,3 +277,15 @@ def _adjacent(keys: list[str]) -> bool:
     """True when every key's rows form one unbroken run."""
     runs = [key for index, key in enumerate(keys) if index == 0 or keys[index - 1] != key]
     return len(runs) == len(set(runs))
+
+
+def test_youzan_orders_carry_their_items_and_no_order_lies_after_the_export(
+    tmp_path: Path,
+) -> None:
+    now = datetime(2025, 6, 18, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    paths = generate_demo_exports(tmp_path, SMALL, until=now.date(), now=now)
+    rows = read_csv(only({p.name: p for p in paths}, "有赞"), "utf-8-sig")
+    header, body = rows[0], rows[1:]
+    title, created = header.index("全部商品名称"), header.index("订单创建时间")
+    assert body and all(row[title] for row in body)
+    assert max(row[created] for row in body) <= "2025-06-18 09:30:00"

@@ -49,7 +49,7 @@ def test_items_queue_bulk_ship_and_report(
     second, _ = service.redeem(session, workspace.id, fan, item.id, 1, "b", ACTOR, address="上海")
     session.commit()
     queue = client.get("/loyalty/redemptions")
-    assert queue.status_code == 200 and f"#{fan}" in queue.text
+    assert queue.status_code == 200 and f'href="/customers/{fan}"' in queue.text  # by name
     csv_text = f"兑换单号,快递,运单号\n{first.id},顺丰,SF100\n{second.id},中通\n99999,圆通,YT1\n"
     shipped = client.post(
         "/loyalty/redemptions/bulk-ship", data={"csrf_token": csrf, "text": csv_text}

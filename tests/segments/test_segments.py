@@ -158,7 +158,9 @@ def test_api_crud_count_members_export(
     csv_export = api.get(f"/api/v1/segments/{segment_id}/export", params={"format": "csv"})
     assert csv_export.status_code == 200
     lines = csv_export.content.decode("utf-8-sig").strip().splitlines()
-    assert lines[0].startswith("customer_id,display_name") and len(lines) == 4
+    assert (
+        lines[0].startswith("粉丝编号,昵称,手机号（脱敏）") and len(lines) == 4
+    )  # workspace language
     xlsx = api.get(f"/api/v1/segments/{segment_id}/export")
     assert xlsx.content[:2] == b"PK"
     patched = api.patch(f"/api/v1/segments/{segment_id}", json={"filter": "orders >= 3"})

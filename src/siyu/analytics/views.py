@@ -15,6 +15,7 @@ from siyu.analytics.config import config_from_json, load_config, save_config
 from siyu.analytics.funnels import DEFAULT_STEPS
 from siyu.analytics.tasks import REFRESH_JOB
 from siyu.customers import service as customers
+from siyu.customers.models import PLATFORM_LABELS
 from siyu.customers.service import identities_for, tag_catalog
 from siyu.jobs import enqueue
 from siyu.kit.errors import Problem, Unprocessable
@@ -84,6 +85,7 @@ def dashboard(request: Request, context: Console, db: DbSession, notice: str = "
             "segment_labels": service.SEGMENT_LABELS,
             "stage_labels": service.STAGE_LABELS,
             "stage_labels_translated": {k: gettext(v) for k, v in service.STAGE_LABELS.items()},
+            "platform_labels_translated": {k: gettext(v) for k, v in PLATFORM_LABELS.items()},
             "default_steps": ", ".join(DEFAULT_STEPS),
             "notice": NOTICES.get(notice),
         },

@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from siyu.community import labels
 from siyu.community import service as groups
 from siyu.community.matching import (
     IncomingMessage,
@@ -827,13 +828,14 @@ def open_ticket(
     )
     session.add(ticket)
     session.flush()
-    where = group.name if group else "private chat"
     notify(
         session,
         workspace_id,
         groups.operators_of(group) if group else [],
         kind="ticket",
-        message=f"After-sales in {where}: {message.text[:80]}",
+        message=labels.notice(
+            labels.AFTER_SALES, where=group.name if group else None, text=message.text[:80]
+        ),
         group_id=group.id if group else None,
         target_id=ticket.id,
     )

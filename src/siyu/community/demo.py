@@ -352,7 +352,8 @@ def _history_row(
     ref, customer_id = talkers[min(int(rng.paretovariate(1.2)) - 1, len(talkers) - 1)]
     role, msg_type, text, push, reply_to = "fan", "text", rng.choice(FAN_LINES), False, None
     if roll < 0.08:
-        role, ref, customer_id = "staff", f"op-{group.id % 5}", None
+        staff = group.operator_ids[serial % len(group.operator_ids)] if group.operator_ids else 0
+        role, ref, customer_id = "staff", service.operator_ref(staff), None
         text, push = rng.choice(STAFF_LINES), rng.random() < 0.5
     elif roll < 0.11:
         msg_type, text = "image", "收到啦 晒一下 买家秀"

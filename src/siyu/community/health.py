@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.engine import run_sql
-from siyu.community import bot
+from siyu.community import bot, labels
 from siyu.community import service as groups
 from siyu.community.models import (
     FanGroup,
@@ -338,7 +338,13 @@ def _move_statuses(
                 workspace_id,
                 groups.operators_of(group),
                 kind="health",
-                message=f"{group.name}: {group.status} -> {status} (health {score})",
+                message=labels.notice(
+                    labels.HEALTH_CHANGE,
+                    group=group.name,
+                    old=group.status,
+                    new=status,
+                    score=score,
+                ),
                 group_id=group.id,
             )
             group.status = status

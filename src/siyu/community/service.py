@@ -318,6 +318,25 @@ def customer_ref(customer_id: int) -> str:
     return f"customer:{customer_id}"
 
 
+def operator_ref(operator_id: int) -> str:
+    """How a staff sender who is one of our operators is written in a chat."""
+    return f"operator:{operator_id}"
+
+
+def ref_customer_id(ref: str | None) -> int | None:
+    return _ref_id(ref, "customer:")
+
+
+def ref_operator_id(ref: str | None) -> int | None:
+    return _ref_id(ref, "operator:")
+
+
+def _ref_id(ref: str | None, prefix: str) -> int | None:
+    if ref and ref.startswith(prefix) and ref[len(prefix) :].isdigit():
+        return int(ref[len(prefix) :])
+    return None
+
+
 def add_member(
     session: Session,
     workspace_id: int,

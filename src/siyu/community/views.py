@@ -7,13 +7,14 @@ a fragment and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, health, service
+from siyu.community import bot, health, labels, service
 from siyu.community.models import (
     GROUP_STATUS_LABELS,
     GROUP_STATUSES,
@@ -21,18 +22,23 @@ from siyu.community.models import (
     GROUP_TYPES,
     TICKET_STATUS_LABELS,
 )
+from siyu.customers.figures import fan_labels
 from siyu.kit.errors import NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.qr import qr_png, qr_svg
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.workspace.auth import Console, ConsoleContext, OperatorConsole, csrf_protect
+from siyu.workspace.figures import operator_names
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
 FormText = Annotated[str, Form()]
 LABELS = {
+    "MATCH_LABELS": labels.MATCH_LABELS,
+    "FLAG_KIND_LABELS": labels.FLAG_KIND_LABELS,
+    "notice_text": labels.notice_text,
     "GROUP_STATUS_LABELS": GROUP_STATUS_LABELS,
     "GROUP_TYPE_LABELS": GROUP_TYPE_LABELS,
     "TICKET_STATUS_LABELS": TICKET_STATUS_LABELS,
@@ -45,6 +51,21 @@ def _page(
     request: Request, name: str, tab: str, context: dict[str, Any], status: int = 200
 ) -> Response:
     return render(request, name, {"tab": tab, **LABELS, **context}, status_code=status)
+
+
+def _people(db: Session, workspace_id: int, *row_lists: Iterable[Any]) -> dict[str, Any]:
+    """Names of the fans and operators the rows mention (``customer_id`` and sender refs), for
+    the ``_sender.html`` macro: two queries for the whole page."""
+    rows = [row for rows in row_lists for row in rows]
+    refs = [getattr(r, "sender_ref", None) or getattr(r, "member_ref", None) for r in rows]
+    customer_ids = [getattr(r, "customer_id", None) for r in rows]
+    customer_ids += [service.ref_customer_id(ref) for ref in refs]
+    return {
+        "fans": fan_labels(db, workspace_id, customer_ids),
+        "operators": operator_names(db, [service.ref_operator_id(ref) for ref in refs]),
+        "ref_customer_id": service.ref_customer_id,
+        "ref_operator_id": service.ref_operator_id,
+    }
 
 
 def _words(text: str) -> list[str]:
@@ -96,6 +117,7 @@ def _group_page(
     members, _ = service.list_members(db, ws, group_id, limit=50)
     messages, _ = bot.search_messages(db, ws, group_id=group_id, q=q or None, limit=30)
     gmv = health.gmv_guided(db, ws, [group_id])
+    kocs = health.kocs_of(db, ws, group_id)
     return _page(
         request,
         "community/group.html",
@@ -108,10 +130,11 @@ def _group_page(
             "staff_values": [row.staff_messages for row in series],
             "score_values": [row.score for row in series],
             "members": members,
-            "kocs": health.kocs_of(db, ws, group_id),
+            "kocs": kocs,
             "messages": messages,
             "q": q,
             "gmv": gmv[0] if gmv else None,
+            **_people(db, ws, members, kocs, messages),
             **extra,
         },
         status,
@@ -293,7 +316,12 @@ def ticket_queue(
         request,
         "community/tickets.html",
         "tickets",
-        {"tickets": tickets, "status": status, "group_names": names},
+        {
+            "tickets": tickets,
+            "status": status,
+            "group_names": names,
+            **_people(db, context.workspace.id, tickets),
+        },
     )
 
 
@@ -316,7 +344,12 @@ def move_ticket(
 def flag_list(request: Request, context: Console, db: DbSession) -> Response:
     flags, _ = bot.list_flags(db, context.workspace.id, status="open", limit=100)
     names = {g.id: g.name for g in service.all_groups(db, context.workspace.id)}
-    return _page(request, "community/flags.html", "flags", {"flags": flags, "group_names": names})
+    return _page(
+        request,
+        "community/flags.html",
+        "flags",
+        {"flags": flags, "group_names": names, **_people(db, context.workspace.id, flags)},
+    )
 
 
 @protected.post("/community/flags/{flag_id}")

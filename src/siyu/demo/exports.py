@@ -38,26 +38,30 @@ class DemoShape:
 
 
 def generate_demo_exports(
-    out_dir: Path, shape: DemoShape = DemoShape(), *, until: date
+    out_dir: Path, shape: DemoShape = DemoShape(), *, until: date, now: datetime | None = None
 ) -> list[Path]:
-    """Writes one or more files per platform in its real export format; returns their paths."""
+    """Writes one or more files per platform in its real export format; returns their paths.
+    With ``now`` (on ``until``) the files are exported at that moment: nothing later in them."""
     out_dir.mkdir(parents=True, exist_ok=True)
     population = build_population(shape.seed, shape.fans, shape.orders)
     catalogue = build_catalogue()
     start = first_day(until, shape.months)
 
-    def orders_of(platform: str) -> Iterator[DemoOrder]:
-        return platform_orders(shape.seed, platform, population, catalogue, start, until)
+    exported_at = min(export_time(until), now) if now else export_time(until)
 
-    paths = _write_taobao_periods(out_dir, orders_of("taobao"), until, shape.months)
-    exported_at = export_time(until)
+    def orders_of(platform: str) -> Iterator[DemoOrder]:
+        return platform_orders(
+            shape.seed, platform, population, catalogue, start, until, exported_at
+        )
+
+    paths = _write_taobao_periods(out_dir, orders_of("taobao"), until, shape.months, exported_at)
     for platform in ("douyin", "kuaishou", "xiaohongshu", "youzan"):
         paths.append(platforms.write(platform, out_dir, orders_of(platform), exported_at))
     return paths
 
 
 def _write_taobao_periods(
-    out_dir: Path, orders: Iterator[DemoOrder], until: date, months: int
+    out_dir: Path, orders: Iterator[DemoOrder], until: date, months: int, last_export: datetime
 ) -> list[Path]:
     """One list + detail pair per half year, exported one after another a minute apart.
 
@@ -73,7 +77,7 @@ def _write_taobao_periods(
 
     paths: list[Path] = []
     for period_age, period_orders in itertools.groupby(orders, key=age):
-        exported_at = export_time(until) - timedelta(minutes=period_age)
+        exported_at = last_export - timedelta(minutes=period_age)
         layout = taobao.Layout(later_columns=period_age < 2, iso_dates=period_age == 0)
         list_path = out_dir / f"ExportOrderList{stamp(exported_at)}.csv"
         detail_path = out_dir / f"ExportOrderDetailList{stamp(exported_at)}.csv"

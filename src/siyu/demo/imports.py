@@ -10,11 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from siyu.config import get_settings
 from siyu.db import transaction
 from siyu.demo.exports import DemoShape, generate_demo_exports
-from siyu.kit.clock import today
+from siyu.kit.clock import utcnow
 from siyu.kit.money import format_yuan
 from siyu.orders.service import ImportSummary, import_file
 from siyu.workspace import service
@@ -30,14 +31,15 @@ def seed_orders(
     out_dir: Path | None = None,
     echo: Callable[[str], None] = print,
 ) -> list[ImportSummary]:
-    """Write the demo exports (ending today in Asia/Shanghai) and import every one of them."""
+    """Write the demo exports (exported now, Asia/Shanghai) and import every one of them."""
     started = time.perf_counter()
     shape = shape or demo_shape()
     out_dir = out_dir or exports_dir()
     for stale in out_dir.glob("*"):  # exports of an earlier day must not be imported again
         if stale.is_file():
             stale.unlink()
-    paths = generate_demo_exports(out_dir, shape, until=today("Asia/Shanghai"))
+    now = utcnow().astimezone(ZoneInfo("Asia/Shanghai"))
+    paths = generate_demo_exports(out_dir, shape, until=now.date(), now=now)
     seconds = time.perf_counter() - started
     echo(f"wrote {len(paths)} demo export files to {out_dir} in {seconds:.0f} s")
     summaries = []

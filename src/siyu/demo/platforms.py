@@ -40,7 +40,7 @@ YOUZAN_COLUMNS = columns(
     店铺优惠合计 应收订单金额 订单实付金额 支付优惠合计 订单实收金额
     订单抵用积分数 收货人/提货人 收货人手机号/提货人手机号 买家备注 订单星级
     买家昵称 买家是否会员 买家手机号 分销员 销售导购 专属导购 订单退款状态
-    订单已退款金额 分销员 分销员手机号
+    订单已退款金额 分销员 分销员手机号 全部商品名称 商品购买数量
     """
 )
 
@@ -249,4 +249,6 @@ def _youzan_row(order: DemoOrder) -> list[str]:
         yuan(refund.amount_fen),
         distributor.name if distributor else "",
         distributor.phone if distributor else "",
+        "；".join(line.product.title for line in order.lines),
+        str(order.quantity),
     ]  # fmt: skip

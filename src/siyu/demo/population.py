@@ -3,7 +3,7 @@
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from siyu.demo.catalogue import Catalogue
 from siyu.demo.orders import DemoOrder, OrderFactory, Promoter
@@ -124,12 +124,25 @@ def platform_orders(
     catalogue: Catalogue,
     start: date,
     until: date,
+    exported_at: datetime | None = None,
 ) -> Iterator[DemoOrder]:
-    """The platform's orders, oldest first."""
+    """The platform's orders, oldest first. ``exported_at`` (default: the end of ``until``)
+    may fall inside ``until``: that day's orders are then spread over the hours before it, so
+    no order lies in the future."""
     rng = random.Random(f"{seed}/{platform}")
     buyers = list(population.buyers[platform])
     rng.shuffle(buyers)
-    factory = OrderFactory(platform, catalogue, export_time(until), population.distributors)
+    as_of = exported_at or export_time(until)
+    factory = OrderFactory(platform, catalogue, as_of, population.distributors)
     times = order_times(rng, len(buyers), start, until)
     for seq, (fan_index, created_at) in enumerate(zip(buyers, times, strict=True)):
-        yield factory.make(rng, seq, population.fans[fan_index], created_at)
+        yield factory.make(rng, seq, population.fans[fan_index], _before(created_at, as_of))
+
+
+def _before(moment: datetime, as_of: datetime) -> datetime:
+    """``moment`` scaled into [midnight, as_of) when it falls on as_of's day and after it."""
+    if moment < as_of:
+        return moment
+    midnight = as_of.replace(hour=0, minute=0, second=0, microsecond=0)
+    day = timedelta(days=1)
+    return midnight + (moment - midnight) * ((as_of - midnight) / day) - timedelta(seconds=1)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from siyu.kit.i18n import N_
+from siyu.customers.models import PLATFORM_LABELS
+from siyu.kit.i18n import N_, gettext
 
 SHELF_LABELS = {
     "aspirational": N_("Big-brand full size"),
@@ -33,3 +34,22 @@ GIFT_LABELS = {
     "approved": N_("Approved"),
     "rejected": N_("Rejected"),
 }
+ACTOR_LABELS = {
+    "fan": N_("The fan"),
+    "operator": N_("Operator"),
+    "token": N_("Integration"),
+    "system": N_("System"),
+}
+ORDER_REASON = N_("%(platform)s order %(order_no)s")
+
+
+def reason_text(reason: str | None) -> str:
+    """A ledger reason as operators read it: ``douyin:123`` (an order conversion) becomes
+    "抖音 order 123"; a reason typed by an operator is shown as written."""
+    platform, _, order_no = (reason or "").partition(":")
+    if platform in PLATFORM_LABELS and order_no:
+        return gettext(ORDER_REASON) % {
+            "platform": gettext(PLATFORM_LABELS[platform]),
+            "order_no": order_no,
+        }
+    return reason or ""

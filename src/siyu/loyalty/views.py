@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from siyu.customers import service as customers
+from siyu.customers.figures import people
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -22,13 +23,16 @@ from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.loyalty import service
 from siyu.loyalty.labels import (
+    ACTOR_LABELS,
     CONVERSION_LABELS,
     ENTRY_LABELS,
     GIFT_LABELS,
     REDEMPTION_LABELS,
     SHELF_LABELS,
+    reason_text,
 )
 from siyu.loyalty.models import ENTRY_KINDS, REDEMPTION_STATES, SHELVES
+from siyu.segments import service as segments
 from siyu.workspace.auth import (
     AdminConsole,
     Console,
@@ -41,6 +45,8 @@ from siyu.workspace.models import Role
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(csrf_protect)]
 LABELS = {
+    "ACTOR_LABELS": ACTOR_LABELS,
+    "reason_text": reason_text,
     "SHELF_LABELS": SHELF_LABELS,
     "ENTRY_LABELS": ENTRY_LABELS,
     "REDEMPTION_LABELS": REDEMPTION_LABELS,
@@ -285,6 +291,7 @@ def redemptions(
         state=state,
         redemptions=found,
         next_cursor=next_cursor,
+        **people(db, context.workspace.id, customer_ids=[r.customer_id for r in found]),
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         notice=notice,
         bulk=service.BulkShipResult(shipped=int(shipped)) if shipped.isdigit() else None,
@@ -348,6 +355,7 @@ async def bulk_ship(
         state="pending",
         redemptions=found,
         next_cursor=next_cursor,
+        **people(db, context.workspace.id, customer_ids=[r.customer_id for r in found]),
         items={i.id: i for i in service.list_items(db, context.workspace.id)},
         bulk=result,
         status=422,
@@ -406,6 +414,12 @@ def _ledger_page(
         "ledger",
         entries=entries,
         next_cursor=next_cursor,
+        **people(
+            db,
+            context.workspace.id,
+            customer_ids=[e.customer_id for e in entries],
+            operator_ids=[e.actor_id for e in entries if e.actor_kind == "operator"],
+        ),
         filters={"customer_id": fan or "", "kind": kind},
         key=uuid.uuid4().hex,
         **extra,
@@ -455,12 +469,19 @@ def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -
 def _gifts_page(request: Request, context: ConsoleContext, db: Session, **extra: Any) -> Response:
     ws = context.workspace.id
     budget, spent = service.gift_budget(db, ws, context.operator.id)
+    sent = service.list_gifts(db, ws)
     return _page(
         request,
         "loyalty/gifts.html",
         "gifts",
-        gifts=service.list_gifts(db, ws),
+        gifts=sent,
         budget=budget,
+        **people(
+            db,
+            ws,
+            customer_ids=[g.customer_id for g in sent],
+            operator_ids=[g.operator_id for g in sent],
+        ),
         spent=spent,
         settings=service.settings_of(db, ws),
         items=service.list_items(db, ws, available_only=True),
@@ -560,6 +581,7 @@ def _rules_page(
         tier=service.get_tier(db, ws, tier) if tier else None,
         rule=service.get_earn_rule(db, ws, rule_id) if rule_id is not None else None,
         platforms=service.PLATFORMS,
+        segment_names={seg.id: seg.name for seg in segments.list_segments(db, ws)},
         tz=context.workspace.timezone,
         notice=notice,
         **extra,

@@ -11,38 +11,50 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.analytics.service import SEGMENT_LABELS, STAGE_LABELS
 from siyu.customers.fan_links import IssuedLink, link_expiry, unaudited_links
-from siyu.customers.models import Customer
+from siyu.customers.models import PLATFORM_LABELS, Customer
 from siyu.customers.service import identities_for
+from siyu.kit.i18n import N_, gettext, using_locale
 from siyu.kit.money import fen_to_yuan
 from siyu.kit.tabular import MEDIA_TYPES, TableFormat, write_rows
 from siyu.segments.service import iter_matching_ids, metrics_for
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
+from siyu.workspace.service import workspace_locale
 
 SPOOL_BYTES = 8 * 2**20  # a larger export goes to a temporary file, not memory
 CHUNK_BYTES = 256 * 2**10
 
+# Column titles, in the workspace's language when written (English message ids).
 HEADER = (
-    "customer_id",
-    "display_name",
-    "phone",
-    "region",
-    "identities",
-    "paid_orders",
-    "net_paid_yuan",
-    "spend_1y_yuan",
-    "last_paid_at",
-    "days_since_last_order",
-    "rfm_segment",
-    "cn8_segment",
-    "lifecycle_stage",
-    "activity_score",
-    "koc_score",
+    N_("Fan number"),
+    N_("Display name"),
+    N_("Phone (masked)"),
+    N_("Region"),
+    N_("Platform accounts"),
+    N_("Paid orders"),
+    N_("Net paid (yuan)"),
+    N_("Spend in the last year (yuan)"),
+    N_("Last paid at"),
+    N_("Days since the last order"),
+    N_("RFM segment"),
+    N_("Chinese eight segment"),
+    N_("Life-cycle stage"),
+    N_("Activity score"),
+    N_("KOC score"),
 )
 
 
-LINK_HEADER = ("fan_link", "fan_link_expires_at")
+LINK_HEADER = (N_("Fan link"), N_("Fan link expires at"))
+
+
+def _label(labels: dict[str, str], code: str | None) -> str:
+    return gettext(labels.get(code, code)) if code else ""
+
+
+def _identity(platform: str, external_id: str) -> str:
+    return f"{gettext(PLATFORM_LABELS.get(platform, platform))}:{external_id}"
 
 
 def _rows(
@@ -64,15 +76,17 @@ def _rows(
                 customer.display_name or "",
                 customer.phone_masked or "",  # exports never carry personal data in clear
                 customer.region or "",
-                ";".join(sorted(f"{i.platform}:{i.external_id}" for i in identities[customer_id])),
+                ";".join(
+                    sorted(_identity(i.platform, i.external_id) for i in identities[customer_id])
+                ),
                 m.paid_orders if m else 0,
                 fen_to_yuan(m.net_paid_fen if m else 0),
                 fen_to_yuan(m.spend_1y_fen if m else 0),
                 m.last_paid_at.isoformat() if m and m.last_paid_at else "",
                 m.days_since_last_order if m and m.days_since_last_order is not None else "",
-                (m.rfm_segment or "") if m else "",
-                (m.cn8_segment or "") if m else "",
-                (m.lifecycle_stage or "") if m else "",
+                _label(SEGMENT_LABELS, m.rfm_segment) if m else "",
+                (m.cn8_segment or "") if m else "",  # named in Chinese by definition
+                _label(STAGE_LABELS, m.lifecycle_stage) if m else "",
                 m.activity_score if m else 0,
                 m.koc_score if m else 0,
                 *(_link_cells(links.get(customer_id)) if links_until else ()),
@@ -94,13 +108,16 @@ def export_audience(
     label: str,
     link_ttl_days: int | None = None,
 ) -> int:
-    """Write the fans matching ``filter_text``; the export is audited with its size. With
-    ``link_ttl_days`` each row carries the fan's personal link (all expiring together), and the
-    audit entry says so: the file then holds credentials, not only data."""
+    """Write the fans matching ``filter_text``, titles and labels in the workspace's language;
+    the export is audited with its size. With ``link_ttl_days`` each row carries the fan's
+    personal link (all expiring together), and the audit entry says so: the file then holds
+    credentials, not only data."""
     links_until = link_expiry(link_ttl_days * 86400) if link_ttl_days else None
-    header = HEADER + LINK_HEADER if links_until else HEADER
-    rows = _rows(session, workspace_id, filter_text, links_until)
-    count = write_rows(stream, header, rows, fmt, sheet=label)
+    titles = HEADER + LINK_HEADER if links_until else HEADER
+    with using_locale(workspace_locale(session, workspace_id)):
+        header = [gettext(title) for title in titles]
+        rows = _rows(session, workspace_id, filter_text, links_until)
+        count = write_rows(stream, header, rows, fmt, sheet=label)
     detail: dict[str, Any] = {"label": label, "filter": filter_text, "format": fmt, "rows": count}
     if links_until:
         detail["fan_links_expire_at"] = links_until.isoformat()

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.db import write_beside
-from siyu.kit.clock import business_day, utcnow
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import local_date
 from siyu.workspace.models import AuditEntry
 
 
@@ -56,26 +53,6 @@ def record(
     # of its own before answering; a busy store fails the read rather than skip the record.
     write_beside(session, lambda s: s.add(entry), required=True)
     return entry
-
-
-def actions_per_day(session: Session, workspace_id: int, tz: str, days: int) -> dict[str, int]:
-    """Audited actions per business day (ISO date) over the last ``days`` days, oldest first,
-    days without any included as 0."""
-    now = utcnow()
-    day = local_date(AuditEntry.created_at, tz, session.get_bind().dialect.name)
-    rows = session.execute(
-        select(day, func.count())
-        .where(
-            AuditEntry.workspace_id == workspace_id,
-            AuditEntry.created_at >= now - timedelta(days=days - 1),
-        )
-        .group_by(day)
-    ).all()
-    counts = {str(label): int(count) for label, count in rows}
-    labels = [
-        business_day(now - timedelta(days=back), tz).isoformat() for back in range(days - 1, -1, -1)
-    ]
-    return {label: counts.get(label, 0) for label in labels}
 
 
 def list_entries(

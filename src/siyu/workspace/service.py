@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
@@ -25,7 +25,7 @@ from siyu.kit.errors import (
     Unauthorized,
     Unprocessable,
 )
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import DEFAULT_LOCALE, N_, normalise_locale
 from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -435,12 +435,9 @@ def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
     )
 
 
-def count_live_tokens(session: Session, workspace_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(ApiToken)
-            .where(ApiToken.workspace_id == workspace_id, ApiToken.revoked_at.is_(None))
-        )
-        or 0
-    )
+def workspace_locale(session: Session, workspace_id: int) -> str:
+    """The language of what the workspace produces without a reader at hand (exports, files):
+    ``settings["locale"]`` when set, else the console's default, Chinese."""
+    workspace = session.get(Workspace, workspace_id)
+    chosen = (workspace.settings or {}).get("locale") if workspace else None
+    return normalise_locale(chosen) or DEFAULT_LOCALE

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from siyu import jobs
+from siyu.analytics import overview
 from siyu.config import get_settings
 from siyu.kit.crypto import new_secret
 from siyu.kit.errors import Problem
@@ -26,6 +26,8 @@ from siyu.workspace.auth import (
     Console,
     csrf_protect,
 )
+from siyu.workspace.figures import operator_names
+from siyu.workspace.labels import ACTOR_TYPE_LABELS, AUDIT_TARGET_LABELS
 from siyu.workspace.models import DEFAULT_SCOPES, SCOPE_LABELS, Role
 
 router = APIRouter(include_in_schema=False)
@@ -158,25 +160,21 @@ def set_language(
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, context: Console, db: DbSession) -> Response:
-    workspace = context.workspace
-    activity = audit.actions_per_day(db, workspace.id, workspace.timezone, days=14)
-    stats = {
-        "operators": len(service.members_of(db, workspace.id)),
-        "tokens": service.count_live_tokens(db, workspace.id),
-        "failed_jobs": jobs.count_failed(db, workspace.id),
-        "events_14d": sum(activity.values()),
-    }
+def home(
+    request: Request,
+    context: Console,
+    db: DbSession,
+    span: str = overview.DEFAULT_RANGE,
+    start: str | None = None,
+    end: str | None = None,
+) -> Response:
+    tz = context.workspace.timezone
+    choice, period = overview.period_of(span, start, end, tz)
+    figures = overview.build(db, context.workspace.id, tz, period)
     return render(
         request,
         "workspace/home.html",
-        {
-            "stats": stats,
-            "chart": {
-                "labels": list(activity),
-                "values": list(activity.values()),
-            },
-        },
+        {"o": figures, "choice": choice, "ranges": overview.RANGES, "tz": tz},
     )
 
 
@@ -302,5 +300,14 @@ def audit_page(
     return render(
         request,
         "workspace/audit.html",
-        {"entries": entries, "next_cursor": next_cursor, "action": action or ""},
+        {
+            "entries": entries,
+            "next_cursor": next_cursor,
+            "action": action or "",
+            "ACTOR_TYPE_LABELS": ACTOR_TYPE_LABELS,
+            "operators": operator_names(
+                db, [e.actor_id for e in entries if e.actor_type == "operator"]
+            ),
+            "AUDIT_TARGET_LABELS": AUDIT_TARGET_LABELS,
+        },
     )

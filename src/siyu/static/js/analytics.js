@@ -38,7 +38,7 @@
     });
   }
 
-  function drawGmv(data) {
+  function drawGmv(data, labels) {
     var months = [], platforms = [], cells = {};
     data.gmv.forEach(function (row) {
       if (months.indexOf(row.month) < 0) months.push(row.month);
@@ -46,13 +46,13 @@
       cells[row.month + "|" + row.platform] = row.gmv_fen / 100;
     });
     chart("chart-gmv", {
-      tooltip: { trigger: "axis", valueFormatter: function (v) { return "¥" + Math.round(v).toLocaleString(); } },
+      tooltip: { trigger: "axis", valueFormatter: function (v) { return "¥" + v.toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 }); } },
       legend: { top: 0, type: "scroll" },
-      grid: { left: 64, right: 12, top: 36, bottom: 24 },
+      grid: { left: 12, right: 12, top: 36, bottom: 24, containLabel: true },
       xAxis: { type: "category", data: months },
       yAxis: { type: "value", axisLabel: { formatter: function (v) { return "¥" + (v / 10000) + "w"; } } },
       series: platforms.map(function (p) {
-        return { name: p, type: "bar", stack: "gmv", barMaxWidth: 28,
+        return { name: (labels.platforms || {})[p] || p, type: "bar", stack: "gmv", barMaxWidth: 28,
                  data: months.map(function (m) { return cells[m + "|" + p] || 0; }) };
       })
     });
@@ -86,7 +86,7 @@
     var data = read("analytics-data"), labels = read("analytics-labels");
     if (!data) return;
     drawMoves(data, labels);
-    drawGmv(data);
+    drawGmv(data, labels);
     drawCohorts(data, labels, "retention");
     document.querySelectorAll("[data-cohort-view]").forEach(function (button) {
       button.addEventListener("click", function () {
