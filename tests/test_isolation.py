@@ -72,6 +72,8 @@ FIELD_RESOURCES = {
     "token": "share",
     "message_id": "message",
     "note_id": "note",
+    # A public address names its workspace: the caller's own, so B's rows must not be found
+    "workspace_slug": "my_workspace",
 }
 PATH_RESOURCES = {
     ("/api/v1/autoreply/rules/", "rule_id"): "autoreply_rule",
@@ -242,7 +244,8 @@ def seeded(client: TestClient, session: Session, tmp_path: Path) -> Seeded:
     mine = factories.make_workspace(session, name="我的工作区")
     theirs = factories.make_workspace(session, name=f"{MARK}工作区")
     session.commit()
-    return Seeded(mine, theirs, _seed_other_workspace(client, session, theirs, tmp_path))
+    ids = _seed_other_workspace(client, session, theirs, tmp_path)
+    return Seeded(mine, theirs, ids | {"my_workspace": mine.slug})
 
 
 def _snapshot(session: Session, workspace_id: int) -> dict[str, list[tuple[Any, ...]]]:
@@ -394,7 +397,7 @@ def test_every_api_operation_refuses_another_workspaces_rows(
 
 # --- console and fan pages ------------------------------------------------------------------
 
-PATH_LITERALS = {"decision": "approve"}
+PATH_LITERALS = {"decision": "approve", "kind": "png"}
 FORM_VALUES = {  # valid values where "aaa" would be refused before the row is looked up
     "status": "open",
     "match": "any",

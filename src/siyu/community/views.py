@@ -22,6 +22,7 @@ from siyu.community.models import (
     GROUP_TYPES,
     TICKET_STATUS_LABELS,
 )
+from siyu.customers import service as customers
 from siyu.customers.figures import fan_labels
 from siyu.kit.errors import NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -366,6 +367,7 @@ def resolve_flag(
 @router.get("/community/customers/{customer_id}/panel", response_class=HTMLResponse)
 def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
     """The groups a fan is in (and was in), for their 360 page."""
+    customers.get_customer(db, context.workspace.id, customer_id)  # another workspace's fan: 404
     stays = service.groups_of(db, context.workspace.id, customer_id)
     return render(request, "community/_customer_panel.html", {"stays": stays, **LABELS})
 

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from siyu.coupons import grab, service
 from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, CouponCampaign
+from siyu.customers import service as customers
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.db import database, is_store_busy
 from siyu.kit.clock import parse_local, utcnow
@@ -453,6 +454,7 @@ async def live(request: Request, campaign_id: int, context: Console) -> Response
 @router.get("/coupons/customers/{customer_id}/panel", response_class=HTMLResponse)
 def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
     """The coupons a fan holds, used or not, for their 360 page."""
+    customers.get_customer(db, context.workspace.id, customer_id)  # another workspace's fan: 404
     held = service.coupons_of(db, context.workspace.id, customer_id)
     return render(
         request,
