@@ -49,3 +49,8 @@ def test_dotenv_file_is_read(tmp_path: object, monkeypatch: pytest.MonkeyPatch) 
     env_file.write_text("SIYU_DEFAULT_TIMEZONE=Asia/Hong_Kong\n", encoding="utf-8")
     monkeypatch.delenv("SIYU_DEFAULT_TIMEZONE", raising=False)
     assert Settings(_env_file=env_file).default_timezone == "Asia/Hong_Kong"  # type: ignore[call-arg]
+
+
+def test_the_suite_has_a_default_timeout(pytestconfig: pytest.Config) -> None:
+    """A hung concurrency test fails instead of hanging CI."""
+    assert float(pytestconfig.getini("timeout")) > 0

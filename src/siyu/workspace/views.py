@@ -101,9 +101,11 @@ def login(
     except Problem as problem:
         # The failed attempt is counted and audited even though the page is re-rendered.
         db.commit()
-        return _login_form(
+        page = _login_form(
             request, next_url, email=email, error=gettext(problem.title), status_code=problem.status
         )
+        page.headers.update(problem.headers)  # Retry-After on the throttled page
+        return page
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
