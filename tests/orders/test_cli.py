@@ -218,3 +218,19 @@ def test_the_reject_report_file_neutralises_formulas(siyu: Siyu, tmp_path: Path)
     report = tmp_path / "var" / "reports" / "evil.rejects.csv"
     rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
     assert [row[2] for row in rows[1:]] == ['\'=HYPERLINK("http://x","y")', "'-2+3"]
+
+
+def test_a_csv_with_a_ten_megabyte_cell_is_refused_with_one_clear_line(
+    siyu: Siyu, tmp_path: Path
+) -> None:
+    rows = [{"order_no": f"G{n}", "buyer_id": "b", "paid_amount": "1"} for n in range(30)]
+    rows[25]["items"] = "x" * (10 * 2**20)
+    path = generic_file(tmp_path / "huge.csv", *rows)
+
+    result = siyu("import", "orders", str(path), "--workspace", "tangtang", "--json")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Line 27 has a cell longer than 128 KiB" in result.stderr
+    (summary,) = summaries(result.stdout)
+    assert summary["orders_created"] == 0  # the rows before it are not kept either
