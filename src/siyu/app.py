@@ -153,6 +153,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if wants_problem_json(request):
             return validation_problem(exc, request)
+        # The request's session was rolled back with the error: its console chrome (read
+        # from that session) cannot be drawn, so the page is the bare one.
+        vars(request.state).get("_state", {}).pop("console", None)
         return render(
             request,
             "error.html",

@@ -16,6 +16,7 @@ from siyu.analytics.funnels import DEFAULT_STEPS
 from siyu.analytics.tasks import REFRESH_JOB
 from siyu.customers.service import identities_for
 from siyu.jobs import enqueue
+from siyu.kit.bounds import Int64
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.tabular import FORMATS, TableFormat
@@ -127,7 +128,7 @@ def funnel(
 
 
 @router.get("/analytics/customers/{customer_id}/panel", response_class=HTMLResponse)
-def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
+def fan_panel(request: Request, context: Console, db: DbSession, customer_id: Int64) -> Response:
     """The fan's figures and saved segments, for the 360 page."""
     workspace_id = context.workspace.id
     return render(
@@ -270,7 +271,7 @@ def segment_page(
     request: Request,
     context: Console,
     db: DbSession,
-    segment_id: int,
+    segment_id: Int64,
     cursor: str | None = None,
     notice: str = "",
 ) -> Response:
@@ -311,7 +312,7 @@ def update_segment(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    segment_id: int,
+    segment_id: Int64,
     name: FormText = "",
     filter: FormText = "",
     description: FormText = "",
@@ -333,7 +334,7 @@ def update_segment(
 
 
 @protected.post("/analytics/segments/{segment_id}/delete")
-def delete_segment(context: OperatorConsole, db: DbSession, segment_id: int) -> Response:
+def delete_segment(context: OperatorConsole, db: DbSession, segment_id: Int64) -> Response:
     segments.delete_segment(db, context.workspace.id, segment_id, context.actor())
     return RedirectResponse("/analytics/segments?notice=deleted", status_code=303)
 
@@ -344,7 +345,7 @@ def export(
     db: DbSession,
     filter: str = "",
     format: TableFormat = "xlsx",
-    segment_id: int | None = None,
+    segment_id: Int64 | None = None,
 ) -> Response:
     """A segment, or any filter (empty: every fan), as xlsx or CSV; phones stay masked."""
     label, name = N_("Fans"), "siyu-fans"

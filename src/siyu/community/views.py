@@ -21,6 +21,7 @@ from siyu.community.models import (
     TICKET_STATUS_LABELS,
 )
 from siyu.config import get_settings
+from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import render
@@ -75,7 +76,7 @@ def group_list(
 
 @router.get("/community/groups/{group_id}", response_class=HTMLResponse)
 def group_page(
-    group_id: int, request: Request, context: Console, db: DbSession, q: str = ""
+    group_id: Int64, request: Request, context: Console, db: DbSession, q: str = ""
 ) -> Response:
     ws = context.workspace.id
     group = service.get_group(db, ws, group_id)
@@ -127,7 +128,7 @@ def create_family(
     name: FormText,
     slug: FormText,
     group_type: FormText = "general",
-    group_capacity: Annotated[int, Form()] = 200,
+    group_capacity: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)] = 200,
     min_paid_orders: FormText = "",
     max_groups: FormText = "",
     match_region: FormText = "",
@@ -176,8 +177,8 @@ def create_rule(
     exclude_keywords: FormText = "",
     pattern: FormText = "",
     kind: FormText = "reply",
-    priority: Annotated[int, Form()] = 0,
-    cooldown_seconds: Annotated[int, Form()] = 60,
+    priority: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)] = 0,
+    cooldown_seconds: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)] = 60,
 ) -> Response:
     fields = {
         "name": name,
@@ -207,7 +208,7 @@ def create_rule(
 
 
 @protected.post("/community/rules/{rule_id}/toggle")
-def toggle_rule(rule_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def toggle_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     rule = bot.get_rule(db, context.workspace.id, rule_id)
     bot.update_rule(
         db, context.workspace.id, rule_id, context.actor(), {"is_active": not rule.is_active}
@@ -216,7 +217,7 @@ def toggle_rule(rule_id: int, context: OperatorConsole, db: DbSession) -> Respon
 
 
 @protected.post("/community/rules/{rule_id}/delete")
-def delete_rule(rule_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def delete_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     bot.delete_rule(db, context.workspace.id, rule_id, context.actor())
     return RedirectResponse("/community/rules", status_code=303)
 
@@ -249,7 +250,7 @@ def ticket_queue(
 
 @protected.post("/community/tickets/{ticket_id}")
 def move_ticket(
-    ticket_id: int, context: OperatorConsole, db: DbSession, status: FormText
+    ticket_id: Int64, context: OperatorConsole, db: DbSession, status: FormText
 ) -> Response:
     bot.update_ticket(
         db,
@@ -271,7 +272,7 @@ def flag_list(request: Request, context: Console, db: DbSession) -> Response:
 
 @protected.post("/community/flags/{flag_id}")
 def resolve_flag(
-    flag_id: int, context: OperatorConsole, db: DbSession, status: FormText
+    flag_id: Int64, context: OperatorConsole, db: DbSession, status: FormText
 ) -> Response:
     bot.resolve_flag(db, context.workspace.id, flag_id, status, context.actor())
     return RedirectResponse("/community/flags", status_code=303)

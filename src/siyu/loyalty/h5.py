@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from siyu.config import get_settings
 from siyu.customers.fan_links import FAN_COOKIE, CurrentFan, FanContext
 from siyu.customers.models import PLATFORM_LABELS
+from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
 from siyu.kit.errors import Forbidden, Problem
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
@@ -134,7 +135,7 @@ def mall(request: Request, fan: CurrentFan, db: DbSession, shelf: str = "aspirat
 
 
 @router.get("/mall/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: int, fan: CurrentFan, db: DbSession) -> Response:
+def item_page(request: Request, item_id: Int64, fan: CurrentFan, db: DbSession) -> Response:
     return _item_page(request, fan, db, item_id)
 
 
@@ -157,10 +158,10 @@ def _item_page(
 @router.post("/mall/{item_id}/redeem", response_class=HTMLResponse)
 def redeem(
     request: Request,
-    item_id: int,
+    item_id: Int64,
     fan: CurrentFan,
     db: DbSession,
-    quantity: int = Form(1),
+    quantity: int = Form(1, le=INT64_MAX, ge=INT64_MIN),
     address: str = Form(""),
     key: str = Form(""),
     csrf_token: str = Form(""),
@@ -189,7 +190,7 @@ def redeem(
 
 @router.get("/redemptions", response_class=HTMLResponse)
 def my_redemptions(
-    request: Request, fan: CurrentFan, db: DbSession, done: int | None = None
+    request: Request, fan: CurrentFan, db: DbSession, done: Int64 | None = None
 ) -> Response:
     found, _ = service.list_redemptions(db, fan.workspace.id, customer_id=fan.customer.id, limit=50)
     items = {i.id: i for i in service.list_items(db, fan.workspace.id)}

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_
@@ -124,7 +125,7 @@ def _optional_fen(text: str) -> int | None:
 
 
 @router.get("/loyalty", response_class=HTMLResponse)
-def overview(request: Request, context: Console, db: DbSession, days: int = 30) -> Response:
+def overview(request: Request, context: Console, db: DbSession, days: Int64 = 30) -> Response:
     days = days if days in (7, 30, 90, 365) else 30
     ws = context.workspace.id
     since = utcnow() - timedelta(days=days)
@@ -192,7 +193,7 @@ async def create_item(request: Request, context: OperatorConsole, db: DbSession)
 
 
 @router.get("/loyalty/items/{item_id}", response_class=HTMLResponse)
-def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -> Response:
+def edit_item(request: Request, item_id: Int64, context: Console, db: DbSession) -> Response:
     return _page(
         request,
         "loyalty/item_edit.html",
@@ -204,7 +205,7 @@ def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -
 
 @router.post("/loyalty/items/{item_id}", response_class=HTMLResponse, dependencies=CSRF)
 async def update_item(
-    request: Request, item_id: int, context: OperatorConsole, db: DbSession
+    request: Request, item_id: Int64, context: OperatorConsole, db: DbSession
 ) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     values = _item_values(form, context.workspace.timezone)
@@ -245,7 +246,7 @@ def redemptions(
 
 @router.post("/loyalty/redemptions/{redemption_id}/ship", dependencies=CSRF)
 def ship(
-    redemption_id: int,
+    redemption_id: Int64,
     context: OperatorConsole,
     db: DbSession,
     carrier: str = Form(""),
@@ -256,14 +257,14 @@ def ship(
 
 
 @router.post("/loyalty/redemptions/{redemption_id}/deliver", dependencies=CSRF)
-def deliver(redemption_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def deliver(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     service.deliver(db, context.workspace.id, redemption_id, context.actor())
     return _back("/loyalty/redemptions?state=shipped", "delivered")
 
 
 @router.post("/loyalty/redemptions/{redemption_id}/cancel", dependencies=CSRF)
 def cancel(
-    redemption_id: int, context: OperatorConsole, db: DbSession, reason: str = Form("")
+    redemption_id: Int64, context: OperatorConsole, db: DbSession, reason: str = Form("")
 ) -> Response:
     service.cancel(db, context.workspace.id, redemption_id, reason, context.actor())
     return _back("/loyalty/redemptions", "cancelled")
@@ -307,7 +308,7 @@ async def bulk_ship(
 @router.post(
     "/loyalty/redemptions/{redemption_id}/address", response_class=HTMLResponse, dependencies=CSRF
 )
-def reveal_address(redemption_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def reveal_address(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     """The shipping address in clear, for the person packing the parcel (audited)."""
     redemption = service.get_redemption(db, context.workspace.id, redemption_id)
     address = service.redemption_address(db, redemption, context.actor(), reason="ship")
@@ -426,7 +427,7 @@ def send_gift(
 
 
 @router.post("/loyalty/gifts/{gift_id}/{decision}", dependencies=CSRF)
-def decide_gift(gift_id: int, decision: str, context: AdminConsole, db: DbSession) -> Response:
+def decide_gift(gift_id: Int64, decision: str, context: AdminConsole, db: DbSession) -> Response:
     if decision not in ("approve", "reject"):
         raise Unprocessable("decision-unknown", title=N_("Approve or reject"))
     service.decide_gift(
@@ -525,7 +526,7 @@ async def create_rule(request: Request, context: AdminConsole, db: DbSession) ->
 
 @router.post("/loyalty/earn-rules/{rule_id}", dependencies=CSRF)
 async def update_rule(
-    request: Request, rule_id: int, context: AdminConsole, db: DbSession
+    request: Request, rule_id: Int64, context: AdminConsole, db: DbSession
 ) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     values = _rule_values(form, context.workspace.timezone)
@@ -538,7 +539,9 @@ async def update_rule(
 
 
 @router.get("/loyalty/customers/{customer_id}/panel", response_class=HTMLResponse)
-def customer_panel(request: Request, customer_id: int, context: Console, db: DbSession) -> Response:
+def customer_panel(
+    request: Request, customer_id: Int64, context: Console, db: DbSession
+) -> Response:
     ws = context.workspace.id
     try:
         points = service.summary(db, ws, customer_id)

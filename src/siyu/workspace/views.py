@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu import jobs
 from siyu.config import get_settings
+from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
 from siyu.kit.crypto import new_secret
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import LOCALES, N_, gettext, normalise_locale
@@ -131,7 +132,7 @@ def logout(context: Console, db: DbSession) -> Response:
 
 @protected.post("/workspace/switch")
 def switch_workspace(
-    context: Console, db: DbSession, workspace_id: Annotated[int, Form()]
+    context: Console, db: DbSession, workspace_id: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)]
 ) -> Response:
     service.switch_workspace(db, context.console_session, workspace_id, context.actor())
     return RedirectResponse("/", status_code=303)
@@ -275,7 +276,9 @@ def create_token(
 
 
 @protected.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(request: Request, context: AdminConsole, db: DbSession, token_id: int) -> Response:
+def revoke_token(
+    request: Request, context: AdminConsole, db: DbSession, token_id: Int64
+) -> Response:
     token = service.revoke_token(db, context.workspace.id, token_id, context.actor())
     return render(request, "workspace/_token_row.html", {"token": token})
 
