@@ -32,6 +32,7 @@ from siyu.loyalty.schemas import (
     RedemptionIn,
     RedemptionOut,
     ShipIn,
+    ShippingAddressIn,
     TierIn,
     TierOut,
     TierPatch,
@@ -177,7 +178,9 @@ def redeem(body: RedemptionIn, api: Api, db: DbSession, response: Response) -> R
         body.quantity,
         body.idempotency_key,
         api.actor(),
-        address=body.address,
+        address=body.address.as_address()
+        if isinstance(body.address, ShippingAddressIn)
+        else body.address,
     )
     if replay:
         response.status_code = 200

@@ -26,6 +26,7 @@ from siyu.kit.web import DbSession
 from siyu.loyalty import service
 from siyu.loyalty.labels import ENTRY_LABELS, REDEMPTION_LABELS, SHELF_LABELS
 from siyu.loyalty.models import SHELVES
+from siyu.loyalty.shipping import PHONE, ShippingAddress, normalise_phone
 from siyu.workspace.audit import Actor
 
 router = APIRouter(prefix="/h5/points", include_in_schema=False)
@@ -162,11 +163,21 @@ def redeem(
     fan: CurrentFan,
     db: DbSession,
     quantity: int = Form(1, le=INT64_MAX, ge=INT64_MIN),
+    name: str = Form(""),
+    phone: str = Form(""),
+    province: str = Form(""),
+    city: str = Form(""),
+    district: str = Form(""),
     address: str = Form(""),
     key: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
     _check_csrf(request, csrf_token)
+    form = {"name": name, "phone": phone, "province": province, "city": city}
+    form |= {"district": district, "address": address}
+    recipient, invalid = _recipient(form)
+    if invalid:
+        return _item_page(request, fan, db, item_id, 422, error=invalid, form=form, key=key)
     try:
         with db.begin_nested():
             redemption, _ = service.redeem(
@@ -177,15 +188,38 @@ def redeem(
                 max(1, min(quantity, 10)),
                 f"h5:{fan.customer.id}:{key[:60]}",
                 _actor(fan),
-                address=address[:300] or None,
+                address=recipient,
             )
     except Problem as problem:
         return _item_page(
-            request, fan, db, item_id, problem.status, error=problem.title, address=address, key=key
+            request, fan, db, item_id, problem.status, error=problem.title, form=form, key=key
         )
     return RedirectResponse(
         f"/h5/points/redemptions?done={redemption.id}", status_code=303, headers=PRIVATE
     )
+
+
+def _recipient(form: dict[str, str]) -> tuple[ShippingAddress | None, str | None]:
+    """The form's recipient, or the message saying what is missing (a virtual gift ships
+    nowhere: an empty form is no address)."""
+    fields = {key: value.strip() for key, value in form.items()}
+    if not any(fields.values()):
+        return None, None
+    if not fields["name"]:
+        return None, N_("Enter the recipient's name.")
+    phone = normalise_phone(fields["phone"])
+    if not PHONE.match(phone):
+        return None, N_("Enter the recipient's phone number (digits only).")
+    if not fields["address"]:
+        return None, N_("Enter the street address.")
+    return ShippingAddress(
+        name=fields["name"][:50],
+        phone=phone,
+        address=fields["address"][:200],
+        province=fields["province"][:32] or None,
+        city=fields["city"][:32] or None,
+        district=fields["district"][:32] or None,
+    ), None
 
 
 @router.get("/redemptions", response_class=HTMLResponse)

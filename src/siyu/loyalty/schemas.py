@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
 from siyu.kit.patches import PatchBody
+from siyu.loyalty.shipping import PHONE, ShippingAddress, normalise_phone
 
 Shelf = Literal["aspirational", "essentials", "seasonal"]
 PlatformName = Literal["taobao", "douyin", "kuaishou", "youzan", "xiaohongshu", "generic"]
@@ -151,6 +159,33 @@ class ItemOut(BaseModel):
     active: bool
 
 
+class ShippingAddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=50, description="The recipient.")
+    phone: str = Field(min_length=7, max_length=20, description="The recipient's phone.")
+    address: str = Field(min_length=1, max_length=200, description="Street and number.")
+    province: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=32)
+    district: str | None = Field(default=None, max_length=32)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        phone = normalise_phone(value)
+        if not PHONE.match(phone):
+            raise ValueError("not a phone number")
+        return phone
+
+    @field_validator("name", "address", "province", "city", "district")
+    @classmethod
+    def _stripped(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+    def as_address(self) -> ShippingAddress:
+        return ShippingAddress(**self.model_dump())
+
+
 class RedemptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -158,8 +193,10 @@ class RedemptionIn(BaseModel):
     item_id: Int64
     quantity: int = Field(default=1, ge=1, le=100)
     idempotency_key: str = Field(min_length=1, max_length=100)
-    address: str | None = Field(
-        default=None, max_length=300, description="Shipping address; stored encrypted."
+    address: Annotated[str, StringConstraints(max_length=300)] | ShippingAddressIn | None = Field(
+        default=None,
+        description="Where the gift ships: a recipient (name, phone, address and optional"
+        " province, city, district) or, as before, one text. Stored encrypted.",
     )
 
 
