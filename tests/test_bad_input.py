@@ -36,6 +36,42 @@ def _post(api: TestClient, path: str, body: dict[str, Any]) -> dict[str, Any]:
         ("POST", "/api/v1/coupon-campaigns", {"template_id": HUGE, "channel": "grab"}),
         ("POST", "/api/v1/groups", {"name": "群", "owner_operator_id": HUGE}),
         ("POST", "/api/v1/customers/1/merge", {"source_id": HUGE}),
+        # Amounts are INTEGER columns: past 2^31 - 1 is refused before PostgreSQL would fail.
+        (
+            "POST",
+            "/api/v1/mall/items",
+            {"name": "袋", "shelf": "essentials", "points_price": 1, "stock": 1, "cost_fen": 2**31},
+        ),
+        (
+            "POST",
+            "/api/v1/orders:batch",
+            {
+                "orders": [
+                    {
+                        "platform": "douyin",
+                        "order_no": "A",
+                        "status": "paid",
+                        "paid_amount_fen": 2**31,
+                    }
+                ]
+            },
+        ),
+        # PostgreSQL text cannot hold NUL.
+        (
+            "POST",
+            "/api/v1/orders:batch",
+            {
+                "orders": [
+                    {
+                        "platform": "douyin",
+                        "order_no": "A\x00",
+                        "status": "paid",
+                        "paid_amount_fen": 1,
+                    }
+                ]
+            },
+        ),
+        ("GET", "/api/v1/customers?q=a%00b", None),
     ],
 )
 def test_numbers_past_bigint_are_refused(

@@ -34,6 +34,7 @@ from siyu.kit.templating import PACKAGE_DIR, render
 from siyu.kit.web import (
     LocaleMiddleware,
     http_problem,
+    no_nul_characters,
     problem_response,
     validation_problem,
     wants_problem_json,
@@ -103,7 +104,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     _install_error_handlers(app)
     app.include_router(system_api.health_router)
-    api_v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(api_context)])
+    api_v1 = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(api_context), Depends(no_nul_characters)]
+    )
     for router in API_ROUTERS:
         api_v1.include_router(router)
     app.include_router(api_v1)

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.kit.bounds import INT64_MAX, Int64
+from siyu.kit.bounds import INT32_MAX, Int64
 from siyu.kit.patches import PatchBody
 
 GroupType = Literal["regional", "interest", "koc", "vip", "general"]
@@ -259,9 +259,9 @@ class FamilyIn(BaseModel):
     group_type: GroupType = "general"
     name_base: str | None = Field(default=None, max_length=80)
     group_capacity: int = Field(default=200, ge=1, le=500)
-    max_groups: int | None = Field(default=None, ge=1, le=INT64_MAX)
-    min_paid_orders: int | None = Field(default=None, ge=0, le=INT64_MAX)
-    min_intimacy_level: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    max_groups: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    min_paid_orders: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    min_intimacy_level: int | None = Field(default=None, ge=0, le=INT32_MAX)
     segment_id: Int64 | None = None
     match_region: bool = False
     regions: list[str] = []
@@ -275,9 +275,9 @@ class FamilyPatch(PatchBody):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     name_base: str | None = Field(default=None, max_length=80)
     group_capacity: int | None = Field(default=None, ge=1, le=500)
-    max_groups: int | None = Field(default=None, ge=1, le=INT64_MAX)
-    min_paid_orders: int | None = Field(default=None, ge=0, le=INT64_MAX)
-    min_intimacy_level: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    max_groups: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    min_paid_orders: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    min_intimacy_level: int | None = Field(default=None, ge=0, le=INT32_MAX)
     segment_id: Int64 | None = None
     match_region: bool | None = None
     regions: list[str] | None = None

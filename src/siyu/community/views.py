@@ -21,7 +21,7 @@ from siyu.community.models import (
     TICKET_STATUS_LABELS,
 )
 from siyu.config import get_settings
-from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import render
@@ -128,7 +128,7 @@ def create_family(
     name: FormText,
     slug: FormText,
     group_type: FormText = "general",
-    group_capacity: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)] = 200,
+    group_capacity: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)] = 200,
     min_paid_orders: FormText = "",
     max_groups: FormText = "",
     match_region: FormText = "",
@@ -177,8 +177,8 @@ def create_rule(
     exclude_keywords: FormText = "",
     pattern: FormText = "",
     kind: FormText = "reply",
-    priority: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)] = 0,
-    cooldown_seconds: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)] = 60,
+    priority: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)] = 0,
+    cooldown_seconds: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)] = 60,
 ) -> Response:
     fields = {
         "name": name,

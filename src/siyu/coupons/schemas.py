@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.kit.bounds import INT64_MAX, Int64
+from siyu.kit.bounds import INT32_MAX, Int64
 
 Kind = Literal["threshold", "fixed", "percent", "no_threshold"]
 Channel = Literal["grab", "share", "post_live", "manual", "points"]
@@ -16,18 +16,18 @@ Channel = Literal["grab", "share", "post_live", "manual", "points"]
 class TemplateIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     kind: Kind
-    threshold_cents: int = Field(default=0, ge=0, le=INT64_MAX)
-    discount_cents: int = Field(default=0, ge=0, le=INT64_MAX)
+    threshold_cents: int = Field(default=0, ge=0, le=INT32_MAX)
+    discount_cents: int = Field(default=0, ge=0, le=INT32_MAX)
     percent: int | None = Field(default=None, ge=1, le=99, description="Percent off")
-    cap_cents: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    cap_cents: int | None = Field(default=None, ge=1, le=INT32_MAX)
     valid_days: int | None = Field(default=None, ge=1, le=3650)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     platforms: list[str] = Field(default_factory=list, max_length=20)
     shops: list[str] = Field(default_factory=list, max_length=200)
     products: list[str] = Field(default_factory=list, max_length=1000)
-    face_value_cents: int | None = Field(default=None, ge=0, le=INT64_MAX)
-    cost_cents: int = Field(default=0, ge=0, le=INT64_MAX)
+    face_value_cents: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    cost_cents: int = Field(default=0, ge=0, le=INT32_MAX)
     how_to_use: str | None = Field(default=None, max_length=500)
 
 
@@ -60,7 +60,7 @@ class CampaignIn(BaseModel):
         default=0,
         ge=0,
         description="Ignored for a code pool: its codes are the stock",
-        le=INT64_MAX,
+        le=INT32_MAX,
     )
     per_customer_limit: int = Field(default=1, ge=1, le=100)
     name: str | None = Field(default=None, max_length=100)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from siyu.customers import service
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS, Customer
-from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
@@ -471,7 +471,7 @@ def merge(
     context: OperatorConsole,
     db: DbSession,
     customer_id: Int64,
-    source_id: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)],
+    source_id: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)],
 ) -> Response:
     def act() -> str:
         service.merge_customers(db, context.workspace.id, customer_id, source_id, context.actor())

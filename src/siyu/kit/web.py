@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from siyu.db import database
-from siyu.kit.errors import Problem
+from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import (
     DEFAULT_LOCALE,
     N_,
@@ -136,3 +136,12 @@ def wants_problem_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
         "accept", ""
     )
+
+
+async def no_nul_characters(request: Request) -> None:
+    """A NUL character in a JSON body or the query is refused (422): PostgreSQL text cannot
+    hold one, and no name, order number or note needs it."""
+    body = await request.body()
+    query = request.query_params.values()
+    if b"\\u0000" in body.lower() or any("\x00" in value for value in query):
+        raise Unprocessable("nul-character", title=N_("The request has invalid fields"))

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from siyu.config import get_settings
 from siyu.customers.fan_links import FAN_COOKIE, CurrentFan, FanContext
 from siyu.customers.models import PLATFORM_LABELS
-from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Forbidden, Problem
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
@@ -162,7 +162,7 @@ def redeem(
     item_id: Int64,
     fan: CurrentFan,
     db: DbSession,
-    quantity: int = Form(1, le=INT64_MAX, ge=INT64_MIN),
+    quantity: int = Form(1, le=INT32_MAX, ge=INT32_MIN),
     name: str = Form(""),
     phone: str = Form(""),
     province: str = Form(""),

@@ -14,7 +14,7 @@ from pydantic import (
     field_validator,
 )
 
-from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.patches import PatchBody
 from siyu.loyalty.shipping import PHONE, ShippingAddress, normalise_phone
 
@@ -76,7 +76,7 @@ class AdjustmentIn(BaseModel):
 
     customer_id: Int64
     points: int = Field(
-        description="Positive to give, negative to take; never zero.", le=INT64_MAX, ge=INT64_MIN
+        description="Positive to give, negative to take; never zero.", le=INT32_MAX, ge=INT32_MIN
     )
     reason: str = Field(min_length=1, max_length=200)
     idempotency_key: str = Field(min_length=1, max_length=100)
@@ -89,11 +89,11 @@ class ItemIn(BaseModel):
     shelf: Shelf
     points_price: int = Field(gt=0, le=100_000_000)
     stock: int = Field(ge=0, le=10_000_000)
-    cash_price_fen: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    cash_price_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
     cost_fen: int = Field(
-        default=0, ge=0, description="What one unit costs the team (reports).", le=INT64_MAX
+        default=0, ge=0, description="What one unit costs the team (reports).", le=INT32_MAX
     )
-    per_customer_limit: int | None = Field(default=None, gt=0, le=INT64_MAX)
+    per_customer_limit: int | None = Field(default=None, gt=0, le=INT32_MAX)
     min_tier_code: str | None = Field(default=None, max_length=32)
     segment_id: Int64 | None = None
     available_from: AwareDatetime | None = None
@@ -124,12 +124,12 @@ class ItemPatch(PatchBody):
     stock_delta: int | None = Field(
         default=None,
         description="Add (or, negative, remove) stock; never below zero.",
-        le=INT64_MAX,
-        ge=INT64_MIN,
+        le=INT32_MAX,
+        ge=INT32_MIN,
     )
-    cash_price_fen: int | None = Field(default=None, ge=0, le=INT64_MAX)
-    cost_fen: int | None = Field(default=None, ge=0, le=INT64_MAX)
-    per_customer_limit: int | None = Field(default=None, gt=0, le=INT64_MAX)
+    cash_price_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    cost_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    per_customer_limit: int | None = Field(default=None, gt=0, le=INT32_MAX)
     min_tier_code: str | None = Field(default=None, max_length=32)
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
@@ -243,13 +243,13 @@ class TierIn(BaseModel):
     name: str = Field(min_length=1, max_length=50)
     rank: int = Field(ge=0, le=1000, description="Higher rank, higher tier.")
     min_points_12m: int = Field(
-        default=0, ge=0, description="Points earned in 12 months.", le=INT64_MAX
+        default=0, ge=0, description="Points earned in 12 months.", le=INT32_MAX
     )
     min_spend_fen_12m: int | None = Field(
         default=None,
         ge=0,
         description="Or: net paid fen in 12 months (either floor suffices).",
-        le=INT64_MAX,
+        le=INT32_MAX,
     )
     multiplier_permille: int = Field(default=1000, gt=0, le=100_000)
     benefits: str | None = Field(default=None, max_length=2000)
@@ -261,8 +261,8 @@ class TierPatch(PatchBody):
 
     name: str | None = Field(default=None, min_length=1, max_length=50)
     rank: int | None = Field(default=None, ge=0, le=1000)
-    min_points_12m: int | None = Field(default=None, ge=0, le=INT64_MAX)
-    min_spend_fen_12m: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    min_points_12m: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    min_spend_fen_12m: int | None = Field(default=None, ge=0, le=INT32_MAX)
     multiplier_permille: int | None = Field(default=None, gt=0, le=100_000)
     benefits: str | None = Field(default=None, max_length=2000)
 
@@ -322,19 +322,19 @@ class GiftIn(BaseModel):
 
     operator_id: int = Field(
         description="The operator sending it: their budget and approval.",
-        le=INT64_MAX,
-        ge=INT64_MIN,
+        le=INT32_MAX,
+        ge=INT32_MIN,
     )
     customer_id: Int64
     item_id: int | None = Field(
         default=None,
         description="A mall item; omit for an ad-hoc gift.",
-        le=INT64_MAX,
-        ge=INT64_MIN,
+        le=INT32_MAX,
+        ge=INT32_MIN,
     )
     description: str = Field(default="", max_length=200, description="What, for an ad-hoc gift.")
     cost_fen: int | None = Field(
-        default=None, ge=0, description="Default: the item's unit cost.", le=INT64_MAX
+        default=None, ge=0, description="Default: the item's unit cost.", le=INT32_MAX
     )
     reason: str = Field(min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=300)
@@ -344,7 +344,7 @@ class GiftDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     admin_id: int = Field(
-        description="The admin deciding (an admin of the workspace).", le=INT64_MAX, ge=INT64_MIN
+        description="The admin deciding (an admin of the workspace).", le=INT32_MAX, ge=INT32_MIN
     )
 
 

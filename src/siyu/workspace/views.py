@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu import jobs
 from siyu.config import get_settings
-from siyu.kit.bounds import INT64_MAX, INT64_MIN, Int64
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.crypto import new_secret
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import LOCALES, N_, gettext, normalise_locale
@@ -132,7 +132,7 @@ def logout(context: Console, db: DbSession) -> Response:
 
 @protected.post("/workspace/switch")
 def switch_workspace(
-    context: Console, db: DbSession, workspace_id: Annotated[int, Form(le=INT64_MAX, ge=INT64_MIN)]
+    context: Console, db: DbSession, workspace_id: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)]
 ) -> Response:
     service.switch_workspace(db, context.console_session, workspace_id, context.actor())
     return RedirectResponse("/", status_code=303)
