@@ -91,3 +91,8 @@ def test_pool_and_request_slots_are_sized_together(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("SIYU_DB_POOL_SIZE", "8")
     small = Settings(_env_file=None)  # type: ignore[call-arg]
     assert small.pool_size == 8 and small.request_slots == 5  # slots never exceed the pool
+
+
+def test_the_suite_has_a_default_timeout(pytestconfig: pytest.Config) -> None:
+    """A hung concurrency test fails instead of hanging CI."""
+    assert float(pytestconfig.getini("timeout")) > 0

@@ -37,6 +37,7 @@ from siyu.kit.web import (
     LocaleMiddleware,
     busy_problem,
     http_problem,
+    no_nul_characters,
     note_store_busy,
     problem_response,
     validation_problem,
@@ -112,7 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(coupons_h5.hot_router)
     app.include_router(coupons_api.hot_router, prefix="/api/v1")
     app.include_router(system_api.health_router)
-    api_v1 = APIRouter(prefix="/api/v1", dependencies=[Depends(api_context)])
+    api_v1 = APIRouter(
+        prefix="/api/v1", dependencies=[Depends(api_context), Depends(no_nul_characters)]
+    )
     for router in API_ROUTERS:
         api_v1.include_router(router)
     app.include_router(api_v1)

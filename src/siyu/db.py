@@ -12,7 +12,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -26,7 +36,7 @@ from sqlalchemy.orm import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from siyu.config import get_settings
-from siyu.kit.clock import utcnow
+from siyu.kit.clock import as_utc, utcnow
 
 log = logging.getLogger("siyu.db")
 
@@ -43,10 +53,28 @@ BigId = BigInteger().with_variant(sqlite.INTEGER(), "sqlite")
 JsonDoc = JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment, stored and read as aware UTC on every store.
+
+    SQLite keeps no offset: its values came back naive while PostgreSQL's are aware, so the
+    same answer differed by store. Values are written in UTC (SQLite would otherwise keep an
+    aware value's wall time and drop its offset) and read back aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return as_utc(value) if isinstance(value, datetime) else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return as_utc(value) if isinstance(value, datetime) else value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: DateTime(timezone=True),
+        datetime: UtcDateTime(),
         dict[str, Any]: JsonDoc,
     }
 
@@ -56,7 +84,7 @@ def id_column() -> Any:
 
 
 def created_at_column() -> Any:
-    return mapped_column(DateTime(timezone=True), default=utcnow, nullable=False)
+    return mapped_column(UtcDateTime(), default=utcnow, nullable=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -65,7 +65,12 @@ def test_fan_converts_an_order_and_redeems_a_gift(
         f"/h5/points/mall/{gift.id}/redeem",
         data={
             "quantity": "1",
-            "address": "浙江省杭州市西湖区 小鹿 13800001111",
+            "name": "小鹿",
+            "phone": "138 0000 1111",
+            "province": "浙江省",
+            "city": "杭州市",
+            "district": "西湖区",
+            "address": "文三路 90 号",
             "key": key.group(1),
             "csrf_token": token,
         },
@@ -77,7 +82,11 @@ def test_fan_converts_an_order_and_redeems_a_gift(
     assert service.summary(session, workspace.id, me).balance == 99
     poor = client.post(
         f"/h5/points/mall/{gift.id}/redeem",
-        data={"quantity": "1", "address": "杭州", "key": "other", "csrf_token": token},
+        data={
+            "quantity": "1",
+            **{"name": "小鹿", "phone": "13800001111", "address": "杭州"},
+            **{"key": "other", "csrf_token": token},
+        },
     )
     assert poor.status_code == 409 and "积分不足" in poor.text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import sqlite3
@@ -201,3 +203,34 @@ def test_an_intimacy_file_without_the_columns_it_needs_is_refused(
         "import", "intimacy", str(no_platform), "--workspace", "tangtang", "--platform", "weibo"
     )
     assert wrong.returncode == 2 and "weibo" in wrong.stderr
+
+
+def test_the_reject_report_file_neutralises_formulas(siyu: Siyu, tmp_path: Path) -> None:
+    path = generic_file(
+        tmp_path / "evil.csv",
+        {"order_no": "E1", "buyer_id": "b1", "paid_amount": '=HYPERLINK("http://x","y")'},
+        {"order_no": "E2", "buyer_id": "b2", "paid_amount": "-2+3"},
+    )
+
+    result = siyu("import", "orders", str(path), "--workspace", "tangtang", "--json")
+
+    assert result.returncode == 0, result.stderr
+    report = tmp_path / "var" / "reports" / "evil.rejects.csv"
+    rows = list(csv.reader(io.StringIO(report.read_text(encoding="utf-8-sig"))))
+    assert [row[2] for row in rows[1:]] == ['\'=HYPERLINK("http://x","y")', "'-2+3"]
+
+
+def test_a_csv_with_a_ten_megabyte_cell_is_refused_with_one_clear_line(
+    siyu: Siyu, tmp_path: Path
+) -> None:
+    rows = [{"order_no": f"G{n}", "buyer_id": "b", "paid_amount": "1"} for n in range(30)]
+    rows[25]["items"] = "x" * (10 * 2**20)
+    path = generic_file(tmp_path / "huge.csv", *rows)
+
+    result = siyu("import", "orders", str(path), "--workspace", "tangtang", "--json")
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "Line 27 has a cell longer than 128 KiB" in result.stderr
+    (summary,) = summaries(result.stdout)
+    assert summary["orders_created"] == 0  # the rows before it are not kept either

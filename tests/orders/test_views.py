@@ -125,3 +125,49 @@ def test_another_workspaces_run_is_not_found(
     assert client.get(f"/orders/imports/{run.id}").status_code == 404
     assert client.get(f"/orders/imports/{run.id}/rejects.csv").status_code == 404
     assert "<code>G1</code>" not in client.get("/orders").text
+
+
+def test_the_reject_report_neutralises_formulas_like_every_export(
+    client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
+) -> None:
+    csrf = signed_in(client, session, workspace)
+    path = ef.write_csv(
+        tmp_path / "evil.csv",
+        [
+            ef.GENERIC,
+            ef.row(ef.GENERIC, {"order_no": "E1", "buyer_id": "b1",
+                                "paid_amount": '=HYPERLINK("http://evil.example","点我")'}),
+            ef.row(ef.GENERIC, {"order_no": "E2", "buyer_id": "b2", "paid_amount": "@SUM(A1)"}),
+            ef.row(ef.GENERIC, {"order_no": "E3", "buyer_id": "b3", "paid_amount": "+1+cmd"}),
+        ],
+    )  # fmt: skip
+    response = client.post(
+        "/orders/imports",
+        data={"csrf_token": csrf, "platform": "auto"},
+        files={"files": ("evil.csv", path.read_bytes(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+    report = client.get(f"{response.headers['location']}/rejects.csv")
+
+    values = [row[2] for row in csv.reader(io.StringIO(report.content.decode("utf-8-sig")))][1:]
+    assert values == ['\'=HYPERLINK("http://evil.example","点我")', "'@SUM(A1)", "'+1+cmd"]
+
+
+def test_an_upload_with_a_ten_megabyte_cell_is_refused_on_a_page(
+    client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
+) -> None:
+    csrf = signed_in(client, session, workspace)
+    huge = ef.row(ef.GENERIC, {"order_no": "H1", "buyer_id": "b1", "items": "x" * (10 * 2**20)})
+    path = ef.write_csv(tmp_path / "huge.csv", [ef.GENERIC, huge])
+
+    response = client.post(
+        "/orders/imports",
+        data={"csrf_token": csrf, "platform": "auto"},
+        files={"files": ("huge.csv", path.read_bytes(), "text/csv")},
+    )
+
+    assert response.status_code == 200
+    assert "Line 2 has a cell longer than 128 KiB" in response.text
+    assert session.scalar(select(Order).where(Order.workspace_id == workspace.id)) is None

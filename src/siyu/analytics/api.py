@@ -18,6 +18,7 @@ from siyu.analytics.schemas import (
 from siyu.analytics.tasks import REFRESH_JOB
 from siyu.customers.service import get_customer
 from siyu.jobs import enqueue
+from siyu.kit.bounds import Int64
 from siyu.kit.errors import NotFound
 from siyu.kit.i18n import N_
 from siyu.kit.web import DbSession
@@ -70,7 +71,7 @@ def put_settings(body: SettingsBody, api: Api, db: DbSession) -> SettingsBody:
 
 
 @router.get("/customers/{customer_id}/metrics", response_model=MetricsOut)
-def customer_metrics(customer_id: int, api: Api, db: DbSession) -> MetricsOut:
+def customer_metrics(customer_id: Int64, api: Api, db: DbSession) -> MetricsOut:
     get_customer(db, api.workspace_id, customer_id)
     row = service.metrics_of(db, api.workspace_id, customer_id)
     if row is None:

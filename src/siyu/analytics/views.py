@@ -18,6 +18,7 @@ from siyu.customers import service as customers
 from siyu.customers.models import PLATFORM_LABELS
 from siyu.customers.service import identities_for, tag_catalog
 from siyu.jobs import enqueue
+from siyu.kit.bounds import Int64
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.tabular import FORMATS, TableFormat
@@ -135,7 +136,7 @@ def funnel(
 
 
 @router.get("/analytics/customers/{customer_id}/panel", response_class=HTMLResponse)
-def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
+def fan_panel(request: Request, context: Console, db: DbSession, customer_id: Int64) -> Response:
     """The fan's figures and saved segments, for the 360 page."""
     workspace_id = context.workspace.id
     customers.get_customer(db, workspace_id, customer_id)  # another workspace's fan: 404
@@ -325,7 +326,7 @@ def segment_page(
     request: Request,
     context: Console,
     db: DbSession,
-    segment_id: int,
+    segment_id: Int64,
     cursor: str | None = None,
     notice: str = "",
 ) -> Response:
@@ -366,7 +367,7 @@ def update_segment(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    segment_id: int,
+    segment_id: Int64,
     name: FormText = "",
     filter: FormText = "",
     description: FormText = "",
@@ -388,7 +389,7 @@ def update_segment(
 
 
 @protected.post("/analytics/segments/{segment_id}/delete")
-def delete_segment(context: OperatorConsole, db: DbSession, segment_id: int) -> Response:
+def delete_segment(context: OperatorConsole, db: DbSession, segment_id: Int64) -> Response:
     segments.delete_segment(db, context.workspace.id, segment_id, context.actor())
     return RedirectResponse("/analytics/segments?notice=deleted", status_code=303)
 
@@ -399,7 +400,7 @@ def export(
     db: DbSession,
     filter: str = "",
     format: TableFormat = "xlsx",
-    segment_id: int | None = None,
+    segment_id: Int64 | None = None,
     fan_links: Annotated[int | None, Query(ge=1, le=90)] = None,
 ) -> Response:
     """A segment, or any filter (empty: every fan), as xlsx or CSV; phones stay masked."""

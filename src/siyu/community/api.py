@@ -48,6 +48,7 @@ from siyu.community.schemas import (
     TicketOut,
     TicketPatch,
 )
+from siyu.kit.bounds import Int64
 from siyu.kit.i18n import gettext
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
@@ -91,18 +92,18 @@ def list_rules(
 
 
 @router.get("/autoreply/rules/{rule_id}", response_model=RuleOut)
-def get_rule(rule_id: int, api: Api, db: DbSession) -> RuleOut:
+def get_rule(rule_id: Int64, api: Api, db: DbSession) -> RuleOut:
     return _rule_out(bot.get_rule(db, api.workspace_id, rule_id))
 
 
 @router.patch("/autoreply/rules/{rule_id}", response_model=RuleOut)
-def update_rule(rule_id: int, body: RulePatch, api: Api, db: DbSession) -> RuleOut:
+def update_rule(rule_id: Int64, body: RulePatch, api: Api, db: DbSession) -> RuleOut:
     row = bot.update_rule(db, api.workspace_id, rule_id, api.actor(), _rule_fields(body))
     return _rule_out(row)
 
 
 @router.delete("/autoreply/rules/{rule_id}", status_code=204)
-def delete_rule(rule_id: int, api: Api, db: DbSession) -> Response:
+def delete_rule(rule_id: Int64, api: Api, db: DbSession) -> Response:
     bot.delete_rule(db, api.workspace_id, rule_id, api.actor())
     return Response(status_code=204)
 
@@ -186,7 +187,7 @@ def ingest_messages(body: MessageBatchIn, api: Api, db: DbSession) -> MessageBat
 def search_messages(
     api: Api,
     db: DbSession,
-    group_id: int | None = None,
+    group_id: Int64 | None = None,
     q: str | None = None,
     sender_ref: str | None = None,
     cursor: str | None = None,
@@ -219,7 +220,7 @@ def list_groups(
     db: DbSession,
     status: str | None = None,
     group_type: str | None = None,
-    family_id: int | None = None,
+    family_id: Int64 | None = None,
     q: str | None = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
@@ -238,12 +239,12 @@ def list_groups(
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut)
-def get_group(group_id: int, api: Api, db: DbSession) -> GroupOut:
+def get_group(group_id: Int64, api: Api, db: DbSession) -> GroupOut:
     return GroupOut.model_validate(service.get_group(db, api.workspace_id, group_id))
 
 
 @router.patch("/groups/{group_id}", response_model=GroupOut)
-def update_group(group_id: int, body: GroupPatch, api: Api, db: DbSession) -> GroupOut:
+def update_group(group_id: Int64, body: GroupPatch, api: Api, db: DbSession) -> GroupOut:
     changes = body.model_dump(exclude_unset=True)
     if "join_url" in changes:
         changes["join_url"] = service.checked_join_url(changes["join_url"])
@@ -253,7 +254,7 @@ def update_group(group_id: int, body: GroupPatch, api: Api, db: DbSession) -> Gr
 
 @router.get("/groups/{group_id}/members", response_model=Page[MemberOut])
 def list_members(
-    group_id: int,
+    group_id: Int64,
     api: Api,
     db: DbSession,
     include_left: bool = False,
@@ -274,7 +275,7 @@ def list_members(
 
 
 @router.post("/groups/{group_id}/members", response_model=MemberOut, status_code=201)
-def add_member(group_id: int, body: MemberIn, api: Api, db: DbSession) -> MemberOut:
+def add_member(group_id: Int64, body: MemberIn, api: Api, db: DbSession) -> MemberOut:
     membership = service.add_member(
         db, api.workspace_id, group_id, api.actor(), **body.model_dump()
     )
@@ -282,7 +283,7 @@ def add_member(group_id: int, body: MemberIn, api: Api, db: DbSession) -> Member
 
 
 @router.patch("/memberships/{membership_id}", response_model=MemberOut)
-def set_member_role(membership_id: int, body: MemberPatch, api: Api, db: DbSession) -> MemberOut:
+def set_member_role(membership_id: Int64, body: MemberPatch, api: Api, db: DbSession) -> MemberOut:
     membership = service.set_member_role(
         db, api.workspace_id, membership_id, body.role, api.actor()
     )
@@ -290,7 +291,7 @@ def set_member_role(membership_id: int, body: MemberPatch, api: Api, db: DbSessi
 
 
 @router.delete("/memberships/{membership_id}", response_model=MemberOut)
-def remove_member(membership_id: int, api: Api, db: DbSession) -> MemberOut:
+def remove_member(membership_id: Int64, api: Api, db: DbSession) -> MemberOut:
     membership = service.remove_member(db, api.workspace_id, membership_id, api.actor())
     return MemberOut.model_validate(membership)
 
@@ -300,20 +301,20 @@ def remove_member(membership_id: int, api: Api, db: DbSession) -> MemberOut:
 
 @router.get("/groups/{group_id}/health", response_model=list[HealthDayOut])
 def group_health(
-    group_id: int, api: Api, db: DbSession, days: int = Query(30, ge=1, le=366)
+    group_id: Int64, api: Api, db: DbSession, days: int = Query(30, ge=1, le=366)
 ) -> list[HealthDayOut]:
     rows = health.health_series(db, api.workspace_id, group_id, days)
     return [HealthDayOut.model_validate(r) for r in rows]
 
 
 @router.get("/groups/{group_id}/kocs", response_model=list[KocOut])
-def group_kocs(group_id: int, api: Api, db: DbSession) -> list[KocOut]:
+def group_kocs(group_id: Int64, api: Api, db: DbSession) -> list[KocOut]:
     return [KocOut.model_validate(k) for k in health.kocs_of(db, api.workspace_id, group_id)]
 
 
 @router.get("/groups/{group_id}/gmv", response_model=GmvOut)
 def group_gmv(
-    group_id: int,
+    group_id: Int64,
     api: Api,
     db: DbSession,
     since_days: int = Query(30, ge=1, le=366),
@@ -354,12 +355,12 @@ def list_families(api: Api, db: DbSession) -> list[FamilyOut]:
 
 
 @router.get("/group-families/{family_id}", response_model=FamilyOut)
-def get_family(family_id: int, api: Api, db: DbSession) -> FamilyOut:
+def get_family(family_id: Int64, api: Api, db: DbSession) -> FamilyOut:
     return family_out(service.get_family(db, api.workspace_id, family_id))
 
 
 @router.patch("/group-families/{family_id}", response_model=FamilyOut)
-def update_family(family_id: int, body: FamilyPatch, api: Api, db: DbSession) -> FamilyOut:
+def update_family(family_id: Int64, body: FamilyPatch, api: Api, db: DbSession) -> FamilyOut:
     family = service.update_family(
         db, api.workspace_id, family_id, api.actor(), **body.model_dump(exclude_unset=True)
     )
@@ -395,7 +396,7 @@ def join_by_live_code(slug: str, body: JoinIn, api: Api, db: DbSession) -> JoinO
     "/group-families/{family_id}/invitations", response_model=InvitationsOut, status_code=201
 )
 def queue_invitations(
-    family_id: int, body: InvitationsIn, api: Api, db: DbSession
+    family_id: Int64, body: InvitationsIn, api: Api, db: DbSession
 ) -> InvitationsOut:
     queued, refused = service.queue_invitations(
         db, api.workspace_id, family_id, body.customer_ids, api.actor()
@@ -410,7 +411,7 @@ def queue_invitations(
 
 @router.get("/group-families/{family_id}/invitations", response_model=Page[InvitationOut])
 def list_invitations(
-    family_id: int,
+    family_id: Int64,
     api: Api,
     db: DbSession,
     status: str | None = None,
@@ -431,7 +432,7 @@ def list_tickets(
     api: Api,
     db: DbSession,
     status: str | None = None,
-    group_id: int | None = None,
+    group_id: Int64 | None = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Page[TicketOut]:
@@ -442,12 +443,12 @@ def list_tickets(
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut)
-def get_ticket(ticket_id: int, api: Api, db: DbSession) -> TicketOut:
+def get_ticket(ticket_id: Int64, api: Api, db: DbSession) -> TicketOut:
     return TicketOut.model_validate(bot.get_ticket(db, api.workspace_id, ticket_id))
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut)
-def update_ticket(ticket_id: int, body: TicketPatch, api: Api, db: DbSession) -> TicketOut:
+def update_ticket(ticket_id: Int64, body: TicketPatch, api: Api, db: DbSession) -> TicketOut:
     ticket = bot.update_ticket(
         db, api.workspace_id, ticket_id, api.actor(), **body.model_dump(exclude_unset=True)
     )
@@ -470,7 +471,7 @@ def list_flags(
 
 
 @router.patch("/moderation/flags/{flag_id}", response_model=FlagOut)
-def resolve_flag(flag_id: int, body: FlagPatch, api: Api, db: DbSession) -> FlagOut:
+def resolve_flag(flag_id: Int64, body: FlagPatch, api: Api, db: DbSession) -> FlagOut:
     flag = bot.resolve_flag(db, api.workspace_id, flag_id, body.status, api.actor())
     return FlagOut.model_validate(flag)
 

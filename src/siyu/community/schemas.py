@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from siyu.kit.bounds import INT32_MAX, Int64
+from siyu.kit.patches import PatchBody
+
 GroupType = Literal["regional", "interest", "koc", "vip", "general"]
 GroupStatus = Literal["activating", "active", "declining", "dormant", "dismissed"]
 
@@ -14,7 +17,7 @@ GroupStatus = Literal["activating", "active", "declining", "dormant", "dismissed
 class RuleScopeIn(BaseModel):
     all_groups: bool | None = None
     group_types: list[GroupType] = []
-    group_ids: list[int] = []
+    group_ids: list[Int64] = []
     private_chat: bool = False
 
 
@@ -25,7 +28,7 @@ class RuleIn(BaseModel):
     exclude_keywords: list[str] = []
     pattern: str | None = None
     reply: str = Field(min_length=1, max_length=2000)
-    priority: int = 0
+    priority: Int64 = 0
     kind: Literal["reply", "handoff"] = "reply"
     scope: RuleScopeIn | None = None
     cooldown_seconds: int = Field(default=60, ge=0, le=86400)
@@ -35,14 +38,15 @@ class RuleIn(BaseModel):
     is_active: bool = True
 
 
-class RulePatch(BaseModel):
+class RulePatch(PatchBody):
+    clearable = frozenset({"pattern", "scope"})
     name: str | None = Field(default=None, min_length=1, max_length=100)
     match: Literal["any", "all", "exact", "regex"] | None = None
     keywords: list[str] | None = None
     exclude_keywords: list[str] | None = None
     pattern: str | None = None
     reply: str | None = Field(default=None, min_length=1, max_length=2000)
-    priority: int | None = None
+    priority: Int64 | None = None
     kind: Literal["reply", "handoff"] | None = None
     scope: RuleScopeIn | None = None
     cooldown_seconds: int | None = Field(default=None, ge=0, le=86400)
@@ -71,7 +75,7 @@ class RuleOut(BaseModel):
 
 class TestIn(BaseModel):
     text: str = Field(max_length=5000)
-    group_id: int | None = None
+    group_id: Int64 | None = None
     private_chat: bool = False
     nickname: str | None = None
 
@@ -122,7 +126,7 @@ class MessageBatchIn(BaseModel):
 
 class ReplyDecided(BaseModel):
     msg_id: str
-    rule_id: int
+    rule_id: Int64
     kind: str
     reply: str
     group_ref: str | None
@@ -185,18 +189,19 @@ class GroupIn(BaseModel):
     capacity: int = Field(default=200, ge=1, le=500)
     external_ref: str | None = Field(default=None, max_length=128)
     region: str | None = Field(default=None, max_length=64)
-    owner_operator_id: int | None = None
-    operator_ids: list[int] = []
+    owner_operator_id: Int64 | None = None
+    operator_ids: list[Int64] = []
     rules_text: str | None = None
 
 
-class GroupPatch(BaseModel):
+class GroupPatch(PatchBody):
+    clearable = frozenset({"region", "owner_operator_id", "rules_text"})
     name: str | None = Field(default=None, min_length=1, max_length=100)
     group_type: GroupType | None = None
     capacity: int | None = Field(default=None, ge=1, le=500)
     region: str | None = None
-    owner_operator_id: int | None = None
-    operator_ids: list[int] | None = None
+    owner_operator_id: Int64 | None = None
+    operator_ids: list[Int64] | None = None
     rules_text: str | None = None
     status: GroupStatus | None = None
     join_url: str | None = Field(
@@ -229,7 +234,7 @@ class GroupOut(BaseModel):
 
 class MemberIn(BaseModel):
     member_ref: str | None = Field(default=None, max_length=128)
-    customer_id: int | None = None
+    customer_id: Int64 | None = None
     nickname: str | None = Field(default=None, max_length=100)
     role: Literal["member", "moderator"] = "member"
     scene: Literal["live_code", "invitation", "manual", "import", "message"] = "manual"
@@ -260,23 +265,26 @@ class FamilyIn(BaseModel):
     group_type: GroupType = "general"
     name_base: str | None = Field(default=None, max_length=80)
     group_capacity: int = Field(default=200, ge=1, le=500)
-    max_groups: int | None = Field(default=None, ge=1)
-    min_paid_orders: int | None = Field(default=None, ge=0)
-    min_intimacy_level: int | None = Field(default=None, ge=0)
-    segment_id: int | None = None
+    max_groups: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    min_paid_orders: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    min_intimacy_level: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    segment_id: Int64 | None = None
     match_region: bool = False
     regions: list[str] = []
     welcome_text: str | None = None
 
 
-class FamilyPatch(BaseModel):
+class FamilyPatch(PatchBody):
+    clearable = frozenset(
+        {"max_groups", "min_paid_orders", "min_intimacy_level", "segment_id", "welcome_text"}
+    )
     name: str | None = Field(default=None, min_length=1, max_length=100)
     name_base: str | None = Field(default=None, max_length=80)
     group_capacity: int | None = Field(default=None, ge=1, le=500)
-    max_groups: int | None = Field(default=None, ge=1)
-    min_paid_orders: int | None = Field(default=None, ge=0)
-    min_intimacy_level: int | None = Field(default=None, ge=0)
-    segment_id: int | None = None
+    max_groups: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    min_paid_orders: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    min_intimacy_level: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    segment_id: Int64 | None = None
     match_region: bool | None = None
     regions: list[str] | None = None
     welcome_text: str | None = None
@@ -305,7 +313,7 @@ class FamilyOut(BaseModel):
 
 
 class JoinIn(BaseModel):
-    customer_id: int
+    customer_id: Int64
 
 
 class ReasonOut(BaseModel):
@@ -323,7 +331,7 @@ class JoinOut(BaseModel):
 
 
 class InvitationsIn(BaseModel):
-    customer_ids: list[int] = Field(min_length=1, max_length=1000)
+    customer_ids: list[Int64] = Field(min_length=1, max_length=1000)
 
 
 class InvitationOut(BaseModel):
@@ -344,7 +352,7 @@ class InvitationsOut(BaseModel):
 
 class TicketPatch(BaseModel):
     status: Literal["open", "in_progress", "resolved"] | None = None
-    assignee_operator_id: int | None = None
+    assignee_operator_id: Int64 | None = None
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -24,6 +24,7 @@ from siyu.community.models import (
 )
 from siyu.customers import service as customers
 from siyu.customers.figures import fan_labels
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.qr import qr_png, qr_svg
@@ -98,7 +99,7 @@ def group_list(
 
 @router.get("/community/groups/{group_id}", response_class=HTMLResponse)
 def group_page(
-    group_id: int, request: Request, context: Console, db: DbSession, q: str = ""
+    group_id: Int64, request: Request, context: Console, db: DbSession, q: str = ""
 ) -> Response:
     return _group_page(group_id, request, context, db, q)
 
@@ -177,7 +178,7 @@ def _whole(text: str, default: int | None) -> int | None:
     text = text.strip()
     if not text:
         return default
-    if not text.lstrip("-").isdigit():
+    if not text.lstrip("-").isdigit() or not INT32_MIN <= int(text) <= INT32_MAX:
         raise Unprocessable("not-a-number", title=N_("Enter a whole number"), detail=text)
     return int(text)
 
@@ -281,7 +282,7 @@ def create_rule(
 
 
 @protected.post("/community/rules/{rule_id}/toggle")
-def toggle_rule(rule_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def toggle_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     rule = bot.get_rule(db, context.workspace.id, rule_id)
     bot.update_rule(
         db, context.workspace.id, rule_id, context.actor(), {"is_active": not rule.is_active}
@@ -290,7 +291,7 @@ def toggle_rule(rule_id: int, context: OperatorConsole, db: DbSession) -> Respon
 
 
 @protected.post("/community/rules/{rule_id}/delete")
-def delete_rule(rule_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def delete_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     bot.delete_rule(db, context.workspace.id, rule_id, context.actor())
     return RedirectResponse("/community/rules", status_code=303)
 
@@ -328,7 +329,7 @@ def ticket_queue(
 
 @protected.post("/community/tickets/{ticket_id}")
 def move_ticket(
-    ticket_id: int, context: OperatorConsole, db: DbSession, status: FormText
+    ticket_id: Int64, context: OperatorConsole, db: DbSession, status: FormText
 ) -> Response:
     bot.update_ticket(
         db,
@@ -355,7 +356,7 @@ def flag_list(request: Request, context: Console, db: DbSession) -> Response:
 
 @protected.post("/community/flags/{flag_id}")
 def resolve_flag(
-    flag_id: int, context: OperatorConsole, db: DbSession, status: FormText
+    flag_id: Int64, context: OperatorConsole, db: DbSession, status: FormText
 ) -> Response:
     bot.resolve_flag(db, context.workspace.id, flag_id, status, context.actor())
     return RedirectResponse("/community/flags", status_code=303)

@@ -29,6 +29,7 @@ from siyu.coupons.schemas import (
     TemplateIn,
     TemplateOut,
 )
+from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.workspace.auth import Api
@@ -108,7 +109,7 @@ def list_templates(
 
 
 @router.get("/coupon-templates/{template_id}", response_model=TemplateOut)
-def get_template(template_id: int, api: Api, db: DbSession) -> TemplateOut:
+def get_template(template_id: Int64, api: Api, db: DbSession) -> TemplateOut:
     return template_out(service.get_template(db, api.workspace_id, template_id))
 
 
@@ -133,17 +134,17 @@ def list_campaigns(
 
 
 @router.get("/coupon-campaigns/{campaign_id}", response_model=CampaignOut)
-def get_campaign(campaign_id: int, api: Api, db: DbSession) -> CampaignOut:
+def get_campaign(campaign_id: Int64, api: Api, db: DbSession) -> CampaignOut:
     return campaign_out(db, service.get_campaign(db, api.workspace_id, campaign_id))
 
 
 @router.post("/coupon-campaigns/{campaign_id}/end", response_model=CampaignOut)
-def end_campaign(campaign_id: int, api: Api, db: DbSession) -> CampaignOut:
+def end_campaign(campaign_id: Int64, api: Api, db: DbSession) -> CampaignOut:
     return campaign_out(db, service.end_campaign(db, api.workspace_id, campaign_id, api.actor()))
 
 
 @hot_router.post("/coupon-campaigns/{campaign_id}/claims", response_model=ClaimOut, status_code=201)
-async def claim(campaign_id: int, body: ClaimIn, caller: WritingCallerDep) -> ClaimOut:
+async def claim(campaign_id: Int64, body: ClaimIn, caller: WritingCallerDep) -> ClaimOut:
     """Claim one coupon for a fan. Refusals are problems with distinct types:
     ``coupon-already-claimed`` and ``coupon-sold-out`` (409), ``coupon-not-started``,
     ``coupon-ended``, ``coupon-not-in-audience``, ``coupon-share-required``,
@@ -159,7 +160,7 @@ async def claim(campaign_id: int, body: ClaimIn, caller: WritingCallerDep) -> Cl
 
 @router.get("/coupon-campaigns/{campaign_id}/claims", response_model=Page[StoredClaimOut])
 def list_claims(
-    campaign_id: int,
+    campaign_id: Int64,
     api: Api,
     db: DbSession,
     cursor: str | None = None,
@@ -172,7 +173,7 @@ def list_claims(
 
 
 @router.post("/coupon-campaigns/{campaign_id}/issue", response_model=IssueOut)
-def issue(campaign_id: int, body: IssueIn, api: Api, db: DbSession) -> IssueOut:
+def issue(campaign_id: Int64, body: IssueIn, api: Api, db: DbSession) -> IssueOut:
     """Hand coupons to fans or a segment (the stock and per-customer limit still hold)."""
     report = service.issue(
         db,
@@ -186,7 +187,7 @@ def issue(campaign_id: int, body: IssueIn, api: Api, db: DbSession) -> IssueOut:
 
 
 @router.post("/coupon-campaigns/{campaign_id}/codes", response_model=CodesOut)
-def import_codes(campaign_id: int, body: CodesIn, api: Api, db: DbSession) -> CodesOut:
+def import_codes(campaign_id: Int64, body: CodesIn, api: Api, db: DbSession) -> CodesOut:
     """Add platform codes (or `code,link`) to a pool campaign before it starts."""
     rows = service.parse_pool_lines("\n".join(body.codes))
     result = service.import_codes(db, api.workspace_id, campaign_id, rows, api.actor())
@@ -200,7 +201,7 @@ def import_codes(campaign_id: int, body: CodesIn, api: Api, db: DbSession) -> Co
 
 
 @router.get("/coupon-campaigns/{campaign_id}/report", response_model=ReportOut)
-def campaign_report(campaign_id: int, api: Api, db: DbSession) -> ReportOut:
+def campaign_report(campaign_id: Int64, api: Api, db: DbSession) -> ReportOut:
     campaign = service.get_campaign(db, api.workspace_id, campaign_id)
     return ReportOut(**service.report(db, campaign).as_dict())
 

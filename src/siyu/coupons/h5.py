@@ -28,6 +28,7 @@ from siyu.customers.fan_links import (
     fan_csrf_token,
     verify_fan_session,
 )
+from siyu.kit.bounds import Int64
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
@@ -116,7 +117,7 @@ def shared_link(request: Request, token: str, db: DbSession) -> Response:
 
 
 @router.get("/{campaign_id}", response_class=HTMLResponse)
-def grab_page(request: Request, campaign_id: int, fan: CurrentFan, db: DbSession) -> Response:
+def grab_page(request: Request, campaign_id: Int64, fan: CurrentFan, db: DbSession) -> Response:
     campaign = service.get_campaign(db, fan.workspace.id, campaign_id)
     context = _campaign_view(request, db, campaign)
     if campaign.channel == "share":
@@ -130,7 +131,7 @@ def grab_page(request: Request, campaign_id: int, fan: CurrentFan, db: DbSession
 
 @router.post("/{campaign_id}/share", response_class=HTMLResponse)
 def share(
-    request: Request, campaign_id: int, fan: CurrentFan, db: DbSession, _csrf: FanCsrf
+    request: Request, campaign_id: Int64, fan: CurrentFan, db: DbSession, _csrf: FanCsrf
 ) -> Response:
     """The fan shares: their tracked link is recorded, and the claim button opens."""
     service.record_share(db, fan.workspace.id, campaign_id, fan.customer.id)
@@ -139,7 +140,7 @@ def share(
 
 
 @hot_router.post("/{campaign_id}/claim")
-async def claim(request: Request, campaign_id: int, fan: SignedFan) -> Response:
+async def claim(request: Request, campaign_id: Int64, fan: SignedFan) -> Response:
     attempt = grab.Attempt(
         fan.workspace_id, campaign_id, fan.customer_id, source="fan", ip=client_ip(request)
     )

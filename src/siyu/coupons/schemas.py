@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from siyu.kit.bounds import INT32_MAX, Int64
+
 Kind = Literal["threshold", "fixed", "percent", "no_threshold"]
 Channel = Literal["grab", "share", "post_live", "manual", "points"]
 
@@ -14,18 +16,18 @@ Channel = Literal["grab", "share", "post_live", "manual", "points"]
 class TemplateIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     kind: Kind
-    threshold_cents: int = Field(default=0, ge=0)
-    discount_cents: int = Field(default=0, ge=0)
+    threshold_cents: int = Field(default=0, ge=0, le=INT32_MAX)
+    discount_cents: int = Field(default=0, ge=0, le=INT32_MAX)
     percent: int | None = Field(default=None, ge=1, le=99, description="Percent off")
-    cap_cents: int | None = Field(default=None, ge=1)
+    cap_cents: int | None = Field(default=None, ge=1, le=INT32_MAX)
     valid_days: int | None = Field(default=None, ge=1, le=3650)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     platforms: list[str] = Field(default_factory=list, max_length=20)
     shops: list[str] = Field(default_factory=list, max_length=200)
     products: list[str] = Field(default_factory=list, max_length=1000)
-    face_value_cents: int | None = Field(default=None, ge=0)
-    cost_cents: int = Field(default=0, ge=0)
+    face_value_cents: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    cost_cents: int = Field(default=0, ge=0, le=INT32_MAX)
     how_to_use: str | None = Field(default=None, max_length=500)
 
 
@@ -52,16 +54,19 @@ class TemplateOut(BaseModel):
 
 
 class CampaignIn(BaseModel):
-    template_id: int
+    template_id: Int64
     channel: Channel
     quantity: int = Field(
-        default=0, ge=0, description="Ignored for a code pool: its codes are the stock"
+        default=0,
+        ge=0,
+        description="Ignored for a code pool: its codes are the stock",
+        le=INT32_MAX,
     )
     per_customer_limit: int = Field(default=1, ge=1, le=100)
     name: str | None = Field(default=None, max_length=100)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    segment_id: int | None = None
+    segment_id: Int64 | None = None
     code_source: Literal["generated", "pool"] = "generated"
 
 
@@ -82,7 +87,7 @@ class CampaignOut(BaseModel):
 
 
 class ClaimIn(BaseModel):
-    customer_id: int
+    customer_id: Int64
 
 
 class ClaimOut(BaseModel):
@@ -110,8 +115,8 @@ class StoredClaimOut(BaseModel):
 
 
 class IssueIn(BaseModel):
-    customer_ids: list[int] = Field(default_factory=list, max_length=10_000)
-    segment_id: int | None = None
+    customer_ids: list[Int64] = Field(default_factory=list, max_length=10_000)
+    segment_id: Int64 | None = None
 
 
 class IssueOut(BaseModel):
@@ -126,7 +131,7 @@ class CodesIn(BaseModel):
 
 
 class RejectedCode(BaseModel):
-    line: int
+    line: Int64
     value: str
     reason: str
 
@@ -139,7 +144,7 @@ class CodesOut(BaseModel):
 
 
 class RedemptionIn(BaseModel):
-    order_id: int | None = None
+    order_id: Int64 | None = None
 
 
 class RedemptionOut(BaseModel):
@@ -154,7 +159,7 @@ class RedemptionOut(BaseModel):
 
 
 class MatchIn(BaseModel):
-    campaign_id: int | None = None
+    campaign_id: Int64 | None = None
 
 
 class MatchOut(BaseModel):

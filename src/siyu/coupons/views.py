@@ -25,6 +25,7 @@ from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, Coup
 from siyu.customers import service as customers
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.db import database, is_store_busy
+from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_, gettext
@@ -282,7 +283,7 @@ def _detail(
 @router.get("/coupons/campaigns/{campaign_id}", response_class=HTMLResponse)
 def campaign_page(
     request: Request,
-    campaign_id: int,
+    campaign_id: Int64,
     context: Console,
     db: DbSession,
     notice: str = "",
@@ -320,7 +321,7 @@ def _after(campaign_id: int, notice: str, counts: dict[str, int]) -> Response:
 @protected.post("/coupons/campaigns/{campaign_id}/issue", response_class=HTMLResponse)
 def issue(
     request: Request,
-    campaign_id: int,
+    campaign_id: Int64,
     context: OperatorConsole,
     db: DbSession,
     customer_ids: FormText = "",
@@ -352,7 +353,7 @@ def issue(
 @protected.post("/coupons/campaigns/{campaign_id}/codes", response_class=HTMLResponse)
 def import_codes(
     request: Request,
-    campaign_id: int,
+    campaign_id: Int64,
     context: OperatorConsole,
     db: DbSession,
     codes: FormText = "",
@@ -371,19 +372,19 @@ def import_codes(
 
 
 @protected.post("/coupons/campaigns/{campaign_id}/start")
-def start(campaign_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def start(campaign_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     service.start_now(db, context.workspace.id, campaign_id, context.actor())
     return RedirectResponse(f"/coupons/campaigns/{campaign_id}?notice=started", status_code=303)
 
 
 @protected.post("/coupons/campaigns/{campaign_id}/end")
-def end(campaign_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def end(campaign_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     service.end_campaign(db, context.workspace.id, campaign_id, context.actor())
     return RedirectResponse(f"/coupons/campaigns/{campaign_id}?notice=ended", status_code=303)
 
 
 @protected.post("/coupons/campaigns/{campaign_id}/match")
-def match(campaign_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def match(campaign_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     service.get_campaign(db, context.workspace.id, campaign_id)
     service.match_redemptions(db, context.workspace.id, campaign_id)
     return RedirectResponse(f"/coupons/campaigns/{campaign_id}?notice=matched", status_code=303)
@@ -424,7 +425,7 @@ async def _tick(workspace_id: int, campaign_id: int, since: datetime) -> dict[st
 
 
 @router.get("/coupons/campaigns/{campaign_id}/live")
-async def live(request: Request, campaign_id: int, context: Console) -> Response:
+async def live(request: Request, campaign_id: Int64, context: Console) -> Response:
     """Server-sent events, one a second: claimed, remaining and the answers given so far. The
     page turns differences into claims per second and refusals per second."""
     workspace_id = context.workspace.id

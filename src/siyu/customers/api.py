@@ -34,6 +34,7 @@ from siyu.customers.schemas import (
     TagIn,
     TagOut,
 )
+from siyu.kit.bounds import Int64
 from siyu.kit.errors import Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import Page
@@ -65,7 +66,7 @@ def list_customers(
     db: DbSession,
     q: str | None = Query(default=None, description="Nickname, platform id, or an exact phone"),
     identity: str | None = Query(default=None, description="platform:id, e.g. taobao:小鹿"),
-    tag_id: int | None = None,
+    tag_id: Int64 | None = None,
     platform: str | None = None,
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
@@ -86,7 +87,7 @@ def list_customers(
 
 @router.get("/customers/{customer_id}", response_model=CustomerDetail)
 def get_customer(
-    customer_id: int,
+    customer_id: Int64,
     api: Api,
     db: DbSession,
     reveal: str | None = Query(
@@ -169,7 +170,7 @@ def fan_links(body: FanLinksIn, api: Api, db: DbSession) -> FanLinksOut:
 
 
 @router.post("/customers/{customer_id}/identities", response_model=IdentityOut, status_code=201)
-def link_identity(customer_id: int, body: IdentityIn, api: Api, db: DbSession) -> IdentityOut:
+def link_identity(customer_id: Int64, body: IdentityIn, api: Api, db: DbSession) -> IdentityOut:
     identity = service.link_identity(
         db,
         api.workspace_id,
@@ -188,14 +189,14 @@ def link_identity(customer_id: int, body: IdentityIn, api: Api, db: DbSession) -
     response_model=CustomerOut,
     status_code=201,
 )
-def split_identity(customer_id: int, identity_id: int, api: Api, db: DbSession) -> CustomerOut:
+def split_identity(customer_id: Int64, identity_id: Int64, api: Api, db: DbSession) -> CustomerOut:
     """Move one identity (and the orders bought under it) to a new fan of its own."""
     fresh = service.split_identity(db, api.workspace_id, customer_id, identity_id, api.actor())
     return _out(fresh, service.identities_of(db, api.workspace_id, fresh.id))
 
 
 @router.put("/customers/{customer_id}/consent", response_model=ConsentOut)
-def set_consent(customer_id: int, body: ConsentIn, api: Api, db: DbSession) -> ConsentOut:
+def set_consent(customer_id: Int64, body: ConsentIn, api: Api, db: DbSession) -> ConsentOut:
     """Whether the fan agreed to marketing messages; every change is audited."""
     customer = service.set_marketing_consent(
         db, api.workspace_id, customer_id, body.marketing, api.actor()
@@ -204,39 +205,39 @@ def set_consent(customer_id: int, body: ConsentIn, api: Api, db: DbSession) -> C
 
 
 @router.post("/customers/{customer_id}/notes", response_model=NoteOut, status_code=201)
-def add_note(customer_id: int, body: NoteIn, api: Api, db: DbSession) -> NoteOut:
+def add_note(customer_id: Int64, body: NoteIn, api: Api, db: DbSession) -> NoteOut:
     note = service.add_note(db, api.workspace_id, customer_id, body.body, api.actor())
     return NoteOut.model_validate(note)
 
 
 @router.post("/customers/{customer_id}/tags", response_model=TagOut, status_code=201)
-def tag_customer(customer_id: int, body: TagIn, api: Api, db: DbSession) -> TagOut:
+def tag_customer(customer_id: Int64, body: TagIn, api: Api, db: DbSession) -> TagOut:
     tag = service.ensure_tag(db, api.workspace_id, body.group, body.name, api.actor())
     service.tag_customer(db, api.workspace_id, customer_id, tag.id, api.actor())
     return TagOut(id=tag.id, group=body.group.strip(), name=tag.name)
 
 
 @router.delete("/customers/{customer_id}/tags/{tag_id}", status_code=204)
-def untag_customer(customer_id: int, tag_id: int, api: Api, db: DbSession) -> None:
+def untag_customer(customer_id: Int64, tag_id: Int64, api: Api, db: DbSession) -> None:
     service.get_customer(db, api.workspace_id, customer_id)
     service.get_tag(db, api.workspace_id, tag_id)
     service.untag_customer(db, api.workspace_id, customer_id, tag_id, api.actor())
 
 
 @router.post("/customers/{customer_id}/merge", response_model=MergeOut, status_code=201)
-def merge_into(customer_id: int, body: MergeIn, api: Api, db: DbSession) -> MergeOut:
+def merge_into(customer_id: Int64, body: MergeIn, api: Api, db: DbSession) -> MergeOut:
     """Merge fan ``source_id`` into this fan (reversible: see the merge's undo)."""
     merge = service.merge_customers(db, api.workspace_id, customer_id, body.source_id, api.actor())
     return MergeOut.model_validate(merge)
 
 
 @router.post("/customer-merges/{merge_id}/undo", response_model=MergeOut)
-def undo_merge(merge_id: int, api: Api, db: DbSession) -> MergeOut:
+def undo_merge(merge_id: Int64, api: Api, db: DbSession) -> MergeOut:
     return MergeOut.model_validate(service.undo_merge(db, api.workspace_id, merge_id, api.actor()))
 
 
 @router.get("/customers/{customer_id}/export", openapi_extra=needs(Scope.pii))
-def export_customer(customer_id: int, api: Api, db: DbSession) -> JSONResponse:
+def export_customer(customer_id: Int64, api: Api, db: DbSession) -> JSONResponse:
     """Everything held about one fan, personal data in clear (an audited read)."""
     return JSONResponse(service.export_customer(db, api.workspace_id, customer_id, api.actor()))
 

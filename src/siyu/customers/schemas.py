@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from siyu.customers.models import IDENTITY_PLATFORMS
+from siyu.kit.bounds import Int64
 
 
 class IdentityOut(BaseModel):
@@ -83,7 +84,7 @@ class TagIn(BaseModel):
 
 
 class MergeIn(BaseModel):
-    source_id: int
+    source_id: Int64
 
 
 class MergeOut(BaseModel):
@@ -101,7 +102,7 @@ class EventItem(BaseModel):
     idempotency_key: str = Field(min_length=1, max_length=128)
     kind: str = Field(min_length=1, max_length=32, examples=["live_view", "h5_visit", "share"])
     occurred_at: datetime
-    customer_id: int | None = None
+    customer_id: Int64 | None = None
     identity: str | None = Field(default=None, examples=["douyin:dy_8823"])
     properties: dict[str, Any] = Field(default_factory=dict)
 
@@ -111,8 +112,8 @@ class EventBatchIn(BaseModel):
 
 
 class BatchResult(BaseModel):
-    accepted: int
-    duplicates: int
+    accepted: Int64
+    duplicates: Int64
 
 
 class IntimacyItem(BaseModel):
@@ -126,8 +127,8 @@ class IntimacyBatchIn(BaseModel):
 
 
 class IntimacyResult(BaseModel):
-    updated: int
-    unknown_identities: int
+    updated: Int64
+    unknown_identities: Int64
 
 
 class ConsentIn(BaseModel):

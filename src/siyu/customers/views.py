@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from siyu.customers import fan_links, service
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS, Customer
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.qr import qr_png_data_uri
@@ -151,9 +152,9 @@ def customer_page(
     request: Request,
     context: Console,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     notice: str = "",
-    other: int | None = None,
+    other: Int64 | None = None,
 ) -> Response:
     return _profile_page(request, context, db, customer_id, notice=NOTICES.get(notice), other=other)
 
@@ -257,7 +258,7 @@ def _back(customer_id: int, anchor: str = "", **params: object) -> str:
 
 @protected.post("/customers/{customer_id}/pii", response_class=HTMLResponse)
 def reveal_pii(
-    request: Request, context: OperatorConsole, db: DbSession, customer_id: int
+    request: Request, context: OperatorConsole, db: DbSession, customer_id: Int64
 ) -> Response:
     """Audited: the entry records who looked, when, from where."""
     clear = service.reveal_pii(
@@ -374,7 +375,7 @@ def add_tag(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     tag_id: FormText = "",
     new_tag: FormText = "",
 ) -> Response:
@@ -404,7 +405,7 @@ def _chosen_tag(db: Session, context: ConsoleContext, tag_id: str, new_tag: str)
 
 @protected.post("/customers/{customer_id}/tags/{tag_id}/remove")
 def remove_tag(
-    request: Request, context: OperatorConsole, db: DbSession, customer_id: int, tag_id: int
+    request: Request, context: OperatorConsole, db: DbSession, customer_id: Int64, tag_id: Int64
 ) -> Response:
     def act() -> str:
         service.untag_customer(db, context.workspace.id, customer_id, tag_id, context.actor())
@@ -418,7 +419,7 @@ def set_consent(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     marketing: FormText = "",
 ) -> Response:
     def act() -> str:
@@ -436,7 +437,7 @@ def add_note(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     body: FormText = "",
 ) -> Response:
     def act() -> str:
@@ -454,7 +455,7 @@ def link_identity(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     platform: FormText = "",
     external_id: FormText = "",
     nickname: FormText = "",
@@ -480,8 +481,8 @@ def split_identity(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
-    identity_id: int,
+    customer_id: Int64,
+    identity_id: Int64,
 ) -> Response:
     def act() -> str:
         fresh = service.split_identity(
@@ -497,7 +498,7 @@ def merge_preview(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     source: str = "",
 ) -> Response:
     """Show both fans side by side before anything moves."""
@@ -570,8 +571,8 @@ def merge(
     request: Request,
     context: OperatorConsole,
     db: DbSession,
-    customer_id: int,
-    source_id: Annotated[int, Form()],
+    customer_id: Int64,
+    source_id: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)],
 ) -> Response:
     def act() -> str:
         service.merge_customers(db, context.workspace.id, customer_id, source_id, context.actor())
@@ -582,7 +583,7 @@ def merge(
 
 @protected.post("/customers/{customer_id}/merges/{merge_id}/undo")
 def undo_merge(
-    request: Request, context: OperatorConsole, db: DbSession, customer_id: int, merge_id: int
+    request: Request, context: OperatorConsole, db: DbSession, customer_id: Int64, merge_id: Int64
 ) -> Response:
     def act() -> str:
         undone = service.undo_merge(db, context.workspace.id, merge_id, context.actor())
@@ -595,7 +596,7 @@ def undo_merge(
 
 
 @protected.post("/customers/{customer_id}/export")
-def export(context: AdminConsole, db: DbSession, customer_id: int) -> Response:
+def export(context: AdminConsole, db: DbSession, customer_id: Int64) -> Response:
     """Everything held about the fan, in clear: an audited read, downloaded as a file."""
     data = service.export_customer(db, context.workspace.id, customer_id, context.actor())
     return Response(
@@ -613,7 +614,7 @@ def erase(
     request: Request,
     context: AdminConsole,
     db: DbSession,
-    customer_id: int,
+    customer_id: Int64,
     confirm: FormText = "",
 ) -> Response:
     def act() -> str:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from siyu.kit.bounds import fits_int64
 from siyu.kit.errors import BadRequest
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ def decode_cursor(cursor: str) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except ValueError as exc:
         raise BadRequest("invalid-cursor", detail="The cursor is not valid.") from exc
-    if not isinstance(values, list):
+    if not isinstance(values, list) or not all(fits_int64(value) for value in values):
         raise BadRequest("invalid-cursor", detail="The cursor is not valid.")
     return values
 

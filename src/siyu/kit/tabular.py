@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -23,6 +24,11 @@ MEDIA_TYPES = {
 }
 # Cells starting with these would run as formulas in a spreadsheet (CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters an xlsx cell cannot hold (XML 1.0 forbids them); openpyxl refuses them.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Characters Excel forbids in a sheet title, which is at most 31 characters.
+_SHEET_TITLE_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+_SHEET_TITLE_MAX = 31
 
 
 def format_for(path: Path) -> TableFormat:
@@ -33,10 +39,28 @@ def format_for(path: Path) -> TableFormat:
     raise ValueError(f"unsupported file type '{path.suffix}': use .csv or .xlsx")
 
 
-def _safe(value: Any) -> Any:
+def formula_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted so it shows as text.
+
+    Every file Siyu writes for a spreadsheet passes its cells through here: exports, and the
+    import reject reports that echo what a seller's file held."""
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _xlsx_cell(value: Any) -> Any:
+    value = formula_safe(value)
+    if isinstance(value, str):
+        return _XLSX_ILLEGAL.sub("", value)
+    return value
+
+
+def sheet_title(name: str) -> str:
+    """``name`` as a valid sheet title: forbidden characters replaced, cut to 31 characters."""
+    title = _SHEET_TITLE_ILLEGAL.sub("_", _XLSX_ILLEGAL.sub("", name))
+    title = title[:_SHEET_TITLE_MAX].strip("'")
+    return title or "Siyu"
 
 
 def write_rows(
@@ -59,7 +83,7 @@ def _write_csv(stream: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[
     writer.writerow(header)
     count = 0
     for row in rows:
-        writer.writerow([_safe(value) for value in row])
+        writer.writerow([formula_safe(value) for value in row])
         count += 1
     text.flush()
     text.detach()  # leave the caller's stream open
@@ -72,11 +96,11 @@ def _write_xlsx(
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet[:31])
-    worksheet.append(list(header))
+    worksheet = workbook.create_sheet(sheet_title(sheet))
+    worksheet.append([_xlsx_cell(value) for value in header])
     count = 0
     for row in rows:
-        worksheet.append([_safe(value) for value in row])
+        worksheet.append([_xlsx_cell(value) for value in row])
         count += 1
     workbook.save(stream)
     return count

@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from siyu.config import get_settings
 from siyu.db import database, is_store_busy
-from siyu.kit.errors import Problem, ServiceUnavailable
+from siyu.kit.errors import Problem, ServiceUnavailable, Unprocessable
 from siyu.kit.i18n import (
     DEFAULT_LOCALE,
     N_,
@@ -249,3 +249,12 @@ def wants_problem_json(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
         "accept", ""
     )
+
+
+async def no_nul_characters(request: Request) -> None:
+    """A NUL character in a JSON body or the query is refused (422): PostgreSQL text cannot
+    hold one, and no name, order number or note needs it."""
+    body = await request.body()
+    query = request.query_params.values()
+    if b"\\u0000" in body.lower() or any("\x00" in value for value in query):
+        raise Unprocessable("nul-character", title=N_("The request has invalid fields"))

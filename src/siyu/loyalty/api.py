@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
+from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.loyalty import service
@@ -31,6 +32,7 @@ from siyu.loyalty.schemas import (
     RedemptionIn,
     RedemptionOut,
     ShipIn,
+    ShippingAddressIn,
     TierIn,
     TierOut,
     TierPatch,
@@ -74,14 +76,14 @@ def convert(body: ConversionIn, api: Api, db: DbSession) -> ConversionOut:
 
 
 @router.get("/customers/{customer_id}/points", response_model=PointsOut)
-def customer_points(customer_id: int, api: Api, db: DbSession) -> PointsOut:
+def customer_points(customer_id: Int64, api: Api, db: DbSession) -> PointsOut:
     got = service.summary(db, api.workspace_id, customer_id)
     return PointsOut(**got.__dict__)
 
 
 @router.get("/customers/{customer_id}/points/entries", response_model=Page[EntryOut])
 def customer_entries(
-    customer_id: int,
+    customer_id: Int64,
     api: Api,
     db: DbSession,
     kind: EntryKind | None = None,
@@ -99,7 +101,7 @@ def customer_entries(
 def entries(
     api: Api,
     db: DbSession,
-    customer_id: int | None = None,
+    customer_id: Int64 | None = None,
     kind: EntryKind | None = None,
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
@@ -147,12 +149,12 @@ def list_items(
 
 
 @router.get("/mall/items/{item_id}", response_model=ItemOut)
-def get_item(item_id: int, api: Api, db: DbSession) -> ItemOut:
+def get_item(item_id: Int64, api: Api, db: DbSession) -> ItemOut:
     return ItemOut.model_validate(service.get_item(db, api.workspace_id, item_id))
 
 
 @router.patch("/mall/items/{item_id}", response_model=ItemOut)
-def update_item(item_id: int, body: ItemPatch, api: Api, db: DbSession) -> ItemOut:
+def update_item(item_id: Int64, body: ItemPatch, api: Api, db: DbSession) -> ItemOut:
     values = body.model_dump(exclude_unset=True)
     item = service.update_item(db, api.workspace_id, item_id, values, api.actor())
     return ItemOut.model_validate(item)
@@ -176,7 +178,9 @@ def redeem(body: RedemptionIn, api: Api, db: DbSession, response: Response) -> R
         body.quantity,
         body.idempotency_key,
         api.actor(),
-        address=body.address,
+        address=body.address.as_address()
+        if isinstance(body.address, ShippingAddressIn)
+        else body.address,
     )
     if replay:
         response.status_code = 200
@@ -188,7 +192,7 @@ def list_redemptions(
     api: Api,
     db: DbSession,
     state: RedemptionState | None = None,
-    customer_id: int | None = None,
+    customer_id: Int64 | None = None,
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[RedemptionOut]:
@@ -199,12 +203,12 @@ def list_redemptions(
 
 
 @router.get("/mall/redemptions/{redemption_id}", response_model=RedemptionOut)
-def get_redemption(redemption_id: int, api: Api, db: DbSession) -> RedemptionOut:
+def get_redemption(redemption_id: Int64, api: Api, db: DbSession) -> RedemptionOut:
     return _redemption_out(service.get_redemption(db, api.workspace_id, redemption_id))
 
 
 @router.post("/mall/redemptions/{redemption_id}/ship", response_model=RedemptionOut)
-def ship(redemption_id: int, body: ShipIn, api: Api, db: DbSession) -> RedemptionOut:
+def ship(redemption_id: Int64, body: ShipIn, api: Api, db: DbSession) -> RedemptionOut:
     redemption = service.ship(
         db, api.workspace_id, redemption_id, body.carrier, body.tracking_no, api.actor()
     )
@@ -212,12 +216,12 @@ def ship(redemption_id: int, body: ShipIn, api: Api, db: DbSession) -> Redemptio
 
 
 @router.post("/mall/redemptions/{redemption_id}/deliver", response_model=RedemptionOut)
-def deliver(redemption_id: int, api: Api, db: DbSession) -> RedemptionOut:
+def deliver(redemption_id: Int64, api: Api, db: DbSession) -> RedemptionOut:
     return _redemption_out(service.deliver(db, api.workspace_id, redemption_id, api.actor()))
 
 
 @router.post("/mall/redemptions/{redemption_id}/cancel", response_model=RedemptionOut)
-def cancel(redemption_id: int, body: CancelIn, api: Api, db: DbSession) -> RedemptionOut:
+def cancel(redemption_id: Int64, body: CancelIn, api: Api, db: DbSession) -> RedemptionOut:
     """Cancel a pending redemption: points and stock go back."""
     redemption = service.cancel(db, api.workspace_id, redemption_id, body.reason, api.actor())
     return _redemption_out(redemption)
@@ -272,7 +276,7 @@ def create_earn_rule(body: EarnRuleIn, api: Api, db: DbSession) -> EarnRuleOut:
 
 
 @router.patch("/points/earn-rules/{rule_id}", response_model=EarnRuleOut)
-def update_earn_rule(rule_id: int, body: EarnRulePatch, api: Api, db: DbSession) -> EarnRuleOut:
+def update_earn_rule(rule_id: Int64, body: EarnRulePatch, api: Api, db: DbSession) -> EarnRuleOut:
     values = body.model_dump(exclude_unset=True)
     rule = service.update_earn_rule(db, api.workspace_id, rule_id, values, api.actor())
     return EarnRuleOut.model_validate(rule)
@@ -306,7 +310,7 @@ def list_gifts(
     api: Api,
     db: DbSession,
     state: GiftState | None = None,
-    operator_id: int | None = None,
+    operator_id: Int64 | None = None,
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[GiftOut]:
@@ -317,19 +321,19 @@ def list_gifts(
 
 
 @router.get("/points/gifts/budget", response_model=GiftBudgetOut)
-def gift_budget(operator_id: int, api: Api, db: DbSession) -> GiftBudgetOut:
+def gift_budget(operator_id: Int64, api: Api, db: DbSession) -> GiftBudgetOut:
     """An operator's budget this month, what they spent, and the approval threshold."""
     budget = service.budget_status(db, api.workspace_id, operator_id)
     return GiftBudgetOut(**budget.__dict__)
 
 
 @router.get("/points/gifts/{gift_id}", response_model=GiftOut)
-def get_gift(gift_id: int, api: Api, db: DbSession) -> GiftOut:
+def get_gift(gift_id: Int64, api: Api, db: DbSession) -> GiftOut:
     return GiftOut.model_validate(service.get_gift(db, api.workspace_id, gift_id))
 
 
 @router.post("/points/gifts/{gift_id}/approve", response_model=GiftOut, responses={409: {}})
-def approve_gift(gift_id: int, body: GiftDecisionIn, api: Api, db: DbSession) -> GiftOut:
+def approve_gift(gift_id: Int64, body: GiftDecisionIn, api: Api, db: DbSession) -> GiftOut:
     """An admin approves a waiting gift (a mall item then joins the redemption queue); 409
     ``gift-already-decided``; 403 when ``admin_id`` isn't an admin."""
     gift = service.decide_gift_for(db, api.workspace_id, gift_id, True, body.admin_id, api.actor())
@@ -337,6 +341,6 @@ def approve_gift(gift_id: int, body: GiftDecisionIn, api: Api, db: DbSession) ->
 
 
 @router.post("/points/gifts/{gift_id}/reject", response_model=GiftOut, responses={409: {}})
-def reject_gift(gift_id: int, body: GiftDecisionIn, api: Api, db: DbSession) -> GiftOut:
+def reject_gift(gift_id: Int64, body: GiftDecisionIn, api: Api, db: DbSession) -> GiftOut:
     gift = service.decide_gift_for(db, api.workspace_id, gift_id, False, body.admin_id, api.actor())
     return GiftOut.model_validate(gift)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu.customers.fan_links import CurrentFan, FanContext, check_fan_csrf, fan_csrf_token
 from siyu.customers.models import PLATFORM_LABELS
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
@@ -22,6 +23,7 @@ from siyu.kit.web import DbSession
 from siyu.loyalty import service
 from siyu.loyalty.labels import ENTRY_LABELS, REDEMPTION_LABELS, SHELF_LABELS
 from siyu.loyalty.models import SHELVES
+from siyu.loyalty.shipping import PHONE, ShippingAddress, normalise_phone
 from siyu.workspace.audit import Actor
 
 router = APIRouter(prefix="/h5/points", include_in_schema=False)
@@ -118,7 +120,7 @@ def mall(request: Request, fan: CurrentFan, db: DbSession, shelf: str = "aspirat
 
 
 @router.get("/mall/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, item_id: int, fan: CurrentFan, db: DbSession) -> Response:
+def item_page(request: Request, item_id: Int64, fan: CurrentFan, db: DbSession) -> Response:
     return _item_page(request, fan, db, item_id)
 
 
@@ -141,15 +143,25 @@ def _item_page(
 @router.post("/mall/{item_id}/redeem", response_class=HTMLResponse)
 def redeem(
     request: Request,
-    item_id: int,
+    item_id: Int64,
     fan: CurrentFan,
     db: DbSession,
-    quantity: int = Form(1),
+    quantity: int = Form(1, le=INT32_MAX, ge=INT32_MIN),
+    name: str = Form(""),
+    phone: str = Form(""),
+    province: str = Form(""),
+    city: str = Form(""),
+    district: str = Form(""),
     address: str = Form(""),
     key: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
     check_fan_csrf(request, csrf_token)
+    form = {"name": name, "phone": phone, "province": province, "city": city}
+    form |= {"district": district, "address": address}
+    recipient, invalid = _recipient(form)
+    if invalid:
+        return _item_page(request, fan, db, item_id, 422, error=invalid, form=form, key=key)
     try:
         with db.begin_nested():
             redemption, _ = service.redeem(
@@ -160,20 +172,43 @@ def redeem(
                 max(1, min(quantity, 10)),
                 f"h5:{fan.customer.id}:{key[:60]}",
                 _actor(fan),
-                address=address[:300] or None,
+                address=recipient,
             )
     except Problem as problem:
         return _item_page(
-            request, fan, db, item_id, problem.status, error=problem.title, address=address, key=key
+            request, fan, db, item_id, problem.status, error=problem.title, form=form, key=key
         )
     return RedirectResponse(
         f"/h5/points/redemptions?done={redemption.id}", status_code=303, headers=PRIVATE
     )
 
 
+def _recipient(form: dict[str, str]) -> tuple[ShippingAddress | None, str | None]:
+    """The form's recipient, or the message saying what is missing (a virtual gift ships
+    nowhere: an empty form is no address)."""
+    fields = {key: value.strip() for key, value in form.items()}
+    if not any(fields.values()):
+        return None, None
+    if not fields["name"]:
+        return None, N_("Enter the recipient's name.")
+    phone = normalise_phone(fields["phone"])
+    if not PHONE.match(phone):
+        return None, N_("Enter the recipient's phone number (digits only).")
+    if not fields["address"]:
+        return None, N_("Enter the street address.")
+    return ShippingAddress(
+        name=fields["name"][:50],
+        phone=phone,
+        address=fields["address"][:200],
+        province=fields["province"][:32] or None,
+        city=fields["city"][:32] or None,
+        district=fields["district"][:32] or None,
+    ), None
+
+
 @router.get("/redemptions", response_class=HTMLResponse)
 def my_redemptions(
-    request: Request, fan: CurrentFan, db: DbSession, done: int | None = None
+    request: Request, fan: CurrentFan, db: DbSession, done: Int64 | None = None
 ) -> Response:
     found, _ = service.list_redemptions(db, fan.workspace.id, customer_id=fan.customer.id, limit=50)
     items = {i.id: i for i in service.list_items(db, fan.workspace.id)}

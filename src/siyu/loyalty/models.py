@@ -246,6 +246,7 @@ class Redemption(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128))
     payload_hash: Mapped[str] = mapped_column(String(64))
     address_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    address_masked: Mapped[str | None] = mapped_column(String(200))
     lots_used: Mapped[dict[str, Any]] = mapped_column(default=dict)  # lot id → points taken
     gift_id: Mapped[int | None] = mapped_column(BigId)
     carrier: Mapped[str | None] = mapped_column(String(50))

@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
+from siyu.kit.patches import PatchBody
+from siyu.loyalty.shipping import PHONE, ShippingAddress, normalise_phone
 
 Shelf = Literal["aspirational", "essentials", "seasonal"]
 PlatformName = Literal["taobao", "douyin", "kuaishou", "youzan", "xiaohongshu", "generic"]
@@ -14,7 +25,7 @@ PlatformName = Literal["taobao", "douyin", "kuaishou", "youzan", "xiaohongshu", 
 class ConversionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
+    customer_id: Int64
     platform: PlatformName
     order_no: str = Field(min_length=1, max_length=64)
 
@@ -63,8 +74,10 @@ class EntryOut(BaseModel):
 class AdjustmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
-    points: int = Field(description="Positive to give, negative to take; never zero.")
+    customer_id: Int64
+    points: int = Field(
+        description="Positive to give, negative to take; never zero.", le=INT32_MAX, ge=INT32_MIN
+    )
     reason: str = Field(min_length=1, max_length=200)
     idempotency_key: str = Field(min_length=1, max_length=100)
 
@@ -76,11 +89,13 @@ class ItemIn(BaseModel):
     shelf: Shelf
     points_price: int = Field(gt=0, le=100_000_000)
     stock: int = Field(ge=0, le=10_000_000)
-    cash_price_fen: int | None = Field(default=None, ge=0)
-    cost_fen: int = Field(default=0, ge=0, description="What one unit costs the team (reports).")
-    per_customer_limit: int | None = Field(default=None, gt=0)
+    cash_price_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    cost_fen: int = Field(
+        default=0, ge=0, description="What one unit costs the team (reports).", le=INT32_MAX
+    )
+    per_customer_limit: int | None = Field(default=None, gt=0, le=INT32_MAX)
     min_tier_code: str | None = Field(default=None, max_length=32)
-    segment_id: int | None = None
+    segment_id: Int64 | None = None
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
     image_url: str | None = Field(default=None, max_length=500)
@@ -92,18 +107,32 @@ class ItemIn(BaseModel):
     active: bool = True
 
 
-class ItemPatch(BaseModel):
+class ItemPatch(PatchBody):
+    clearable = frozenset(
+        {
+            "cash_price_fen",
+            "per_customer_limit",
+            "min_tier_code",
+            "available_from",
+            "available_until",
+            "image_url",
+            "description",
+        }
+    )
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     shelf: Shelf | None = None
     points_price: int | None = Field(default=None, gt=0, le=100_000_000)
     stock_delta: int | None = Field(
-        default=None, description="Add (or, negative, remove) stock; never below zero."
+        default=None,
+        description="Add (or, negative, remove) stock; never below zero.",
+        le=INT32_MAX,
+        ge=INT32_MIN,
     )
-    cash_price_fen: int | None = Field(default=None, ge=0)
-    cost_fen: int | None = Field(default=None, ge=0)
-    per_customer_limit: int | None = Field(default=None, gt=0)
+    cash_price_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    cost_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    per_customer_limit: int | None = Field(default=None, gt=0, le=INT32_MAX)
     min_tier_code: str | None = Field(default=None, max_length=32)
     available_from: AwareDatetime | None = None
     available_until: AwareDatetime | None = None
@@ -135,15 +164,44 @@ class ItemOut(BaseModel):
     active: bool
 
 
+class ShippingAddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=50, description="The recipient.")
+    phone: str = Field(min_length=7, max_length=20, description="The recipient's phone.")
+    address: str = Field(min_length=1, max_length=200, description="Street and number.")
+    province: str | None = Field(default=None, max_length=32)
+    city: str | None = Field(default=None, max_length=32)
+    district: str | None = Field(default=None, max_length=32)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        phone = normalise_phone(value)
+        if not PHONE.match(phone):
+            raise ValueError("not a phone number")
+        return phone
+
+    @field_validator("name", "address", "province", "city", "district")
+    @classmethod
+    def _stripped(cls, value: str | None) -> str | None:
+        return value.strip() if value is not None else None
+
+    def as_address(self) -> ShippingAddress:
+        return ShippingAddress(**self.model_dump())
+
+
 class RedemptionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int
-    item_id: int
+    customer_id: Int64
+    item_id: Int64
     quantity: int = Field(default=1, ge=1, le=100)
     idempotency_key: str = Field(min_length=1, max_length=100)
-    address: str | None = Field(
-        default=None, max_length=300, description="Shipping address; stored encrypted."
+    address: Annotated[str, StringConstraints(max_length=300)] | ShippingAddressIn | None = Field(
+        default=None,
+        description="Where the gift ships: a recipient (name, phone, address and optional"
+        " province, city, district) or, as before, one text. Stored encrypted.",
     )
 
 
@@ -189,21 +247,27 @@ class TierIn(BaseModel):
     code: str = TierCode
     name: str = Field(min_length=1, max_length=50)
     rank: int = Field(ge=0, le=1000, description="Higher rank, higher tier.")
-    min_points_12m: int = Field(default=0, ge=0, description="Points earned in 12 months.")
+    min_points_12m: int = Field(
+        default=0, ge=0, description="Points earned in 12 months.", le=INT32_MAX
+    )
     min_spend_fen_12m: int | None = Field(
-        default=None, ge=0, description="Or: net paid fen in 12 months (either floor suffices)."
+        default=None,
+        ge=0,
+        description="Or: net paid fen in 12 months (either floor suffices).",
+        le=INT32_MAX,
     )
     multiplier_permille: int = Field(default=1000, gt=0, le=100_000)
     benefits: str | None = Field(default=None, max_length=2000)
 
 
-class TierPatch(BaseModel):
+class TierPatch(PatchBody):
+    clearable = frozenset({"min_spend_fen_12m", "benefits"})
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=50)
     rank: int | None = Field(default=None, ge=0, le=1000)
-    min_points_12m: int | None = Field(default=None, ge=0)
-    min_spend_fen_12m: int | None = Field(default=None, ge=0)
+    min_points_12m: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    min_spend_fen_12m: int | None = Field(default=None, ge=0, le=INT32_MAX)
     multiplier_permille: int | None = Field(default=None, gt=0, le=100_000)
     benefits: str | None = Field(default=None, max_length=2000)
 
@@ -227,18 +291,19 @@ class EarnRuleIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     multiplier_permille: int = Field(gt=0, le=100_000, description="2000 = double points.")
     platform: PlatformName | None = None
-    segment_id: int | None = None
+    segment_id: Int64 | None = None
     starts_at: AwareDatetime | None = Field(default=None, description="Payment time window.")
     ends_at: AwareDatetime | None = None
 
 
-class EarnRulePatch(BaseModel):
+class EarnRulePatch(PatchBody):
+    clearable = frozenset({"platform", "segment_id", "starts_at", "ends_at"})
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)
     multiplier_permille: int | None = Field(default=None, gt=0, le=100_000)
     platform: PlatformName | None = None
-    segment_id: int | None = None
+    segment_id: Int64 | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
     active: bool | None = None
@@ -260,11 +325,22 @@ class EarnRuleOut(BaseModel):
 class GiftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    operator_id: int = Field(description="The operator sending it: their budget and approval.")
-    customer_id: int
-    item_id: int | None = Field(default=None, description="A mall item; omit for an ad-hoc gift.")
+    operator_id: int = Field(
+        description="The operator sending it: their budget and approval.",
+        le=INT32_MAX,
+        ge=INT32_MIN,
+    )
+    customer_id: Int64
+    item_id: int | None = Field(
+        default=None,
+        description="A mall item; omit for an ad-hoc gift.",
+        le=INT32_MAX,
+        ge=INT32_MIN,
+    )
     description: str = Field(default="", max_length=200, description="What, for an ad-hoc gift.")
-    cost_fen: int | None = Field(default=None, ge=0, description="Default: the item's unit cost.")
+    cost_fen: int | None = Field(
+        default=None, ge=0, description="Default: the item's unit cost.", le=INT32_MAX
+    )
     reason: str = Field(min_length=1, max_length=200)
     address: str | None = Field(default=None, max_length=300)
 
@@ -272,7 +348,9 @@ class GiftIn(BaseModel):
 class GiftDecisionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    admin_id: int = Field(description="The admin deciding (an admin of the workspace).")
+    admin_id: int = Field(
+        description="The admin deciding (an admin of the workspace).", le=INT32_MAX, ge=INT32_MIN
+    )
 
 
 class GiftOut(BaseModel):

@@ -24,7 +24,7 @@ from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
 from siyu.kit.timeline import TimelineEntry
-from siyu.loyalty import ledger
+from siyu.loyalty import ledger, shipping
 from siyu.loyalty.ledger import EntryRefs
 from siyu.loyalty.models import (
     SHELVES,
@@ -40,6 +40,7 @@ from siyu.loyalty.models import (
     Redemption,
     TierChange,
 )
+from siyu.loyalty.shipping import ShippingAddress
 from siyu.workspace import audit
 from siyu.workspace.audit import SYSTEM, Actor
 from siyu.workspace.models import Workspace
@@ -1419,18 +1420,21 @@ def redeem(
     idempotency_key: str,
     actor: Actor,
     *,
-    address: str | None = None,
+    address: str | ShippingAddress | None = None,
     free: bool = False,
     gift_id: int | None = None,
 ) -> tuple[Redemption, bool]:
-    """Reserve points and stock together. Returns the redemption and whether it is a replay."""
+    """Reserve points and stock together. Returns the redemption and whether it is a replay.
+
+    ``address``: a structured recipient or the older single text; stored encrypted."""
     key = _check_key(idempotency_key)
+    address_text = shipping.stored_text(address)
     digest = ledger.payload_hash(
         {
             "customer_id": customer_id,
             "item_id": item_id,
             "quantity": quantity,
-            "address": address or "",
+            "address": address_text or "",
         }
     )
     replay = _redemption_replay(session, workspace_id, key, digest)
@@ -1441,14 +1445,23 @@ def redeem(
     _fan_is_live(session, workspace_id, customer_id)
     item = get_item(session, workspace_id, item_id)
     _check_available(session, item, customer_id)
-    address = (address or "").strip() or None
-    if not item.virtual and address is None:
+    if not item.virtual and address_text is None:
         raise Unprocessable("address-required", title=N_("A shipping address is needed"))
+    masked = shipping.masked_text(address if address_text else None)
     points = 0 if free else item.points_price * quantity
     try:
         with session.begin_nested():
             redemption = _reserve(
-                session, item, customer_id, quantity, points, key, digest, address, actor, gift_id
+                session,
+                item,
+                customer_id,
+                quantity,
+                points,
+                key,
+                digest,
+                (address_text, masked),
+                actor,
+                gift_id,
             )
             if item.coupon_template_id is not None:
                 _issue_coupons(session, item, customer_id, quantity)
@@ -1482,10 +1495,11 @@ def _reserve(
     points: int,
     key: str,
     digest: str,
-    address: str | None,
+    address: tuple[str | None, str | None],
     actor: Actor,
     gift_id: int | None = None,
 ) -> Redemption:
+    """``address``: the plaintext to encrypt and its masked line."""
     ws = item.workspace_id
     # The account row first (also when free): it serialises this fan's redemptions, which makes
     # the per-fan limit count below exact.
@@ -1522,7 +1536,8 @@ def _reserve(
             delivered_at=now if item.virtual else None,
             idempotency_key=key,
             payload_hash=digest,
-            address_enc=encrypt_pii(address, context=ADDRESS_CONTEXT) if address else None,
+            address_enc=encrypt_pii(address[0], context=ADDRESS_CONTEXT) if address[0] else None,
+            address_masked=address[1],
             lots_used=taken,
             gift_id=gift_id,
             created_at=now,
@@ -1619,7 +1634,7 @@ def redemption_address(
         target_id=redemption.id,
         detail={"fields": ["address"], "reason": reason},
     )
-    return decrypt_pii(redemption.address_enc, context=ADDRESS_CONTEXT)
+    return shipping.clear_line(decrypt_pii(redemption.address_enc, context=ADDRESS_CONTEXT))
 
 
 def _transition(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from siyu.customers import service as customers
 from siyu.customers.figures import people
+from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -148,7 +149,7 @@ def _optional_fen(text: str) -> int | None:
 
 
 @router.get("/loyalty", response_class=HTMLResponse)
-def overview(request: Request, context: Console, db: DbSession, days: int = 30) -> Response:
+def overview(request: Request, context: Console, db: DbSession, days: Int64 = 30) -> Response:
     days = days if days in (7, 30, 90, 365) else 30
     ws = context.workspace.id
     since = utcnow() - timedelta(days=days)
@@ -225,12 +226,12 @@ async def create_item(request: Request, context: OperatorConsole, db: DbSession)
 
 
 @router.get("/loyalty/items/{item_id}", response_class=HTMLResponse)
-def edit_item(request: Request, item_id: int, context: Console, db: DbSession) -> Response:
+def edit_item(request: Request, item_id: Int64, context: Console, db: DbSession) -> Response:
     return _item_page(request, context, db, item_id)
 
 
 def _item_page(
-    request: Request, context: ConsoleContext, db: Session, item_id: int, **extra: Any
+    request: Request, context: ConsoleContext, db: Session, item_id: Int64, **extra: Any
 ) -> Response:
     return _page(
         request,
@@ -251,7 +252,7 @@ def _coupon_templates(db: DbSession, workspace_id: int) -> list[Any]:
 
 @router.post("/loyalty/items/{item_id}", response_class=HTMLResponse, dependencies=CSRF)
 async def update_item(
-    request: Request, item_id: int, context: OperatorConsole, db: DbSession
+    request: Request, item_id: Int64, context: OperatorConsole, db: DbSession
 ) -> Response:
     service.get_item(db, context.workspace.id, item_id)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -300,7 +301,7 @@ def redemptions(
 
 @router.post("/loyalty/redemptions/{redemption_id}/ship", dependencies=CSRF)
 def ship(
-    redemption_id: int,
+    redemption_id: Int64,
     context: OperatorConsole,
     db: DbSession,
     carrier: str = Form(""),
@@ -311,14 +312,14 @@ def ship(
 
 
 @router.post("/loyalty/redemptions/{redemption_id}/deliver", dependencies=CSRF)
-def deliver(redemption_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def deliver(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     service.deliver(db, context.workspace.id, redemption_id, context.actor())
     return _back("/loyalty/redemptions?state=shipped", "delivered")
 
 
 @router.post("/loyalty/redemptions/{redemption_id}/cancel", dependencies=CSRF)
 def cancel(
-    redemption_id: int, context: OperatorConsole, db: DbSession, reason: str = Form("")
+    redemption_id: Int64, context: OperatorConsole, db: DbSession, reason: str = Form("")
 ) -> Response:
     service.cancel(db, context.workspace.id, redemption_id, reason, context.actor())
     return _back("/loyalty/redemptions", "cancelled")
@@ -365,7 +366,7 @@ async def bulk_ship(
 @router.post(
     "/loyalty/redemptions/{redemption_id}/address", response_class=HTMLResponse, dependencies=CSRF
 )
-def reveal_address(redemption_id: int, context: OperatorConsole, db: DbSession) -> Response:
+def reveal_address(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     """The shipping address in clear, for the person packing the parcel (audited)."""
     redemption = service.get_redemption(db, context.workspace.id, redemption_id)
     address = service.redemption_address(db, redemption, context.actor(), reason="ship")
@@ -532,7 +533,7 @@ def send_gift(
 
 
 @router.post("/loyalty/gifts/{gift_id}/{decision}", dependencies=CSRF)
-def decide_gift(gift_id: int, decision: str, context: AdminConsole, db: DbSession) -> Response:
+def decide_gift(gift_id: Int64, decision: str, context: AdminConsole, db: DbSession) -> Response:
     if decision not in ("approve", "reject"):
         raise Unprocessable("decision-unknown", title=N_("Approve or reject"))
     service.decide_gift(
@@ -673,7 +674,7 @@ async def create_rule(request: Request, context: AdminConsole, db: DbSession) ->
 
 @router.post("/loyalty/earn-rules/{rule_id}", dependencies=CSRF)
 async def update_rule(
-    request: Request, rule_id: int, context: AdminConsole, db: DbSession
+    request: Request, rule_id: Int64, context: AdminConsole, db: DbSession
 ) -> Response:
     service.get_earn_rule(db, context.workspace.id, rule_id)  # not found before the form
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -690,7 +691,9 @@ async def update_rule(
 
 
 @router.get("/loyalty/customers/{customer_id}/panel", response_class=HTMLResponse)
-def customer_panel(request: Request, customer_id: int, context: Console, db: DbSession) -> Response:
+def customer_panel(
+    request: Request, customer_id: Int64, context: Console, db: DbSession
+) -> Response:
     ws = context.workspace.id
     customers.get_customer(db, ws, customer_id)  # another workspace's fan: 404
     try:

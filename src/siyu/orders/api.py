@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.orders import repository, service
@@ -40,7 +41,7 @@ def push_orders(payload: OrderBatchIn, api: Api, db: DbSession) -> OrderBatchOut
 def list_orders(
     api: Api,
     db: DbSession,
-    customer_id: int | None = None,
+    customer_id: Int64 | None = None,
     platform: Platform | None = None,
     status: Status | None = None,
     cursor: str | None = None,
@@ -60,7 +61,7 @@ def list_orders(
 
 
 @router.get("/orders/{order_id}", response_model=OrderDetail)
-def get_order(order_id: int, api: Api, db: DbSession) -> OrderDetail:
+def get_order(order_id: Int64, api: Api, db: DbSession) -> OrderDetail:
     order = repository.get_order(db, api.workspace_id, order_id)
     items = repository.items_of(db, api.workspace_id, order.id)
     return OrderDetail.model_validate(
@@ -82,13 +83,13 @@ def list_import_runs(
 
 
 @router.get("/import-runs/{run_id}", response_model=ImportRunOut)
-def get_import_run(run_id: int, api: Api, db: DbSession) -> ImportRunOut:
+def get_import_run(run_id: Int64, api: Api, db: DbSession) -> ImportRunOut:
     return ImportRunOut.model_validate(repository.get_run(db, api.workspace_id, run_id))
 
 
 @router.get("/import-runs/{run_id}/rejects", response_model=Page[ImportRejectOut])
 def list_import_rejects(
-    run_id: int,
+    run_id: Int64,
     api: Api,
     db: DbSession,
     cursor: str | None = None,

@@ -15,6 +15,7 @@ from typing import IO
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from siyu.kit.tabular import formula_safe
 from siyu.orders.importers import RowError
 from siyu.orders.models import ImportReject
 
@@ -100,7 +101,13 @@ def report_lines(rejects: Iterable[ImportReject]) -> Iterator[str]:
 
 
 def _report_row(row: int, column: str | None, value: str | None, reason: str) -> dict[str, object]:
-    return {"row": row, "column": column or "", "value": value or "", "reason": reason}
+    """One report line; cells echo the seller's file, so formulas are neutralised like exports."""
+    return {
+        "row": row,
+        "column": formula_safe(column or ""),
+        "value": formula_safe(value or ""),
+        "reason": formula_safe(reason),
+    }
 
 
 def _drain(buffer: io.StringIO) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from siyu.kit.bounds import INT32_MAX
 from siyu.orders.importers import PLATFORMS
 from siyu.orders.models import ORDER_STATUSES, REFUND_STATES
 
@@ -26,7 +27,7 @@ class ItemIn(BaseModel):
     title: str = Field(min_length=1, max_length=300)
     sku: str | None = Field(default=None, max_length=200)
     quantity: int = Field(default=1, ge=0, le=1_000_000)
-    unit_price_fen: int | None = Field(default=None, ge=0)
+    unit_price_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
     product_id: str | None = Field(default=None, max_length=64)
 
 
@@ -48,8 +49,8 @@ class OrderIn(BaseModel):
     paid_at: AwareDatetime | None = Field(
         default=None, description="Null means unpaid: the order then counts 0 paid."
     )
-    paid_amount_fen: int = Field(ge=0)
-    refund_amount_fen: int = Field(default=0, ge=0)
+    paid_amount_fen: int = Field(ge=0, le=INT32_MAX)
+    refund_amount_fen: int = Field(default=0, ge=0, le=INT32_MAX)
     refund_state: RefundState | None = Field(
         default=None, description="Default: from the amounts (none, partial or full)."
     )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from siyu.customers.models import PLATFORM_LABELS
 from siyu.db import database
+from siyu.kit.bounds import Int64
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
@@ -154,7 +155,7 @@ def _import_upload(
 
 
 @router.get("/orders/imports/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, context: Console, db: DbSession, run_id: int) -> Response:
+def run_page(request: Request, context: Console, db: DbSession, run_id: Int64) -> Response:
     run = repository.get_run(db, context.workspace.id, run_id)
     rejects, more = repository.list_rejects(db, run, limit=REJECTS_SHOWN)
     return render(
@@ -165,7 +166,7 @@ def run_page(request: Request, context: Console, db: DbSession, run_id: int) -> 
 
 
 @router.get("/orders/imports/{run_id}/rejects.csv")
-def rejects_csv(context: Console, db: DbSession, run_id: int) -> Response:
+def rejects_csv(context: Console, db: DbSession, run_id: Int64) -> Response:
     run = repository.get_run(db, context.workspace.id, run_id)
     filename = f"{Path(run.file_name).stem}.rejects.csv"
     return StreamingResponse(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from siyu.customers.models import Customer
+from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.tabular import FORMATS, TableFormat
 from siyu.kit.web import DbSession
@@ -59,12 +60,12 @@ def count_filter(body: FilterIn, api: Api, db: DbSession) -> CountOut:
 
 
 @router.get("/segments/{segment_id}", response_model=SegmentOut)
-def get_segment(segment_id: int, api: Api, db: DbSession) -> SegmentOut:
+def get_segment(segment_id: Int64, api: Api, db: DbSession) -> SegmentOut:
     return _out(service.get_segment(db, api.workspace_id, segment_id))
 
 
 @router.patch("/segments/{segment_id}", response_model=SegmentOut)
-def update_segment(segment_id: int, body: SegmentPatch, api: Api, db: DbSession) -> SegmentOut:
+def update_segment(segment_id: Int64, body: SegmentPatch, api: Api, db: DbSession) -> SegmentOut:
     segment = service.update_segment(
         db,
         api.workspace_id,
@@ -78,13 +79,13 @@ def update_segment(segment_id: int, body: SegmentPatch, api: Api, db: DbSession)
 
 
 @router.delete("/segments/{segment_id}", status_code=204)
-def delete_segment(segment_id: int, api: Api, db: DbSession) -> Response:
+def delete_segment(segment_id: Int64, api: Api, db: DbSession) -> Response:
     service.delete_segment(db, api.workspace_id, segment_id, api.actor())
     return Response(status_code=204)
 
 
 @router.get("/segments/{segment_id}/count", response_model=CountOut)
-def count_segment(segment_id: int, api: Api, db: DbSession) -> CountOut:
+def count_segment(segment_id: Int64, api: Api, db: DbSession) -> CountOut:
     segment = service.get_segment(db, api.workspace_id, segment_id)
     return CountOut(count=service.count_matching(db, api.workspace_id, segment.filter_text))
 
@@ -107,7 +108,7 @@ def member_out(customer: Customer, metrics: dict[int, object]) -> MemberOut:
 
 @router.get("/segments/{segment_id}/members", response_model=Page[MemberOut])
 def segment_members(
-    segment_id: int,
+    segment_id: Int64,
     api: Api,
     db: DbSession,
     cursor: str | None = None,
@@ -123,7 +124,7 @@ def segment_members(
 
 @router.get("/segments/{segment_id}/export", openapi_extra=needs(Scope.pii))
 def export_segment(
-    segment_id: int,
+    segment_id: Int64,
     api: Api,
     db: DbSession,
     format: TableFormat = Query(default="xlsx", description=" | ".join(FORMATS)),

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from siyu.kit.patches import PatchBody
+
 
 class FilterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -31,7 +33,7 @@ class SegmentIn(BaseModel):
     )
 
 
-class SegmentPatch(BaseModel):
+class SegmentPatch(PatchBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=100)

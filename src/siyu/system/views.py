@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu import jobs
+from siyu.kit.bounds import Int64
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.system.models import JOB_STATUS_LABELS, JOB_STATUSES
@@ -38,7 +39,7 @@ def jobs_page(
 
 
 @router.post("/settings/jobs/{job_id}/retry", dependencies=[Depends(csrf_protect)])
-def retry_job(job_id: int, context: AdminConsole, db: DbSession) -> Response:
+def retry_job(job_id: Int64, context: AdminConsole, db: DbSession) -> Response:
     run = jobs.retry_now(db, job_id, context.workspace.id)
     if run is not None:
         audit.record(

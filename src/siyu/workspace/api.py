@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.workspace import audit, service
@@ -27,7 +28,7 @@ def list_tokens(api: Api, db: DbSession) -> Page[TokenOut]:
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, openapi_extra=needs(Scope.admin))
-def revoke_token(token_id: int, api: Api, db: DbSession) -> TokenOut:
+def revoke_token(token_id: Int64, api: Api, db: DbSession) -> TokenOut:
     return TokenOut.model_validate(
         service.revoke_token(db, api.workspace_id, token_id, api.actor())
     )

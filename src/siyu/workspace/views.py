@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu.analytics import overview
 from siyu.config import get_settings
+from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.crypto import new_secret
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import LOCALES, N_, gettext, normalise_locale
@@ -103,9 +104,11 @@ def login(
     except Problem as problem:
         # The failed attempt is counted and audited even though the page is re-rendered.
         db.commit()
-        return _login_form(
+        page = _login_form(
             request, next_url, email=email, error=gettext(problem.title), status_code=problem.status
         )
+        page.headers.update(problem.headers)  # Retry-After on the throttled page
+        return page
     response = RedirectResponse(next_url, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -131,7 +134,7 @@ def logout(context: Console, db: DbSession) -> Response:
 
 @protected.post("/workspace/switch")
 def switch_workspace(
-    context: Console, db: DbSession, workspace_id: Annotated[int, Form()]
+    context: Console, db: DbSession, workspace_id: Annotated[int, Form(le=INT32_MAX, ge=INT32_MIN)]
 ) -> Response:
     service.switch_workspace(db, context.console_session, workspace_id, context.actor())
     return RedirectResponse("/", status_code=303)
@@ -279,7 +282,9 @@ def create_token(
 
 
 @protected.post("/settings/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def revoke_token(request: Request, context: AdminConsole, db: DbSession, token_id: int) -> Response:
+def revoke_token(
+    request: Request, context: AdminConsole, db: DbSession, token_id: Int64
+) -> Response:
     token = service.revoke_token(db, context.workspace.id, token_id, context.actor())
     return render(
         request, "workspace/_token_row.html", {"token": token, "scope_labels": SCOPE_LABELS}

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from . import douyin, generic, kuaishou, taobao, xiaohongshu, youzan
 from .detection import HEADER_SCAN_ROWS, HeaderChoice, choose_header
-from .grouping import assemble_orders
+from .grouping import assemble_file_orders
 from .reading import SourceFile, UnreadableRow, open_source
 from .records import (
     PLATFORMS,
@@ -30,7 +30,7 @@ from .records import (
     ParsedOrder,
     RowError,
 )
-from .rows import ReadContext, data_rows, parse_item_rows, parse_order_rows, raw_keys
+from .rows import ReadContext, data_rows, parse_item_rows, raw_keys
 from .spec import PlatformSpec
 from .values import Cell, clean_text
 
@@ -86,10 +86,10 @@ class ExportReader:
         )
 
     def __iter__(self) -> Iterator[ParsedOrder | ParsedItemRow | RowError]:
-        rows = data_rows(self._source.rows(), self.header_row)
         if self.file_kind == "taobao_items":
+            rows = data_rows(self._source.rows(), self.header_row)
             return parse_item_rows(self._context, rows)
-        return assemble_orders(self._context, parse_order_rows(self._context, rows))
+        return assemble_file_orders(self._context, self._source.rows, self.header_row)
 
     def __repr__(self) -> str:
         return (

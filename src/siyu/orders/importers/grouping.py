@@ -1,21 +1,33 @@
-"""Adjacent rows with one order number become one order.
+"""Rows with one order number become one order.
 
-Only the current group is held, so memory stays flat however long the file. An order number
-that comes back after another order is a new group (and a second ParsedOrder with the same
-number): tracking every number seen would grow with the file, and the import service upserts
-by number anyway.
+Adjacent rows are grouped as they stream by: only the current group is held. Where rows are
+parts of their order (amounts per row: Douyin sub-orders, Xiaohongshu SKU lines), the rows of
+one order can also be scattered over the file (sorted by another column in Excel, two exports
+concatenated), and each part carries money: ``assemble_file_orders`` first reads the order
+numbers alone to find the orders that come back after another, then streams the others as
+usual while their rows wait in an on-disk spill, grouped once the file has been read. Memory
+stays bounded: a fixed-size filter of the numbers seen plus the numbers that came back.
+
+Where amounts are per order (Taobao, Kuaishou, Youzan, generic), a number that comes back
+after another order is a newer statement of it (a second ParsedOrder with the same number),
+which the import service writes over the first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import pickle
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+from .reading import Row, UnreadableRow
 from .records import ParsedOrder, RowError
-from .rows import OrderRow, RawKeys, ReadContext
-from .spec import AmountScope, RefundClass
-from .values import Cell
+from .rows import OrderRow, RawKeys, ReadContext, data_rows, parse_order_rows
+from .spec import AmountScope, RefundClass, RowView
+from .values import Cell, clean_text
 
 # Order progress; a multi-row order is only as far along as its least advanced live row.
 _PROGRESS = ("created", "paid", "shipped", "completed")
@@ -50,6 +62,124 @@ def assemble_orders(
         group.add(row)
     if group.rows:
         yield merge_group(context, group)
+
+
+def assemble_file_orders(
+    context: ReadContext, read: Callable[[], Iterable[Row]], header_row: int
+) -> Iterator[ParsedOrder | RowError]:
+    """Orders of a file where every row of one order number is one order, wherever it is.
+
+    ``read`` makes a fresh pass over the file's rows; where rows are parts of their order the
+    file is read once more beforehand, for its order numbers only.
+    """
+
+    def order_rows() -> Iterator[OrderRow | RowError]:
+        return parse_order_rows(context, data_rows(read(), header_row))
+
+    if context.spec.amount_scope != "row":
+        yield from assemble_orders(context, order_rows())
+        return
+    scattered = scattered_order_numbers(context, read(), header_row)
+    if not scattered:
+        yield from assemble_orders(context, order_rows())
+        return
+    with _Spill() as spill:
+        yield from assemble_orders(context, spill.divert(order_rows(), scattered))
+        for group in spill.groups():
+            yield merge_group(context, group)
+
+
+def scattered_order_numbers(context: ReadContext, rows: Iterable[Row], header_row: int) -> set[str]:
+    """Order numbers whose rows may not all be adjacent: a number starting a run of rows after
+    an earlier run probably had it. A false hit of the filter only sends an order through the
+    spill, where it comes out the same. Only the order number's cells are cleaned."""
+    positions = context.columns.positions.get("order_no", ())
+    seen = _NumberFilter()
+    scattered: set[str] = set()
+    previous: str | None = None
+    for row in rows:
+        if isinstance(row, UnreadableRow) or row[0] <= header_row:
+            continue
+        number, cells = row
+        cleaned = [""] * len(cells)
+        for index in positions:
+            if index < len(cells):
+                cleaned[index] = clean_text(cells[index])
+        order_no = RowView(context.columns, cells, number, cleaned).text("order_no")
+        if order_no is None or order_no == previous:
+            continue
+        previous = order_no
+        if seen.add(order_no):
+            scattered.add(order_no)
+    return scattered
+
+
+class _NumberFilter:
+    """A Bloom filter over order numbers: fixed memory whatever the file's length."""
+
+    _BITS = 1 << 26  # 8 MiB; about 1 false hit in 100,000 numbers for a million orders
+    _PROBES = 4
+
+    def __init__(self) -> None:
+        self._bits = bytearray(self._BITS >> 3)
+
+    def add(self, text: str) -> bool:
+        """Record ``text``; whether it (probably) was recorded before."""
+        code = hash(text)
+        step = (code >> 32) | 1
+        present = True
+        for probe in range(self._PROBES):
+            bit = (code + probe * step) & (self._BITS - 1)
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if not self._bits[byte] & mask:
+                present = False
+                self._bits[byte] |= mask
+        return present
+
+
+class _Spill:
+    """Rows of scattered orders, kept on disk (SQLite) and read back grouped by order."""
+
+    def __enter__(self) -> _Spill:
+        self._directory = tempfile.TemporaryDirectory(prefix="siyu-import-")
+        self._db = sqlite3.connect(Path(self._directory.name) / "spill.db")
+        self._db.execute(
+            "CREATE TABLE spill (order_no TEXT, seq INTEGER, row BLOB,"
+            " PRIMARY KEY (order_no, seq)) WITHOUT ROWID"
+        )
+        self._seq = 0
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._db.close()
+        self._directory.cleanup()
+
+    def divert(
+        self, rows: Iterable[OrderRow | RowError], scattered: set[str]
+    ) -> Iterator[OrderRow | RowError]:
+        """``rows`` less those of scattered orders, which are kept for ``groups``."""
+        for row in rows:
+            if isinstance(row, OrderRow) and row.order_no in scattered:
+                self._keep(row)
+            else:
+                yield row
+
+    def _keep(self, row: OrderRow) -> None:
+        self._seq += 1
+        blob = pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL)
+        self._db.execute("INSERT INTO spill VALUES (?, ?, ?)", (row.order_no, self._seq, blob))
+
+    def groups(self) -> Iterator[_Group]:
+        """One group per order number, its rows in file order."""
+        group = _Group()
+        cursor = self._db.execute("SELECT order_no, row FROM spill ORDER BY order_no, seq")
+        for order_no, blob in cursor:
+            if group.rows and order_no != group.rows[0].order_no:
+                yield group
+                group = _Group()
+            group.add(pickle.loads(blob))  # noqa: S301 - written by this process just now
+        if group.rows:
+            yield group
 
 
 def merge_group(context: ReadContext, group: _Group) -> ParsedOrder | RowError:

@@ -7,11 +7,14 @@ a cell is text, or a naive datetime where a spreadsheet stored a date.
 
 from __future__ import annotations
 
+import _csv
 import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -33,6 +36,10 @@ _CHUNK = 1 << 18
 _DELIMITERS = (",", "\t", ";")
 _SNIFF_LINES = 20
 _UTF8_BOM = codecs.BOM_UTF8
+_PLAUSIBILITY_BYTES = 1 << 20
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_AFTER_LATIN_LETTER = re.compile(r"[A-Za-z]([^\x00-\x7f])")
+_PRIVATE_USE_START, _PRIVATE_USE_END = 0xE000, 0xF8FF
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +113,40 @@ def detect_encoding(path: Path) -> str:
     """
     for encoding in _ENCODINGS:
         if _decodes_cleanly(path, encoding):
+            if encoding == "gb18030" and _reads_as_western_text(path):
+                raise FatalImportError(
+                    "The file's text looks like a Western European encoding (Latin-1 or"
+                    " Windows-1252), not UTF-8 or GBK/GB18030: save it as UTF-8 and import"
+                    " it again."
+                )
             return encoding
     raise FatalImportError("The file's text is neither UTF-8 nor GBK/GB18030 and cannot be read.")
+
+
+def _reads_as_western_text(path: Path) -> bool:
+    """Whether a file that decodes as GB18030 is really Latin-1 or Windows-1252 text.
+
+    Such bytes decode, but into nonsense: an accented letter inside a word ("Müller") pairs
+    with the letter after it into a rare character outside GB2312, right after a Latin letter
+    ("M黮ler"), or into a private-use character. Chinese text is mostly GB2312 characters and
+    never mostly such pairs, whatever its rare names.
+    """
+    with path.open("rb") as stream:
+        sample = stream.read(_PLAUSIBILITY_BYTES).decode("gb18030", errors="ignore")
+    foreign = _NON_ASCII.findall(sample)
+    if not foreign:
+        return False
+    odd = sum(1 for char in _AFTER_LATIN_LETTER.findall(sample) if not _in_gb2312(char))
+    odd += sum(1 for char in foreign if _PRIVATE_USE_START <= ord(char) <= _PRIVATE_USE_END)
+    return odd * 2 >= len(foreign)
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _decodes_cleanly(path: Path, encoding: str) -> bool:
@@ -129,7 +168,8 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 
     def widest_row(delimiter: str) -> int:
         reader = csv.reader(io.StringIO(sample), delimiter=delimiter)
-        return max((len(row) for row in reader), default=0)
+        with _csv_errors(reader):
+            return max((len(row) for row in reader), default=0)
 
     return max(_DELIMITERS, key=widest_row)
 
@@ -137,7 +177,28 @@ def sniff_delimiter(path: Path, encoding: str) -> str:
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
     with path.open(encoding=encoding, newline="") as stream:
         # csv.reader makes a new list per row: no copy needed.
-        yield from enumerate(csv.reader(stream, delimiter=delimiter), start=1)
+        reader = csv.reader(stream, delimiter=delimiter)
+        with _csv_errors(reader):
+            yield from enumerate(reader, start=1)
+
+
+@contextmanager
+def _csv_errors(reader: _csv.Reader) -> Iterator[None]:
+    """A malformed CSV (a cell past the csv module's size limit, a NUL byte) rejects the file
+    with the line it stopped at, never a traceback. The limit (128 KiB a cell) stays: no seller
+    export has such a cell, and a larger one is a broken or hostile file."""
+    try:
+        yield
+    except csv.Error as error:
+        if "field larger than field limit" in str(error):
+            limit = csv.field_size_limit() // 1024
+            raise FatalImportError(
+                f"Line {reader.line_num} has a cell longer than {limit} KiB:"
+                " the file is not an order export and cannot be imported."
+            ) from None
+        raise FatalImportError(
+            f"Line {reader.line_num} is not valid CSV ({error}): the file cannot be imported."
+        ) from None
 
 
 def _xlsx_rows(path: Path) -> Iterator[Row]:
