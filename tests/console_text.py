@@ -19,8 +19,10 @@ ALLOWED = frozenset(
         # business abbreviations used as is in Chinese operations
         "gmv", "rfm", "koc", "kol", "uv", "pv", "ltv", "clv", "roi", "sku", "spu", "vip", "id",
         "ip", "api", "qr", "h5", "app", "p_alive", "bg/nbd", "top",
+        "r", "f",  # RFM's recency and frequency scores (R 分, F 分)
         # formats and units
         "csv", "xlsx", "xls", "json", "jsonl", "utf-8", "url", "http", "https", "re2", "ok",
+        "png", "svg",
         "asia/shanghai", "utc", "am", "pm", "x", "k", "w", "m", "ms", "s", "kb", "mb", "ml", "g",
         "kg", "cm", "mm",
         "english",  # the language switch names its language in that language

@@ -35,6 +35,8 @@ NOT_PAGES = {
     "/analytics/export",
     "/login",
     "/coupons/campaigns/{campaign_id}/live",  # an event stream
+    "/community/families/{family_id}/qr.{kind}",  # QR images
+    "/community/groups/{group_id}/qr.{kind}",
 }
 DEMO_SEEDS = (
     "siyu.analytics.demo",
