@@ -19,14 +19,48 @@ ALLOWED = frozenset(
         # business abbreviations used as is in Chinese operations
         "gmv", "rfm", "koc", "kol", "uv", "pv", "ltv", "clv", "roi", "sku", "spu", "vip", "id",
         "ip", "api", "qr", "h5", "app", "p_alive", "bg/nbd", "top",
+        "r", "f",  # RFM's recency and frequency scores (R 分, F 分)
         # formats and units
         "csv", "xlsx", "xls", "json", "jsonl", "utf-8", "url", "http", "https", "re2", "ok",
+        "png", "svg",
         "asia/shanghai", "utc", "am", "pm", "x", "k", "w", "m", "ms", "s", "kb", "mb", "ml", "g",
         "kg", "cm", "mm",
         "english",  # the language switch names its language in that language
         "ta", "www",  # 和 TA 聊天; a flagged link's term
     }
 )  # fmt: skip
+
+# Words a page quotes on purpose as syntax to type: the search syntax (platform:account), the
+# filter language's examples, a CLI command, a file's own column name, the test client's IP.
+LITERAL_WORDS = {
+    "/customers": {"taobao"},
+    "/analytics/segments": {
+        "taobao", "douyin", "orders", "days_since_last_order", "and", "or", "not", "in", "true",
+        "Champions", "new", "active", "about_to_sleep", "sleeping", "lost", "returned",
+    },
+    "/orders/imports": {"siyu", "import", "orders", "orders.csv", "paid_amount"},
+    "/settings/audit": {"testclient", "token"},
+    "/settings/tokens": {"Authorization", "Bearer", "REST", "ERP"},
+}  # fmt: skip
+# Latin-script words the seeded data itself contains (buyer nicknames, product names).
+SEEDED_WORDS = frozenset(
+    {"whale", "regular", "sleeper", "newbie", "lurker", "gone", "ml", "SK-II", "YSL", "Dior"}
+    | {
+        f"{buyer}-{i}"
+        for buyer in ("whale", "regular", "sleeper", "newbie", "lurker", "gone")
+        for i in range(4)
+    }
+)
+
+
+def allowed_words(path: str) -> frozenset[str]:
+    """The Latin words a console page at ``path`` may show on purpose: the seeded data's and
+    the syntax that page quotes. Shared by the in-process walk and the browser walk."""
+    literal = {
+        w for prefix, words in LITERAL_WORDS.items() if path.startswith(prefix) for w in words
+    }
+    return SEEDED_WORDS | literal
+
 
 # Not read as prose: scripts, and literal text the page quotes on purpose (a filter expression,
 # a command, a header to type), which templates mark up as <code>, <kbd> or <pre>.

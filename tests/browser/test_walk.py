@@ -68,7 +68,9 @@ def signed_in(server: str, browser: Any) -> Iterator[dict[Role, Any]]:
     """One desktop browser context per role, signed in."""
     contexts = {}
     for role in ROLES:
-        context = browser.new_context(viewport={"width": 1360, "height": 860})
+        # The owner reads the console in Chinese: its walk checks the text (reads_as_chinese).
+        locale = "zh-CN" if role is Role.owner else None
+        context = browser.new_context(viewport={"width": 1360, "height": 860}, locale=locale)
         _sign_in(context, server, role)
         contexts[role] = context
     yield contexts

@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from siyu.app import CONSOLE_ROUTERS
 from siyu.workspace.models import Role
 from siyu.workspace.service import role_allows
+from tests.console_text import allowed_words, foreign_words
 
 ROLES: tuple[Role, ...] = (Role.owner, Role.admin, Role.operator, Role.analyst)
 PUBLIC_PATHS = frozenset({"/login"})
@@ -166,9 +167,22 @@ def patterns_compile(walked: WalkedPage) -> None:
         assert not walked.page.evaluate(INVALID_PATTERNS), walked.url
 
 
+def reads_as_chinese(walked: WalkedPage) -> None:
+    """A Chinese console page shows no raw codes or English (``tests/console_text.py``, with the
+    in-process walk's allow-lists); the owner sees every page, so the owner's walk is enough."""
+    if walked.role is not Role.owner or walked.page is None or walked.status != 200:
+        return
+    if not walked.route.is_page or 'lang="zh-CN"' not in walked.body[:500]:
+        return
+    path = walked.url.split("?")[0]
+    found = foreign_words(walked.body, allow=allowed_words(path))
+    assert not found, f"{walked.url}: {found}"
+
+
 PAGE_CHECKS: list[Callable[[WalkedPage], None]] = [
     status_is_expected,
     renders_the_layout,
     no_browser_errors,
     patterns_compile,
+    reads_as_chinese,
 ]

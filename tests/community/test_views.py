@@ -86,7 +86,14 @@ def test_rule_editor_and_tester(client: TestClient, session: Session, workspace:
         "/community/rules",
         data={"csrf_token": csrf, "name": "坏", "match": "regex", "pattern": "(?=x)", "reply": "x"},
     )
-    assert refused.status_code == 422 and "look-ahead" in refused.text
+    assert refused.status_code == 422
+    # The reason in Chinese, the field by its label; only RE2's own words are quoted.
+    assert "正则表达式（RE2）：不支持前瞻和后顾断言" in refused.text, refused.text
+    unknown = client.post(
+        "/community/rules",
+        data={"csrf_token": csrf, "name": "坏", "match": "any", "keywords": "x", "reply": "{name}"},
+    )
+    assert unknown.status_code == 422 and "回复：未知变量 {name}" in unknown.text, unknown.text
     tested = client.post(
         "/community/rules/test", data={"text": "今晚幾點開播"}, headers={"X-CSRF-Token": csrf}
     )
@@ -106,6 +113,7 @@ def test_refused_forms_come_back_with_the_message_and_what_was_typed(
     assert "请输入整数" in family.text or "整数" in family.text
     assert 'value="杭州粉丝群"' in family.text and 'value="abc"' in family.text
     assert service.list_families(session, workspace.id) == []
+    assert "链接标识" in family.text and "地址" not in family.text  # the slug's name
     rule = client.post(
         "/community/rules",
         data={"csrf_token": csrf, "name": "几点播", "match": "any", "keywords": "几点",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -69,6 +71,19 @@ def test_console_creates_a_grab_and_issues(
     assert issued.url.path == url and issued.history[0].status_code == 303  # POST, redirect, GET
     again = client.post(f"{url}/issue", data={"csrf_token": csrf, "customer_ids": str(fans[0])})
     assert again.url.path == url and "已领过: 1" in again.text, again.text
+    # Claims name their fan, linked (in server mode they reach the store through the stream, so
+    # the list may still be empty); the monitor's answers are labels, not Redis keys.
+    assert f'href="/customers/{fans[0]}">{fans[0]}</a>' not in again.text
+    if f'href="/customers/{fans[0]}"' in again.text:
+        assert f'<a class="fan-name" href="/customers/{fans[0]}">粉丝0</a>' in again.text
+    found = re.search(r"labels = (\{.*?\});", again.text)
+    assert found is not None
+    labels = json.loads(found.group(1))
+    assert (labels["claimed"], labels["sold_out"], labels["other"]) == (
+        "已领取",
+        "已抢光",
+        "其他原因",
+    )
     forged = client.get(url, params={"notice": "issued", "issued": "1", "pay-here": "9"})
     assert "pay-here" not in forged.text
     overview = client.get("/coupons")

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from siyu.customers.models import Customer, CustomerIdentity
 from siyu.demo.exports import DemoShape, generate_demo_exports
+from siyu.kit.i18n import using_locale
 from siyu.orders.models import ImportReject, ImportRun, Order, OrderItem
-from siyu.orders.service import ImportSummary, import_file
+from siyu.orders.service import ImportSummary, fatal_text, import_file
 from siyu.workspace.models import AuditEntry, Workspace
 from tests.factories import ACTOR
 
@@ -279,7 +280,7 @@ def test_bad_rows_are_rejected_with_row_column_and_reason_and_the_rest_commit(
     raw = report.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     lines = list(csv.reader(raw.decode("utf-8-sig").splitlines()))
-    assert lines[0] == ["row", "column", "value", "reason"]
+    assert lines[0] == ["行号", "列", "值", "原因"]  # the workspace's language
     assert [line[:3] for line in lines[1:]] == [
         ["3", "订单编号", ""],
         ["4", "买家实际支付金额", "九十九"],
@@ -317,6 +318,28 @@ def test_a_fatal_file_writes_nothing_but_its_failed_run(
     assert count(session, Order, workspace) == count(session, Customer, workspace) == 0
     run_row = session.get_one(ImportRun, summary.run_id)
     assert (run_row.status, run_row.error) == ("failed", summary.fatal)
+    # The console says it again in the reader's language, platform by name.
+    assert run_row.error_detail is not None
+    with using_locale("zh_CN"):
+        shown = fatal_text(run_row.error_detail)
+    assert shown.startswith("这份淘宝导出文件缺少必需的列") and "订单付款时间" in shown
+    with using_locale("en"):
+        assert fatal_text(run_row.error_detail) == summary.fatal.replace("taobao", "Taobao")
+
+
+def test_the_reject_report_is_written_in_the_workspaces_language(
+    session: Session, workspace: Workspace, tmp_path: Path
+) -> None:
+    workspace.settings = {**(workspace.settings or {}), "locale": "en"}
+    session.flush()
+    path = taobao_file(tmp_path / "tb.csv", taobao_order("1", 买家实际支付金额="九十九"))
+    report = tmp_path / "r.csv"
+
+    run(session, workspace, path, report_path=report)
+
+    lines = list(csv.reader(report.read_text(encoding="utf-8-sig").splitlines()))
+    assert lines[0] == ["Row", "Column", "Value", "Reason"]
+    assert lines[1][3] == "Not a valid amount."
 
 
 def test_an_error_half_way_through_leaves_nothing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -62,9 +63,11 @@ def test_upload_shows_the_run_with_its_rejects_and_the_report_downloads(
     assert report.status_code == 200
     assert report.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert rows[0] == ["row", "column", "value", "reason"]
-    assert rows[1][:3] == ["3", "paid_amount", "abc"]
+    assert rows[0] == ["行号", "列", "值", "原因"]  # the workspace's language, Chinese by default
+    assert rows[1] == ["3", "paid_amount", "abc", "金额格式不正确。"]
     orders = client.get("/orders")
+    assert 'class="fan-name" href="/customers/' in orders.text  # the buyer by name, linked
+    assert re.search(r"#\d+</a>", orders.text) is None
     assert "G1" in orders.text and "¥9.90" in orders.text and "已完成" in orders.text
     assert "G1" in client.get("/orders", params={"q": "G"}).text
     assert "<code>G1</code>" not in client.get("/orders", params={"status": "closed"}).text
@@ -83,7 +86,8 @@ def test_a_fatal_upload_shows_why_and_imports_nothing(
     )
 
     assert response.status_code == 200
-    assert "整个文件被拒绝" in response.text and "Unknown export format" in response.text
+    assert "整个文件被拒绝" in response.text and "无法识别的导出格式" in response.text
+    assert "Unknown export format" not in response.text
     assert session.scalars(select(Order).where(Order.workspace_id == workspace.id)).all() == []
     run = session.scalars(select(ImportRun).where(ImportRun.workspace_id == workspace.id)).one()
     assert run.status == "failed"

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.workspace import service
 from siyu.workspace.models import AuditEntry, Role, Workspace
 from tests import factories
 
@@ -226,3 +227,40 @@ def test_audit_page_lists_what_happened(
 def test_unknown_console_page_is_a_friendly_404(client: TestClient) -> None:
     page = client.get("/no/such/page", headers={"Accept": "text/html"})
     assert page.status_code == 404 and "页面不存在" in page.text
+
+
+def test_admin_chooses_the_export_language_and_it_is_audited(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    _signed_in(client, session, workspace, Role.admin)
+    page = client.get("/settings/operators")
+    assert "导出语言" in page.text and '<option value="zh_CN" selected>中文</option>' in page.text
+    csrf = factories.csrf_of(client)
+
+    bad = client.post("/settings/workspace/locale", data={"locale": "fr", "csrf_token": csrf})
+    saved = client.post(
+        "/settings/workspace/locale",
+        data={"locale": "en", "csrf_token": csrf},
+        follow_redirects=True,
+    )
+
+    assert bad.status_code == 422 and "不支持的语言" in bad.text
+    assert saved.status_code == 200 and "导出语言已保存" in saved.text
+    assert '<option value="en" selected>英文</option>' in saved.text
+    session.expire_all()
+    assert service.workspace_locale(session, workspace.id) == "en"
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "workspace.locale")).one()
+    assert entry.detail == {"from": "zh_CN", "to": "en"}
+
+
+def test_only_admins_choose_the_export_language(
+    client: TestClient, session: Session, workspace: Workspace
+) -> None:
+    _signed_in(client, session, workspace, Role.operator)
+    page = client.get("/settings/operators")
+    assert "导出语言" in page.text and 'name="locale"' not in page.text.split("export-language")[1]
+    csrf = factories.csrf_of(client)
+    refused = client.post("/settings/workspace/locale", data={"locale": "en", "csrf_token": csrf})
+    assert refused.status_code == 403
+    session.expire_all()
+    assert service.workspace_locale(session, workspace.id) == "zh_CN"

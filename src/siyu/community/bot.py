@@ -31,6 +31,7 @@ from siyu.community.matching import (
     MatchContext,
     Matcher,
     Rule,
+    RuleProblem,
     Scope,
     build_matcher,
     decide,
@@ -53,7 +54,7 @@ from siyu.community.models import (
 )
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
@@ -145,17 +146,31 @@ def to_rule(row: AutoReplyRule) -> Rule:
     )
 
 
-def _validate(row: AutoReplyRule) -> None:
-    rule = to_rule(row)
-    problems = validate_rule(rule)
-    if problems:
+class RuleRefused(Unprocessable):
+    """A rule that cannot be saved; keeps its problems for the console to show translated
+    (the API gives them in English under ``errors``)."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
         pattern = any(p.field == "pattern" for p in problems)
-        raise Unprocessable(
+        super().__init__(
             "invalid-rule-pattern" if pattern else "invalid-rule",
             title=N_("The pattern is not valid RE2") if pattern else N_("The rule is not valid"),
             detail="; ".join(f"{p.field}: {p.message}" for p in problems),
             errors=[{"field": p.field, "message": p.message} for p in problems],
         )
+        self.rule_problems = problems
+
+    def text(self) -> str:
+        """The title and every reason, in the reader's language."""
+        reasons = gettext("; ").join(p.text() for p in self.rule_problems)
+        return gettext("%(field)s: %(reason)s") % {"field": gettext(self.title), "reason": reasons}
+
+
+def _validate(row: AutoReplyRule) -> None:
+    rule = to_rule(row)
+    problems = validate_rule(rule)
+    if problems:
+        raise RuleRefused(problems)
     row.scope = scope_record(rule.scope)
 
 

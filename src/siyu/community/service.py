@@ -516,7 +516,7 @@ def _check_family(fields: dict[str, Any]) -> None:
     if slug is not None and not SLUG.match(slug):
         raise Unprocessable(
             "invalid-slug",
-            title=N_("The live code's address takes 2-63 lower-case letters, digits and dashes"),
+            title=N_("The live code's link name takes 2-63 lower-case letters, digits and dashes"),
             errors=[{"field": "slug", "message": "lower-case letters, digits and dashes"}],
         )
     for name in ("min_paid_orders", "min_intimacy_level", "max_groups"):
@@ -563,7 +563,7 @@ def create_family(
             session.flush()
     except IntegrityError:
         raise Conflict(
-            "slug-taken", title=N_("Another live code already uses this address")
+            "slug-taken", title=N_("Another live code already uses this link name")
         ) from None
     audit.record(
         session,
@@ -591,7 +591,7 @@ def update_family(
             session.flush()
     except IntegrityError:
         raise Conflict(
-            "slug-taken", title=N_("Another live code already uses this address")
+            "slug-taken", title=N_("Another live code already uses this link name")
         ) from None
     audit.record(
         session,

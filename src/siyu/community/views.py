@@ -270,7 +270,10 @@ def create_rule(
     except Problem as problem:
         db.rollback()
         rules, _ = bot.list_rules(db, context.workspace.id)
-        error = gettext(problem.title) + (f": {problem.detail}" if problem.detail else "")
+        if isinstance(problem, bot.RuleRefused):
+            error = problem.text()
+        else:
+            error = gettext(problem.title) + (f": {problem.detail}" if problem.detail else "")
         return _page(
             request,
             "community/rules.html",

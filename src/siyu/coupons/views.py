@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from siyu.coupons import grab, service
 from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, CouponCampaign
 from siyu.customers import service as customers
+from siyu.customers.figures import fan_labels
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.db import database, is_store_busy
 from siyu.kit.bounds import Int64
@@ -61,6 +62,17 @@ REFUSALS = {
     grab.share_required().slug: N_("Share required"),
     grab.channel_closed().slug: N_("Channel closed"),
     "other": N_("Other reasons"),
+}
+
+# The live monitor's answers, by the key the Redis script counts them under.
+ANSWERS = {
+    "claimed": N_("Claimed"),
+    "already": REFUSALS[grab.already_claimed().slug],
+    "sold_out": REFUSALS[grab.sold_out().slug],
+    "not_started": REFUSALS[grab.not_started(utcnow()).slug],
+    "ended": REFUSALS[grab.ended().slug],
+    "rate_limited": N_("Too many attempts"),
+    "other": REFUSALS["other"],
 }
 
 
@@ -267,11 +279,13 @@ def _detail(
             "shares": service.share_count(db, campaign.id),
             "pool_size": service.pool_size(db, campaign.id) if campaign.uses_pool else None,
             "claims": claims,
+            "fans": fan_labels(db, workspace_id, (c.customer_id for c in claims)),
             "notice": NOTICES.get(notice),
             "error": error,
             "issue_report": issue_report,
             "pool_report": pool_report,
             "REFUSALS": REFUSALS,
+            "answer_labels": {key: gettext(label) for key, label in ANSWERS.items()},
             "form": form or {},
             "CHANNEL_LABELS": CHANNEL_LABELS,
             "STATUS_LABELS": STATUS_LABELS,

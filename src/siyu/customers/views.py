@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from siyu.customers import fan_links, service
+from siyu.customers.figures import fan_labels
 from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS, Customer
 from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
@@ -85,6 +86,7 @@ def customer_list(
         "customers/list.html",
         {
             "customers": customers,
+            "fans": fan_labels(db, workspace_id, (c.id for c in customers)),
             "identities": service.identities_for(db, workspace_id, [c.id for c in customers]),
             "total": service.count_customers(db, workspace_id),
             "filters": filters,
@@ -192,9 +194,11 @@ def _profile(db: Session, workspace_id: int, customer_id: int) -> dict[str, Any]
         "notes": service.notes_of(db, workspace_id, customer_id),
         "authors": _operator_names(db, workspace_id),
         "merges": merges,
-        "merge_sources": {
-            m.source_id: service.get_customer(db, workspace_id, m.source_id) for m in merges
-        },
+        "fans": fan_labels(
+            db,
+            workspace_id,
+            [customer_id, customer.merged_into_id, *(m.source_id for m in merges)],
+        ),
         "PLATFORM_LABELS": PLATFORM_LABELS,
         "IDENTITY_PLATFORMS": IDENTITY_PLATFORMS,
         "ORDER_STATUS_LABELS": ORDER_STATUS_LABELS,
@@ -524,6 +528,7 @@ def merge_preview(
                 db, workspace_id, service.get_customer(db, workspace_id, customer_id)
             ),
             "source": _summary(db, workspace_id, other),
+            "fans": fan_labels(db, workspace_id, [customer_id, other.id]),
             "PLATFORM_LABELS": PLATFORM_LABELS,
         },
     )

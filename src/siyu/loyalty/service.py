@@ -2287,7 +2287,7 @@ def timeline_of(
     session: Session, workspace_id: int, customer_id: int, limit: int = 20
 ) -> list[TimelineEntry]:
     """The fan's latest points movements for the 360 page's activity timeline."""
-    from siyu.loyalty.labels import ENTRY_LABELS
+    from siyu.loyalty.labels import ENTRY_LABELS, reason_text
 
     entries, _ = list_entries(session, workspace_id, customer_id=customer_id, limit=limit)
     return [
@@ -2298,7 +2298,7 @@ def timeline_of(
             % {
                 "what": gettext(ENTRY_LABELS.get(entry.kind, entry.kind)),
                 "points": f"{entry.points:+,}",
-                "reason": entry.reason,
+                "reason": reason_text(entry.reason),
             },
             f"/loyalty/ledger?customer_id={customer_id}",
         )

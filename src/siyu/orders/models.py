@@ -103,6 +103,8 @@ class ImportRun(Base):
     paid_amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     refund_amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    # The same reason as a message id and its values (``service.fatal_text``), for the console.
+    error_detail: Mapped[dict[str, Any] | None]
     operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
     started_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None]

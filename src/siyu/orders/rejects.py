@@ -1,25 +1,38 @@
 """Rejected rows: stored with their import run, and written as the downloadable CSV report.
 
 The report is UTF-8 with a BOM so that Excel on Windows, which sellers use, opens the Chinese
-text correctly; columns are row, column, value, reason.
+text correctly; columns are row, column, value, reason, titled and explained in the workspace's
+language (rows keep the English reason, a message id, and are translated as they are written).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from siyu.kit.i18n import N_, catalog
 from siyu.kit.tabular import formula_safe
 from siyu.orders.importers import RowError
 from siyu.orders.models import ImportReject
+from siyu.workspace.service import workspace_locale
 
 REPORT_HEADER = ("row", "column", "value", "reason")
+REPORT_TITLES = (N_("Row"), N_("Column"), N_("Value"), N_("Reason"))
+
+Translate = Callable[[str], str]
+
+
+def report_language(session: Session, workspace_id: int) -> Translate:
+    """Message id → text in the workspace's export language. A plain lookup, not the request's
+    locale: a streamed report is written across threads, beyond any ``using_locale``."""
+    messages = catalog(workspace_locale(session, workspace_id))
+    return lambda message: messages.get(message, message)
 
 
 class RejectLog:
@@ -39,7 +52,7 @@ class RejectLog:
         self.count = 0
         self._pending: list[dict[str, object]] = []
         self._file: IO[str] | None = None
-        self._writer: csv.DictWriter[str] | None = None
+        self._writer: tuple[csv.DictWriter[str], Translate] | None = None
 
     def add(self, error: RowError) -> None:
         self.count += 1
@@ -54,8 +67,9 @@ class RejectLog:
             }
         )
         if self.report_path is not None:
-            self._report_writer().writerow(
-                _report_row(error.row, error.column, error.value, error.reason)
+            writer, translate = self._report_writer()
+            writer.writerow(
+                _report_row(error.row, error.column, error.value, translate(error.reason))
             )
 
     def flush(self) -> None:
@@ -75,29 +89,35 @@ class RejectLog:
         if self._file is not None:
             self._file.close()
 
-    def _report_writer(self) -> csv.DictWriter[str]:
+    def _report_writer(self) -> tuple[csv.DictWriter[str], Translate]:
         if self._writer is None:
             assert self.report_path is not None
             self.report_path.parent.mkdir(parents=True, exist_ok=True)
+            translate = report_language(self.session, self.workspace_id)
             self._file = self.report_path.open("w", encoding="utf-8-sig", newline="")
-            self._writer = csv.DictWriter(self._file, REPORT_HEADER)
-            self._writer.writeheader()
+            writer = csv.DictWriter(self._file, REPORT_HEADER)
+            writer.writerow(_titles(translate))
+            self._writer = (writer, translate)
         return self._writer
 
 
-def report_lines(rejects: Iterable[ImportReject]) -> Iterator[str]:
-    """The CSV report as text chunks (BOM first), for streaming a download."""
+def report_lines(rejects: Iterable[ImportReject], translate: Translate) -> Iterator[str]:
+    """The CSV report as text chunks (BOM first), for streaming a download; ``translate`` from
+    ``report_language``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, REPORT_HEADER)
     buffer.write("\ufeff")
-    writer.writeheader()
+    writer.writerow(_titles(translate))
     for count, reject in enumerate(rejects, start=1):
-        writer.writerow(
-            _report_row(reject.row_number, reject.column_name, reject.value, reject.reason)
-        )
+        reason = translate(reject.reason)
+        writer.writerow(_report_row(reject.row_number, reject.column_name, reject.value, reason))
         if count % 1_000 == 0:
             yield _drain(buffer)
     yield _drain(buffer)
+
+
+def _titles(translate: Translate) -> dict[str, str]:
+    return {key: translate(title) for key, title in zip(REPORT_HEADER, REPORT_TITLES, strict=True)}
 
 
 def _report_row(row: int, column: str | None, value: str | None, reason: str) -> dict[str, object]:

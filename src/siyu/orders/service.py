@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
+from siyu.customers.models import PLATFORM_LABELS
 from siyu.kit.clock import as_utc, utcnow
-from siyu.kit.i18n import N_
+from siyu.kit.i18n import N_, gettext
 from siyu.orders.importers import (
     FatalImportError,
     ParsedItem,
@@ -422,6 +423,7 @@ def _fatal(
     run = _start_run(session, workspace, name, fatal.platform_guess, None, False, actor)
     run.status = "failed"
     run.error = summary.fatal
+    run.error_detail = fatal_detail(fatal)
     run.finished_at = utcnow()
     session.flush()
     summary.run_id = run.id
@@ -429,13 +431,45 @@ def _fatal(
 
 
 def fatal_message(fatal: FatalImportError) -> str:
-    """The parser's message, naming the missing columns and the platform guessed."""
-    message = fatal.message
-    if fatal.missing_columns and not all(c in message for c in fatal.missing_columns):
-        message += f" Missing columns: {', '.join(fatal.missing_columns)}."
-    if fatal.platform_guess and fatal.platform_guess not in message:
-        message += f" (Looks like a {fatal.platform_guess} export.)"
+    """The parser's message in English (API, CLI), naming the missing columns and the platform
+    guessed."""
+    return _fatal_text(fatal_detail(fatal), lambda text: text, lambda code: code)
+
+
+def fatal_detail(fatal: FatalImportError) -> dict[str, Any]:
+    """What ``fatal_text`` needs to say it again later in another language."""
+    return {
+        "message_id": fatal.message_id,
+        "values": fatal.values,
+        "missing_columns": fatal.missing_columns,
+        "platform_guess": fatal.platform_guess,
+    }
+
+
+def fatal_text(detail: dict[str, Any]) -> str:
+    """A rejected file's reason in the reader's language, platforms by name."""
+    return _fatal_text(detail, gettext, lambda code: gettext(PLATFORM_LABELS.get(code, code)))
+
+
+def _fatal_text(
+    detail: dict[str, Any], translate: Callable[[str], str], platform: Callable[[str], str]
+) -> str:
+    values = dict(detail.get("values") or {})
+    english = detail["message_id"] % values if values else detail["message_id"]
+    if "platform" in values:
+        values["platform"] = platform(str(values["platform"]))
+    message = translate(detail["message_id"]) % values if values else translate(english)
+    missing = detail.get("missing_columns") or []
+    if missing and not all(c in english for c in missing):
+        message += " " + translate(MISSING_COLUMNS) % {"columns": ", ".join(missing)}
+    guess = detail.get("platform_guess")
+    if guess and guess not in english:
+        message += " " + translate(LOOKS_LIKE) % {"platform": platform(guess)}
     return message
+
+
+MISSING_COLUMNS = N_("Missing columns: %(columns)s.")
+LOOKS_LIKE = N_("(Looks like a %(platform)s export.)")
 
 
 def _fill(summary: ImportSummary, counts: OrderCounts) -> None:

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from siyu.customers.figures import fan_labels
 from siyu.customers.models import PLATFORM_LABELS
 from siyu.db import database
 from siyu.kit.bounds import Int64
@@ -33,8 +34,8 @@ from siyu.orders.labels import (
     RUN_STATUS_LABELS,
 )
 from siyu.orders.models import ORDER_STATUSES
-from siyu.orders.rejects import report_lines
-from siyu.orders.service import ImportSummary, import_file
+from siyu.orders.rejects import report_language, report_lines
+from siyu.orders.service import ImportSummary, fatal_text, import_file
 from siyu.workspace.auth import Console, ConsoleContext, OperatorConsole, csrf_protect
 from siyu.workspace.models import Role
 
@@ -84,6 +85,7 @@ def order_list(
         "orders/list.html",
         {
             "orders": orders,
+            "fans": fan_labels(db, context.workspace.id, (o.customer_id for o in orders)),
             "filters": filters,
             "platforms": PLATFORMS,
             "statuses": ORDER_STATUSES,
@@ -161,7 +163,13 @@ def run_page(request: Request, context: Console, db: DbSession, run_id: Int64) -
     return render(
         request,
         "orders/run.html",
-        {"run": run, "rejects": rejects, "more_rejects": more is not None, **LABELS},
+        {
+            "run": run,
+            "run_error": fatal_text(run.error_detail) if run.error_detail else run.error,
+            "rejects": rejects,
+            "more_rejects": more is not None,
+            **LABELS,
+        },
     )
 
 
@@ -180,7 +188,8 @@ def _report(workspace_id: int, run_id: int) -> Iterator[str]:
     """Streamed after the request's session has closed, so it reads with a session of its own."""
     with database.session() as session:
         run = repository.get_run(session, workspace_id, run_id)
-        yield from report_lines(repository.iter_rejects(session, run))
+        translate = report_language(session, workspace_id)
+        yield from report_lines(repository.iter_rejects(session, run), translate)
 
 
 def _imports_page(

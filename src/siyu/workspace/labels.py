@@ -74,6 +74,7 @@ AUDIT_ACTION_LABELS = {
     "token.create": N_("Created an API token"),
     "token.revoke": N_("Revoked an API token"),
     "workspace.create": N_("Created the workspace"),
+    "workspace.locale": N_("Changed the export language"),
 }
 AUDIT_AREA_LABELS = {
     "analytics": N_("Analytics"),

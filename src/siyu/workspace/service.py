@@ -435,6 +435,30 @@ def list_tokens(session: Session, workspace_id: int) -> list[ApiToken]:
     )
 
 
+# The languages a workspace can write its exports in, as the settings page names them.
+EXPORT_LOCALES = {"zh_CN": N_("Chinese"), "en": N_("English")}
+
+
+def set_workspace_locale(session: Session, workspace_id: int, locale: str, actor: Actor) -> None:
+    """Choose the language of the workspace's exports and reports; audited."""
+    if locale not in EXPORT_LOCALES:
+        raise Unprocessable("invalid-locale", title=N_("Unknown language"))
+    workspace = session.get_one(Workspace, workspace_id)
+    previous = workspace_locale(session, workspace_id)
+    # A new dict, so the JSON column is seen as changed.
+    workspace.settings = {**(workspace.settings or {}), "locale": locale}
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "workspace.locale",
+        workspace_id=workspace.id,
+        target_type="workspace",
+        target_id=workspace.id,
+        detail={"from": previous, "to": locale},
+    )
+
+
 def workspace_locale(session: Session, workspace_id: int) -> str:
     """The language of what the workspace produces without a reader at hand (exports, files):
     ``settings["locale"]`` when set, else the console's default, Chinese."""

@@ -185,15 +185,36 @@ def home(
 
 
 @router.get("/settings/operators", response_class=HTMLResponse)
-def operators_page(request: Request, context: Console, db: DbSession) -> Response:
+def operators_page(request: Request, context: Console, db: DbSession, notice: str = "") -> Response:
     return render(
         request,
         "workspace/operators.html",
         {
             "members": service.members_of(db, context.workspace.id),
             "roles": list(Role),
+            **_locale_context(db, context.workspace.id),
+            "notice": N_("Export language saved.") if notice == "locale" else None,
         },
     )
+
+
+def _locale_context(db: DbSession, workspace_id: int) -> dict[str, Any]:
+    return {
+        "export_locale": service.workspace_locale(db, workspace_id),
+        "export_locales": service.EXPORT_LOCALES,
+    }
+
+
+@protected.post("/settings/workspace/locale", response_class=HTMLResponse)
+def set_export_locale(
+    request: Request, context: AdminConsole, db: DbSession, locale: Annotated[str, Form()] = ""
+) -> Response:
+    try:
+        service.set_workspace_locale(db, context.workspace.id, locale, context.actor())
+    except Problem as problem:
+        db.rollback()
+        return _operators_error(request, context, db, problem.title)
+    return RedirectResponse("/settings/operators?notice=locale", status_code=303)
 
 
 @protected.post("/settings/operators", response_class=HTMLResponse)
@@ -231,6 +252,7 @@ def _operators_error(request: Request, context: Console, db: DbSession, message:
         {
             "members": service.members_of(db, context.workspace.id),
             "roles": list(Role),
+            **_locale_context(db, context.workspace.id),
             "error": gettext(message),
         },
         status_code=422,

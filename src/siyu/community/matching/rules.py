@@ -7,6 +7,7 @@ on, and ``build_matcher`` (automaton.py) turns a workspace's rules into one shar
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Literal, Protocol, cast, get_args
 import re2
 
 from siyu.community.matching.normalise import normalise
+from siyu.kit.i18n import N_, gettext
 
 MatchMode = Literal["any", "all", "exact", "regex"]
 RuleKind = Literal["reply", "handoff"]
@@ -116,10 +118,39 @@ def _within(moment: time, start: time, end: time) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RuleProblem:
-    """One reason a rule cannot be saved: the field (as the API names it) and a message."""
+    """One reason a rule cannot be saved: the field (as the API names it) and an English
+    message id with its values, translated where an operator reads it (``text``)."""
 
     field: str
-    message: str
+    message_id: str
+    values: Mapping[str, object] = dataclasses.field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """In English, as the API and logs give it."""
+        return self.message_id % self.values if self.values else self.message_id
+
+    def text(self) -> str:
+        """In the reader's language: the field's label and the reason."""
+        reason = gettext(self.message_id)
+        if self.values:
+            reason %= self.values
+        label = gettext(FIELD_LABELS.get(self.field, self.field))
+        return gettext("%(field)s: %(reason)s") % {"field": label, "reason": reason}
+
+
+# The rule form's labels for the fields a problem names.
+FIELD_LABELS = {
+    "match": N_("Match"),
+    "kind": N_("Kind"),
+    "pattern": N_("Pattern (RE2)"),
+    "keywords": N_("Keywords"),
+    "exclude_keywords": N_("Exclude keywords"),
+    "reply": N_("Reply"),
+    "cooldown_seconds": N_("Cooldown (seconds)"),
+    "scope": N_("Scope"),
+    "active_hours": N_("Active hours"),
+}
 
 
 class InvalidRule(ValueError):
@@ -156,10 +187,14 @@ def compile_pattern(pattern: str) -> Pattern:
     return cast(Pattern, re2.compile(pattern, _re2_options()))
 
 
-def pattern_problem(pattern: str) -> str | None:
+def pattern_problem(pattern: str) -> RuleProblem | None:
     """Why RE2 refuses ``pattern``, in words an operator can act on; None when it compiles."""
     if len(pattern) > MAX_PATTERN_LENGTH:
-        return f"the pattern is longer than {MAX_PATTERN_LENGTH} characters"
+        return RuleProblem(
+            "pattern",
+            N_("the pattern is longer than %(limit)s characters"),
+            {"limit": MAX_PATTERN_LENGTH},
+        )
     try:
         compile_pattern(pattern)
     except re2.error as error:
@@ -167,39 +202,44 @@ def pattern_problem(pattern: str) -> str | None:
     return None
 
 
-def _explain_re2_error(error: Exception) -> str:
+def _explain_re2_error(error: Exception) -> RuleProblem:
     raw = error.args[0] if error.args else ""
     detail = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     if any(op in detail for op in ("(?=", "(?!", "(?<=", "(?<!")):
-        return f"look-ahead and look-behind are not supported (RE2: {detail})"
-    if detail.startswith("invalid escape sequence: \\") and detail[-1:].isdigit():
-        return f"backreferences such as \\1 are not supported (RE2: {detail})"
-    if "(?P=" in detail or detail == "invalid perl operator: (?P":
-        return f"named backreferences are not supported (RE2: {detail})"
-    return f"RE2 cannot compile the pattern: {detail}"
+        message = N_("look-ahead and look-behind are not supported (RE2: %(detail)s)")
+    elif detail.startswith("invalid escape sequence: \\") and detail[-1:].isdigit():
+        message = N_("backreferences such as \\1 are not supported (RE2: %(detail)s)")
+    elif "(?P=" in detail or detail == "invalid perl operator: (?P":
+        message = N_("named backreferences are not supported (RE2: %(detail)s)")
+    else:
+        message = N_("RE2 cannot compile the pattern: %(detail)s")
+    return RuleProblem("pattern", message, {"detail": detail})
 
 
 # ---------------------------------------------------------------------------------------------
 # Reply templates: {nickname}, {group_name}, {next_live_time}; {{ and }} for literal braces.
 
 
-def template_problems(template: str) -> list[str]:
+def template_problems(template: str) -> list[RuleProblem]:
     try:
         fields = [
             (name, spec, conversion)
             for _, name, spec, conversion in string.Formatter().parse(template)
             if name is not None
         ]
-    except ValueError as error:
-        return [f"the braces do not balance ({error}); write {{{{ and }}}} for literal braces"]
+    except ValueError:
+        message = N_("the braces do not balance; write {{ and }} for literal braces")
+        return [RuleProblem("reply", message)]
     problems = []
     allowed = ", ".join(f"{{{variable}}}" for variable in TEMPLATE_VARIABLES)
     for name, spec, conversion in fields:
         # Also refuses {} and {0} and attribute access such as {nickname.__class__}.
         if name not in TEMPLATE_VARIABLES:
-            problems.append(f"unknown variable {{{name}}}; use {allowed}")
+            message = N_("unknown variable {%(name)s}; use %(allowed)s")
+            problems.append(RuleProblem("reply", message, {"name": name, "allowed": allowed}))
         elif spec or conversion:
-            problems.append(f"{{{name}}} takes no format or conversion")
+            message = N_("{%(name)s} takes no format or conversion")
+            problems.append(RuleProblem("reply", message, {"name": name}))
     return problems
 
 
@@ -222,7 +262,7 @@ def validate_rule(rule: Rule) -> list[RuleProblem]:
     problems = [
         *_mode_problems(rule),
         *_keyword_problems(rule),
-        *(RuleProblem("reply", message) for message in template_problems(rule.reply)),
+        *template_problems(rule.reply),
         *_setting_problems(rule),
     ]
     return problems
@@ -231,18 +271,20 @@ def validate_rule(rule: Rule) -> list[RuleProblem]:
 def _mode_problems(rule: Rule) -> list[RuleProblem]:
     problems = []
     if rule.match not in MATCH_MODES:
-        problems.append(
-            RuleProblem("match", f"unknown match mode {rule.match!r}; use {MATCH_MODES}")
-        )
+        message = N_("unknown match mode %(mode)r; use %(modes)s")
+        modes = ", ".join(MATCH_MODES)
+        problems.append(RuleProblem("match", message, {"mode": rule.match, "modes": modes}))
     if rule.kind not in RULE_KINDS:
-        problems.append(RuleProblem("kind", f"unknown kind {rule.kind!r}; use {RULE_KINDS}"))
+        message = N_("unknown kind %(kind)r; use %(kinds)s")
+        kinds = ", ".join(RULE_KINDS)
+        problems.append(RuleProblem("kind", message, {"kind": rule.kind, "kinds": kinds}))
     if rule.match == "regex":
         if not rule.pattern:
-            problems.append(RuleProblem("pattern", "a regex rule needs a pattern"))
+            problems.append(RuleProblem("pattern", N_("a regex rule needs a pattern")))
         elif (reason := pattern_problem(rule.pattern)) is not None:
-            problems.append(RuleProblem("pattern", reason))
+            problems.append(reason)
     elif rule.pattern:
-        problems.append(RuleProblem("pattern", "only regex rules take a pattern"))
+        problems.append(RuleProblem("pattern", N_("only regex rules take a pattern")))
     return problems
 
 
@@ -250,11 +292,13 @@ def _keyword_problems(rule: Rule) -> list[RuleProblem]:
     problems = []
     if rule.match == "regex" and rule.keywords:
         problems.append(
-            RuleProblem("keywords", "regex rules match by pattern: leave keywords empty")
+            RuleProblem("keywords", N_("regex rules match by pattern: leave keywords empty"))
         )
     if rule.match in ("any", "all", "exact") and not rule.keywords:
         problems.append(
-            RuleProblem("keywords", f"a {rule.match!r} rule needs at least one keyword")
+            RuleProblem(
+                "keywords", N_("a %(mode)r rule needs at least one keyword"), {"mode": rule.match}
+            )
         )
     for field_name, words in (
         ("keywords", rule.keywords),
@@ -262,23 +306,24 @@ def _keyword_problems(rule: Rule) -> list[RuleProblem]:
     ):
         for word in words:
             if not normalise(word):
-                problems.append(RuleProblem(field_name, f"{word!r} is empty once normalised"))
+                message = N_("%(word)r is empty once normalised")
+                problems.append(RuleProblem(field_name, message, {"word": word}))
     return problems
 
 
 def _setting_problems(rule: Rule) -> list[RuleProblem]:
     problems = []
     if rule.cooldown_seconds < 0:
-        problems.append(RuleProblem("cooldown_seconds", "must be 0 or more"))
+        problems.append(RuleProblem("cooldown_seconds", N_("must be 0 or more")))
     if rule.scope.is_empty():
-        problems.append(RuleProblem("scope", "the scope covers no chat at all"))
+        problems.append(RuleProblem("scope", N_("the scope covers no chat at all")))
     for start, end in rule.active_hours:
         if start == end:
             problems.append(
                 RuleProblem(
                     "active_hours",
-                    f"{start:%H:%M}-{end:%H:%M} is empty; omit active hours "
-                    "for a rule that is always on",
+                    N_("%(window)s is empty; omit active hours for a rule that is always on"),
+                    {"window": f"{start:%H:%M}-{end:%H:%M}"},
                 )
             )
     return problems

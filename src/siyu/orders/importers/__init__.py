@@ -18,6 +18,8 @@ from itertools import islice
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from siyu.kit.i18n import N_
+
 from . import douyin, generic, kuaishou, taobao, xiaohongshu, youzan
 from .detection import HEADER_SCAN_ROWS, HeaderChoice, choose_header
 from .grouping import assemble_file_orders
@@ -125,8 +127,9 @@ def _first_rows(source: SourceFile) -> list[tuple[int, list[Cell]]]:
         raise
     except Exception as exc:  # any reader failure on a sniffed format means the file is broken
         raise FatalImportError(
-            f"The file looks like {source.format} but cannot be read: {exc}"
+            N_("The file looks like %(format)s but cannot be read: %(error)s"),
+            values={"format": source.format, "error": str(exc)},
         ) from exc
     if not rows:
-        raise FatalImportError("The file is empty.")
+        raise FatalImportError(N_("The file is empty."))
     return rows

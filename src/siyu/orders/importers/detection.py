@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from siyu.kit.i18n import N_
+
 from .headers import (
     ColumnMap,
     alias_hits,
@@ -58,7 +60,8 @@ def choose_header(
     missing = [best.spec.column_name(name) for name in best.spec.required if not columns.has(name)]
     if missing:
         raise FatalImportError(
-            f"The {best.spec.platform} export is missing required columns: {', '.join(missing)}.",
+            N_("The %(platform)s export is missing required columns: %(columns)s."),
+            values={"platform": best.spec.platform, "columns": ", ".join(missing)},
             platform_guess=best.spec.platform,
             missing_columns=missing,
         )
@@ -79,14 +82,20 @@ def _no_header(
     if platform != "auto":
         required = [candidates[0].column_name(name) for name in candidates[0].required]
         return FatalImportError(
-            f"No header row of a {platform} export was found in the first "
-            f"{HEADER_SCAN_ROWS} rows; required columns: {', '.join(required)}.",
+            N_(
+                "No header row of a %(platform)s export was found in the first %(rows)s rows; "
+                "required columns: %(columns)s."
+            ),
+            values={"platform": platform, "rows": HEADER_SCAN_ROWS, "columns": ", ".join(required)},
             platform_guess=platform,
             missing_columns=required,
         )
     guess = best.spec.platform if best and best.aliases >= _GUESS_MIN_ALIASES else None
     return FatalImportError(
-        f"Unknown export format: no row among the first {HEADER_SCAN_ROWS} looks like the "
-        "header of a supported platform's export.",
+        N_(
+            "Unknown export format: no row among the first %(rows)s looks like the header of a "
+            "supported platform's export."
+        ),
+        values={"rows": HEADER_SCAN_ROWS},
         platform_guess=guess,
     )

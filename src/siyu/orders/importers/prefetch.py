@@ -77,8 +77,10 @@ def _from_child(path: Path, platform: str, tz: str) -> Generator[Record]:
             elif kind == "end":
                 return
             elif kind == "fatal":
-                _, text, guess, missing = message
-                raise FatalImportError(text, platform_guess=guess, missing_columns=missing)
+                _, message_id, values, guess, missing = message
+                raise FatalImportError(
+                    message_id, values=values, platform_guess=guess, missing_columns=missing
+                )
             else:
                 raise RuntimeError(f"parsing the file failed: {message[1]}")
     finally:
@@ -156,7 +158,7 @@ def _parse_into(path: str, platform: str, tz: str, out: IO[bytes]) -> None:
             send("records", [_encoded(record) for record in chunk])
         send("end")
     except FatalImportError as fatal:
-        send("fatal", fatal.message, fatal.platform_guess, fatal.missing_columns)
+        send("fatal", fatal.message_id, fatal.values, fatal.platform_guess, fatal.missing_columns)
     except Exception as exc:  # the parent reports it; the child has nobody else to tell
         send("error", f"{type(exc).__name__}: {exc}")
     out.flush()

@@ -79,16 +79,20 @@ class RowError(_PickledByFields):
 
 
 class FatalImportError(Exception):
-    """The whole file is rejected; nothing from it may be written."""
+    """The whole file is rejected; nothing from it may be written. ``message_id`` is an English
+    message id (``N_``) and ``values`` fill it; ``message`` is the English text."""
 
     def __init__(
         self,
-        message: str,
+        message_id: str,
         *,
+        values: dict[str, str | int] | None = None,
         platform_guess: str | None = None,
         missing_columns: list[str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.message_id = message_id
+        self.values = dict(values or {})
+        self.message = message_id % self.values if self.values else message_id
+        super().__init__(self.message)
         self.platform_guess = platform_guess
         self.missing_columns = list(missing_columns or [])
