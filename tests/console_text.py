@@ -71,6 +71,7 @@ _URL = re.compile(
     r"(https?://\S+|(?<![\w/])/[\w\-./?=&%{}:#]+|\b[\w-]+(\.[\w-]+)*\.(cn|com|net|org)\b)"
 )
 _PLACEHOLDER = re.compile(r"\{\w+\}")  # a reply template's variables, such as {nickname}
+_FILE_NAME = re.compile(r"\S+\.(csv|xlsx|xls|jsonl|json|txt)\b", re.IGNORECASE)  # an upload's name
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:[-:./>][A-Za-z0-9_]+)*")
 
 
@@ -116,7 +117,7 @@ def foreign_words(html: str, allow: frozenset[str] | set[str] = frozenset()) -> 
     allowed = ALLOWED | {word.lower() for word in allow}
     found: list[str] = []
     for text in visible_text(html):
-        cleaned = _PLACEHOLDER.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", text)))
+        cleaned = _PLACEHOLDER.sub(" ", _URL.sub(" ", _EMAIL.sub(" ", _FILE_NAME.sub(" ", text))))
         for word in _WORD.findall(cleaned):
             if not _is_allowed(word, allowed):
                 found.append(f"{word} ‹{text[:80]}›")

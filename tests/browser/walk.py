@@ -26,6 +26,8 @@ UNKNOWN_ID = "987654321"
 MALFORMED_ID = "abc"
 # GET forms: opened without their fields they show the form again with the field's message.
 FORM_ANSWERS = {"/customers/{customer_id}/merge": 422}
+# HTMX fragments of a page (the 360 page's panels, timeline and link card; the builder's inputs)
+FRAGMENT_SUFFIXES = ("/panel", "/timeline", "/link", "/builder")
 LINK = re.compile(r"""(?:href|hx-get|data-url)="(?:https?://[^/"]+)?(/[^"?#]*)""")
 
 
@@ -40,7 +42,7 @@ class ConsoleRoute:
     @property
     def is_page(self) -> bool:
         """A full page in the console layout (not an HTMX fragment, a download or a stream)."""
-        return self.html and not self.path.endswith("/panel")
+        return self.html and not self.path.endswith(FRAGMENT_SUFFIXES)
 
     @property
     def is_stream(self) -> bool:
