@@ -24,6 +24,7 @@ from siyu.workspace import service as workspaces
 from siyu.workspace.models import Workspace
 from siyu.workspace.token_cache import TOKEN_CACHE_SECONDS
 from tests import factories
+from tests.concurrency import run_loop
 from tests.conftest import TEST_REDIS_URL
 from tests.coupons import make_campaign, make_fans
 from tests.factories import ACTOR
@@ -63,7 +64,7 @@ def test_a_crowd_on_one_loop_gets_exactly_the_stock(session: Session, workspace:
     stream.arm(session, client, campaign)  # armed: no attempt needs a worker thread
     session.commit()
     attempts = [grab.Attempt(workspace.id, campaign.id, fans[i % 40]) for i in range(240)]
-    answers = asyncio.run(_crowd(attempts))
+    answers = run_loop(_crowd(attempts))
 
     claimed = [a for a in answers if isinstance(a, grab.Claimed)]
     refused = [a for a in answers if not isinstance(a, grab.Claimed)]
@@ -96,16 +97,16 @@ def test_unarmed_and_gated_campaigns_take_the_store_path(
     later = make_campaign(session, workspace.id, 3, starts_at=starts)
     session.commit()
 
-    first = asyncio.run(grab_async.claim(grab.Attempt(workspace.id, open_grab.id, fan)))
+    first = run_loop(grab_async.claim(grab.Attempt(workspace.id, open_grab.id, fan)))
     assert first.slot == 1 and not first.persisted  # armed on the way, then claimed in Redis
     with pytest.raises(Problem) as refused:
-        asyncio.run(grab_async.claim(grab.Attempt(workspace.id, shared.id, fan)))
+        run_loop(grab_async.claim(grab.Attempt(workspace.id, shared.id, fan)))
     assert refused.value.slug == "coupon-share-required"
     with pytest.raises(Problem) as early:
-        asyncio.run(grab_async.claim(grab.Attempt(workspace.id, later.id, fan)))
+        run_loop(grab_async.claim(grab.Attempt(workspace.id, later.id, fan)))
     assert early.value.slug == "coupon-not-started"
     with pytest.raises(Problem) as again:  # armed now: answered from Redis, same answer
-        asyncio.run(grab_async.claim(grab.Attempt(workspace.id, later.id, fan)))
+        run_loop(grab_async.claim(grab.Attempt(workspace.id, later.id, fan)))
     assert again.value.slug == "coupon-not-started"
     assert again.value.body(str)["starts_at"] == early.value.body(str)["starts_at"]
 

@@ -22,7 +22,7 @@ from siyu.db import WriteInReadOnlySession, database, is_store_busy
 from siyu.kit.web import PROBLEM_JSON
 from siyu.workspace.models import Workspace
 from tests import factories
-from tests.concurrency import scratch_store
+from tests.concurrency import run_loop, scratch_store
 from tests.coupons import make_fans
 
 pytestmark = pytest.mark.concurrency
@@ -102,11 +102,11 @@ def test_readers_pass_a_job_holding_the_write_lock_and_writers_get_503(
         job.begin()  # BEGIN IMMEDIATE: a job's long write transaction
         job.execute(text("UPDATE workspaces SET name = name"))
         try:
-            held = asyncio.run(_surge(secret, fans, readers=12, writers=6))
+            held = run_loop(_surge(secret, fans, readers=12, writers=6))
         finally:
             job.rollback()
             job.close()
-        after = asyncio.run(_surge(secret, fans, readers=6, writers=6))
+        after = run_loop(_surge(secret, fans, readers=6, writers=6))
 
     _assert_no_5xx_but_503(held)
     outcomes = Counter(r.status_code for r in held)
@@ -128,7 +128,7 @@ def test_parallel_writers_and_readers_beside_a_job_writing_in_short_transactions
         chunks = threading.Thread(target=_job_in_chunks, args=(factory, stop))
         chunks.start()
         try:
-            responses = asyncio.run(_surge(secret, fans, readers=20, writers=20))
+            responses = run_loop(_surge(secret, fans, readers=20, writers=20))
         finally:
             stop.set()
             chunks.join()
@@ -154,7 +154,7 @@ def test_an_exhausted_pool_answers_503_not_500(limits: pytest.MonkeyPatch) -> No
         taken = engine.connect()  # the pool's only connection, busy elsewhere
         taken.execute(text("SELECT 1"))
         try:
-            responses = asyncio.run(_surge(secret, fans, readers=3, writers=2))
+            responses = run_loop(_surge(secret, fans, readers=3, writers=2))
         finally:
             taken.close()
     _assert_no_5xx_but_503(responses)
