@@ -79,13 +79,16 @@ class _VisibleText(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.hidden_depth = 0
+        self.hidden_tags: list[str] = []
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _HIDDEN_TAGS:
+        values = dict(attrs)
+        # translate="no": a name from the data (a fan's nickname), shown as the fan wrote it
+        if tag in _HIDDEN_TAGS or values.get("translate") == "no":
+            self.hidden_tags.append(tag)
             self.hidden_depth += 1
             return
-        values = dict(attrs)
         if tag == "input" and values.get("type") == "hidden":
             return
         for name, value in attrs:
@@ -95,7 +98,8 @@ class _VisibleText(HTMLParser):
             self.parts.append(values.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _HIDDEN_TAGS and self.hidden_depth:
+        if self.hidden_tags and self.hidden_tags[-1] == tag:
+            self.hidden_tags.pop()
             self.hidden_depth -= 1
 
     def handle_data(self, data: str) -> None:

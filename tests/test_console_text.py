@@ -142,3 +142,9 @@ def test_the_check_finds_codes_and_english_and_lets_names_pass() -> None:
         "now",
     ]
     assert "总览" in visible_text(page)
+
+
+def test_names_from_the_data_are_not_read_as_prose() -> None:
+    """A fan's nickname or account id is shown as written (``translate="no"``), not as copy."""
+    assert foreign_words('<p>粉丝 <a translate="no" title="dy_amy">Amy</a> 已下单</p>') == []
+    assert foreign_words("<p>粉丝 Amy 已下单</p>")

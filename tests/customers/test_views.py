@@ -112,7 +112,9 @@ def test_list_searches_nickname_phone_and_identity(
     assert "138****1111" in page.text and PHONE not in page.text
     assert f'href="/customers/{xiaolu}"' in page.text
     # By name, linked, never by number.
-    assert f'<a class="fan-name" href="/customers/{xiaolu}">小鹿爱吃糖</a>' in page.text
+    assert (
+        f'<a class="fan-name" translate="no" href="/customers/{xiaolu}">小鹿爱吃糖</a>' in page.text
+    )
     assert f"#{xiaolu}" not in page.text and f"#{orange}" not in page.text
 
     def found(**params: str) -> set[int]:
@@ -331,7 +333,10 @@ def test_merge_preview_confirm_and_undo(
     assert preview.status_code == 200
     assert "橘子汽水" in preview.text and "小鹿爱吃糖" in preview.text
     assert f'name="source_id" value="{orange}"' in preview.text
-    assert f'<a class="fan-name" href="/customers/{orange}">橘子汽水</a>' in preview.text
+    assert (
+        f'<a class="fan-name" translate="no" href="/customers/{orange}">橘子汽水</a>'
+        in preview.text
+    )
     assert f"#{orange}" not in preview.text and f"#{xiaolu}" not in preview.text
     assert (
         client.get(f"/customers/{xiaolu}/merge", params={"source": str(xiaolu)}).status_code == 422
@@ -343,7 +348,9 @@ def test_merge_preview_confirm_and_undo(
     assert merged.status_code == 303
     profile = client.get(f"/customers/{xiaolu}").text
     assert "dy_orange" in profile and f"#{xiaolu}" not in profile
-    assert f'<a class="fan-name" href="/customers/{orange}">橘子汽水</a>' in profile  # merged in
+    assert (
+        f'<a class="fan-name" translate="no" href="/customers/{orange}">橘子汽水</a>' in profile
+    )  # merged in
     tombstone = client.get(f"/customers/{orange}")
     assert (
         f'href="/customers/{xiaolu}"' in tombstone.text and 'class="alert warn"' in tombstone.text

@@ -70,7 +70,7 @@ def fan_link(label: _FanLabel | None, fallback: str | None = None) -> Markup:
     (already translated) or "Unknown fan" when there is no such fan."""
     if label is None:
         return Markup('<span class="muted">{}</span>').format(fallback or gettext("Unknown fan"))
-    return Markup('<a class="fan-name" href="{}">{}</a>').format(
+    return Markup('<a class="fan-name" translate="no" href="{}">{}</a>').format(
         label.href, label.name or gettext(label.fallback)
     )
 
