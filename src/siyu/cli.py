@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,11 +12,13 @@ from siyu.community.cli import community_app
 from siyu.config import get_settings
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
+from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
 from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
+from siyu.workspace.audit import cli_actor
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
+    pass
 
 app = typer.Typer(
     help="Siyu (私域): private-domain operations for live commerce.",
@@ -40,18 +39,6 @@ app.add_typer(points_app, name="points")
 app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(analytics_app, name="analytics")
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def emit(payload: dict[str, Any], as_json: bool, human: str) -> None:
-    typer.echo(json.dumps(payload, ensure_ascii=False, default=str) if as_json else human)
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(code)
-
 
 # --- serving ----------------------------------------------------------------------------
 
@@ -190,15 +177,15 @@ def workspace_create(
     """Create a workspace."""
     from siyu.workspace import service
 
-    with _unit_of_work() as session:
-        workspace = service.create_workspace(session, slug, name, _cli_actor(), timezone=timezone)
+    with unit_of_work() as session:
+        workspace = service.create_workspace(session, slug, name, cli_actor(), timezone=timezone)
         payload = {"id": workspace.id, "slug": workspace.slug, "name": workspace.name}
     emit(payload, as_json, f"created workspace {slug} ({name})")
 
 
 @operator_app.command("create")
 def operator_create(
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     email: Annotated[str, typer.Option("--email")],
     role: Annotated[str, typer.Option("--role", help="owner | admin | operator | analyst")],
     name: Annotated[str | None, typer.Option("--name", help="Display name.")] = None,
@@ -219,10 +206,10 @@ def operator_create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         target = service.get_workspace_by_slug(session, workspace)
         operator = service.create_operator(
-            session, target, email, chosen_role, _cli_actor(), password=password, display_name=name
+            session, target, email, chosen_role, cli_actor(), password=password, display_name=name
         )
         payload = {
             "id": operator.id,
@@ -235,7 +222,7 @@ def operator_create(
 
 @token_app.command("create")
 def token_create(
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     name: Annotated[str, typer.Option("--name", help="What the token is for.")] = "cli",
     scopes: Annotated[
         str,
@@ -250,10 +237,10 @@ def token_create(
     """Create an API token and print it once."""
     from siyu.workspace import service
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         chosen = service.parse_scopes(scopes)
         target = service.get_workspace_by_slug(session, workspace)
-        token, secret = service.create_token(session, target.id, name, _cli_actor(), scopes=chosen)
+        token, secret = service.create_token(session, target.id, name, cli_actor(), scopes=chosen)
         payload = {
             "token": secret,
             "id": token.id,
@@ -266,44 +253,20 @@ def token_create(
 
 @token_app.command("revoke")
 def token_revoke(
-    workspace: Annotated[str, typer.Option("--workspace")],
+    workspace: WorkspaceSlug,
     token_id: Annotated[int, typer.Argument()],
     as_json: JsonFlag = False,
 ) -> None:
     """Revoke an API token by id."""
     from siyu.workspace import service
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         target = service.get_workspace_by_slug(session, workspace)
-        service.revoke_token(session, target.id, token_id, _cli_actor())
+        service.revoke_token(session, target.id, token_id, cli_actor())
     emit({"revoked": token_id}, as_json, f"revoked token {token_id}")
 
 
 # --- plumbing ---------------------------------------------------------------------------
-
-
-def _cli_actor() -> Any:
-    import getpass
-
-    from siyu.workspace.audit import Actor
-
-    return Actor("system", label=f"cli:{getpass.getuser()}")
-
-
-@contextmanager
-def _unit_of_work() -> Iterator[Session]:
-    """Migrate, run one transaction, and turn a problem into one clear line and exit code 1."""
-    from siyu.db import transaction
-    from siyu.kit.errors import Problem
-    from siyu.migrations import upgrade
-
-    upgrade()
-    try:
-        with transaction() as session:
-            yield session
-    except Problem as problem:
-        detail = f": {problem.detail}" if problem.detail else ""
-        raise fail(f"{problem.title}{detail}") from problem
 
 
 def main() -> None:

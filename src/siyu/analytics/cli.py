@@ -11,19 +11,18 @@ from typing import Annotated
 
 import typer
 
+from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
+
 analytics_app = typer.Typer(help="Segments and analytics.", no_args_is_help=True)
 
-WorkspaceSlug = Annotated[str, typer.Option("--workspace", help="Workspace slug.")]
 AsOf = Annotated[
     str | None,
     typer.Option("--as-of", help="Business day YYYY-MM-DD, inclusive (default: today)."),
 ]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 MODES = ("standard", "cn8", "lifetimes")
 
 
 def _as_of(text: str | None) -> date | None:
-    from siyu.cli import fail
 
     if text is None:
         return None
@@ -37,11 +36,10 @@ def _as_of(text: str | None) -> date | None:
 def refresh(workspace: WorkspaceSlug, as_of: AsOf = None, as_json: JsonFlag = False) -> None:
     """Recompute every fan's metrics, RFM, stage and scores, and the dashboard reports."""
     from siyu.analytics.refresh import refresh_in_short_transactions
-    from siyu.cli import _unit_of_work, emit
     from siyu.workspace import service
 
     day = _as_of(as_of)
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = service.get_workspace_by_slug(session, workspace).id
     summary = refresh_in_short_transactions(workspace_id, day)
     payload = {
@@ -64,7 +62,6 @@ def rfm(
 ) -> None:
     """One row per fan with a paid order: identities, then the mode's columns."""
     from siyu.analytics.service import rfm_file
-    from siyu.cli import _unit_of_work, fail
     from siyu.kit.tabular import format_for, write_table
     from siyu.workspace import service
 
@@ -77,7 +74,7 @@ def rfm(
     if not out.parent.is_dir():
         raise fail(f"cannot write {out}: folder {out.parent} does not exist", 2)
     day = _as_of(as_of)
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = service.get_workspace_by_slug(session, workspace).id
         result = rfm_file(session, workspace_id, mode, day)  # type: ignore[arg-type]
     rows = write_table(out, result.table, sheet=f"RFM {mode}")

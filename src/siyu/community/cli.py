@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-community_app = typer.Typer(help="Fan groups: health, KOCs, GMV guided.", no_args_is_help=True)
+from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, unit_of_work
 
-WorkspaceSlug = Annotated[str, typer.Option("--workspace", help="Workspace slug.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+community_app = typer.Typer(help="Fan groups: health, KOCs, GMV guided.", no_args_is_help=True)
 
 
 @community_app.command("health")
@@ -22,11 +21,10 @@ def health_command(
     as_json: JsonFlag = False,
 ) -> None:
     """Recompute daily group health, KOCs and statuses (what the nightly job does)."""
-    from siyu.cli import _unit_of_work, emit
     from siyu.community import health
     from siyu.workspace import service as workspace_service
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = workspace_service.get_workspace_by_slug(session, workspace).id
         run = health.compute_health(session, workspace_id, days=days)
     summary = run.__dict__
@@ -46,11 +44,10 @@ def gmv_command(
     as_json: JsonFlag = False,
 ) -> None:
     """GMV guided by each group: members' paid orders in the days after a staff push."""
-    from siyu.cli import _unit_of_work, emit
     from siyu.community import health
     from siyu.workspace import service as workspace_service
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = workspace_service.get_workspace_by_slug(session, workspace).id
         rows = health.gmv_guided(
             session, workspace_id, since_days=since_days, window_days=window_days

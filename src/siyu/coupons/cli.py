@@ -12,13 +12,12 @@ from typing import Annotated, Any
 
 import typer
 
-coupons_app = typer.Typer(help="Coupons (优惠券) and the flash grab.", no_args_is_help=True)
+from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+coupons_app = typer.Typer(help="Coupons (优惠券) and the flash grab.", no_args_is_help=True)
 
 
 def _redis() -> Any:
-    from siyu.cli import fail
     from siyu.kit.redis import get_redis
 
     client = get_redis()
@@ -38,7 +37,6 @@ def consume(
 ) -> None:
     """Persist grab claims from Redis streams to the store (server mode). Runs until stopped;
     restart it under the same --name to pick up what it had read but not yet committed."""
-    from siyu.cli import emit
     from siyu.coupons import stream
     from siyu.db import database
 
@@ -74,7 +72,6 @@ def _report(report: Any) -> dict[str, Any]:
 def reconcile(as_json: JsonFlag = False) -> None:
     """Drain the streams, compare Redis with the store for every armed campaign, and rebuild
     Redis from the store where they differ."""
-    from siyu.cli import emit
     from siyu.coupons import stream
     from siyu.db import database
 
@@ -98,16 +95,15 @@ def reconcile(as_json: JsonFlag = False) -> None:
 
 @coupons_app.command("match")
 def match(
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     campaign: Annotated[int | None, typer.Option(help="Only this campaign.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Mark coupons used from the orders imported so far."""
-    from siyu.cli import _unit_of_work, emit
     from siyu.coupons import service
     from siyu.workspace import service as workspaces
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = workspaces.get_workspace_by_slug(session, workspace).id
         counts = service.match_redemptions(session, workspace_id, campaign)
     emit(counts, as_json, f"used by code: {counts['code']}, by rule: {counts['rule']}")
@@ -116,15 +112,14 @@ def match(
 @coupons_app.command("show")
 def show(
     campaign: Annotated[int, typer.Argument(help="Campaign id.")],
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     as_json: JsonFlag = False,
 ) -> None:
     """A campaign's stock, claims and redemption report."""
-    from siyu.cli import _unit_of_work, emit
     from siyu.coupons import service
     from siyu.workspace import service as workspaces
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = workspaces.get_workspace_by_slug(session, workspace).id
         found = service.get_campaign(session, workspace_id, campaign)
         numbers = service.numbers(session, found)

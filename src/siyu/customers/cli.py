@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
+from siyu.workspace.audit import cli_actor
+
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
@@ -20,12 +23,9 @@ if TYPE_CHECKING:
 customer_app = typer.Typer(help="Fans (customers).", no_args_is_help=True)
 
 FanId = Annotated[str, typer.Argument(metavar="ID", help="The fan's number.")]
-WorkspaceSlug = Annotated[str, typer.Option("--workspace", help="Workspace slug.")]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def _fan_id(text: str) -> int:
-    from siyu.cli import fail
 
     digits = text.strip().lstrip("#")
     if not digits.isdigit():
@@ -52,16 +52,15 @@ def link(
     as_json: JsonFlag = False,
 ) -> None:
     """Print a personal fan-page link that opens Siyu's fan pages as this fan."""
-    from siyu.cli import _cli_actor, _unit_of_work, emit
     from siyu.customers.fan_links import issue_fan_link
 
     fan = _fan_id(customer_id)
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         issued = issue_fan_link(
             session,
             _workspace_id(session, workspace),
             fan,
-            _cli_actor(),
+            cli_actor(),
             ttl_seconds=ttl_days * 86400,
             base_url=base_url,
         )
@@ -71,10 +70,9 @@ def link(
 @customer_app.command("show")
 def show(customer_id: FanId, workspace: WorkspaceSlug, as_json: JsonFlag = False) -> None:
     """Show a fan's profile with personal data masked."""
-    from siyu.cli import _unit_of_work, emit
 
     fan = _fan_id(customer_id)
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         profile = _masked_profile(session, _workspace_id(session, workspace), fan)
     emit(profile, as_json, _describe(profile))
 
@@ -135,14 +133,11 @@ def export(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Export everything held about a fan as JSON, personal data in clear (audited)."""
-    from siyu.cli import _cli_actor, _unit_of_work
     from siyu.customers import service
 
     fan = _fan_id(customer_id)
-    with _unit_of_work() as session:
-        data = service.export_customer(
-            session, _workspace_id(session, workspace), fan, _cli_actor()
-        )
+    with unit_of_work() as session:
+        data = service.export_customer(session, _workspace_id(session, workspace), fan, cli_actor())
     text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
     if out is None:
         typer.echo(text)
@@ -159,11 +154,10 @@ def erase(
     as_json: JsonFlag = False,
 ) -> None:
     """Erase a fan's personal data on request. Orders stay, anonymous, for the books."""
-    from siyu.cli import _cli_actor, _unit_of_work, emit
     from siyu.customers import service
 
     fan = _fan_id(customer_id)
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = _workspace_id(session, workspace)
         customer = service.get_customer(session, workspace_id, fan)
         if customer.erased_at is not None:
@@ -178,7 +172,7 @@ def erase(
                 f"Erase the personal data of fan {fan} ({customer.display_name})?", abort=True
             )
         erased = _what_erase_removes(session, workspace_id, customer)
-        service.erase_customer(session, workspace_id, fan, _cli_actor())
+        service.erase_customer(session, workspace_id, fan, cli_actor())
     summary = ", ".join(
         f"{v} {k}" if v is not True else k.replace("_", " ") for k, v in erased.items()
     )

@@ -9,25 +9,24 @@ from typing import Annotated
 
 import typer
 
-points_app = typer.Typer(help="Points (积分): expiry and ledger checks.", no_args_is_help=True)
+from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, unit_of_work
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+points_app = typer.Typer(help="Points (积分): expiry and ledger checks.", no_args_is_help=True)
 
 
 @points_app.command("expire")
 def expire(
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would expire; change nothing.")
     ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Expire every points lot past its expiry date (the nightly job does this too)."""
-    from siyu.cli import _unit_of_work, emit
     from siyu.loyalty import service
     from siyu.workspace import service as workspaces
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = workspaces.get_workspace_by_slug(session, workspace).id
         summary = service.expire_due(session, workspace_id, dry_run=dry_run)
     counts = summary.as_dict()
@@ -47,11 +46,10 @@ def check(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify balance = sum of entries = sum of lots, debt and pending, for every fan."""
-    from siyu.cli import _unit_of_work, emit
     from siyu.loyalty import service
     from siyu.workspace import service as workspaces
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         workspace_id = (
             workspaces.get_workspace_by_slug(session, workspace).id if workspace else None
         )

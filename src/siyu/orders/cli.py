@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from siyu.kit.cli import WorkspaceSlug, fail, unit_of_work
 from siyu.kit.money import format_yuan
 from siyu.orders.importers import PLATFORMS, FatalImportError
+from siyu.workspace.audit import cli_actor
 
 if TYPE_CHECKING:  # the service (and the store) load only when a command runs
     from siyu.orders.service import ImportSummary
@@ -32,7 +34,7 @@ def import_orders(
     files: Annotated[
         list[Path], typer.Argument(help="Export files (csv, xlsx, xls, jsonl).", show_default=False)
     ],
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     platform: Annotated[
         str, typer.Option(help="auto | taobao | douyin | kuaishou | youzan | xiaohongshu | generic")
     ] = "auto",
@@ -47,7 +49,6 @@ def import_orders(
     ] = False,
 ) -> None:
     """Import order export files. Exits non-zero when a file is rejected as a whole."""
-    from siyu.cli import fail
 
     if platform not in PLATFORM_CHOICES:
         raise fail(f"unknown platform {platform!r}; choose {', '.join(PLATFORM_CHOICES)}", 2)
@@ -71,7 +72,7 @@ def import_intimacy(
     file: Annotated[
         Path, typer.Argument(help="Fan-club list (csv, xlsx, xls).", show_default=False)
     ],
-    workspace: Annotated[str, typer.Option("--workspace", help="Workspace slug.")],
+    workspace: WorkspaceSlug,
     platform: Annotated[
         str | None,
         typer.Option(help="The platform of every row, when the file has no platform column."),
@@ -82,7 +83,6 @@ def import_intimacy(
 
     Rows that cannot be used are listed on stderr with their row numbers; the rest apply.
     """
-    from siyu.cli import _cli_actor, _unit_of_work, fail
     from siyu.customers.intimacy_file import read_intimacy_file
     from siyu.customers.service import set_intimacy
     from siyu.workspace import audit, service
@@ -94,7 +94,7 @@ def import_intimacy(
     except FatalImportError as fatal:
         raise fail(f"{file}: {fatal.message}", 2) from fatal
     updated = unknown = 0
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         ws = service.get_workspace_by_slug(session, workspace)
         for start in range(0, len(parsed.levels), _INTIMACY_BATCH):
             done, missing = set_intimacy(
@@ -109,7 +109,7 @@ def import_intimacy(
             "unknown_fans": unknown,
         }
         audit.record(
-            session, _cli_actor(), "customer.intimacy_import", workspace_id=ws.id, detail=summary
+            session, cli_actor(), "customer.intimacy_import", workspace_id=ws.id, detail=summary
         )
     for number, reason in parsed.rejected:
         typer.echo(f"  row {number}: {reason}", err=True)
@@ -127,30 +127,28 @@ def _import_order(files: Sequence[Path]) -> list[Path]:
 
 
 def _check_workspace(slug: str) -> None:
-    from siyu.cli import _unit_of_work
     from siyu.workspace import service
 
-    with _unit_of_work() as session:
+    with unit_of_work() as session:
         service.get_workspace_by_slug(session, slug)
 
 
 def _import_one(
     path: Path, slug: str, platform: str, dry_run: bool, report_dir: Path, as_json: bool
 ) -> ImportSummary:
-    from siyu.cli import _cli_actor, _unit_of_work
     from siyu.orders.service import import_file
     from siyu.workspace import service
 
     report_path = report_dir / f"{path.stem}.rejects.csv"
     report_path.unlink(missing_ok=True)  # a report left from an earlier run would mislead
-    with _unit_of_work() as session, _progress(path.name, enabled=not as_json) as advance:
+    with unit_of_work() as session, _progress(path.name, enabled=not as_json) as advance:
         return import_file(
             session,
             service.get_workspace_by_slug(session, slug),
             path,
             platform=platform,
             dry_run=dry_run,
-            actor=_cli_actor(),
+            actor=cli_actor(),
             progress=advance,
             report_path=report_path,
         )

@@ -27,6 +27,13 @@ class Actor:
 SYSTEM = Actor("system", label="siyu")
 
 
+def cli_actor() -> Actor:
+    """The person at the terminal, as the audit log names them."""
+    import getpass
+
+    return Actor("system", label=f"cli:{getpass.getuser()}")
+
+
 def record(
     session: Session,
     actor: Actor,
