@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import ApiToken, Operator, Role, Scope, Workspace
+from siyu.workspace.models import ApiToken, Operator, Workspace
+from siyu.workspace.roles import Role, Scope
 
 PASSWORD = "correct horse battery"
 ACTOR = Actor("system", label="tests")

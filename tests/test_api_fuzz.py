@@ -21,7 +21,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from sqlalchemy.orm import Session
 
 from siyu.app import create_app
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 EXAMPLES_PER_OPERATION = 3

@@ -60,14 +60,6 @@ READ_MODEL: dict[str, frozenset[str]] = {
 # This list only shrinks.
 ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
     (
-        "siyu.analytics.api",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.analytics.config",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
         "siyu.analytics.demo",
         "siyu.customers.models",
     ): "uses the customers' tables or platform labels directly; to use customers' read functions",
@@ -76,43 +68,15 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
     (
-        "siyu.analytics.refresh",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
         "siyu.analytics.service",
         "siyu.customers.models",
     ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.analytics.service",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.analytics.tasks",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.analytics.views",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.community.bot",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
     (
         "siyu.community.demo",
         "siyu.customers.models",
     ): "uses the customers' tables or platform labels directly; to use customers' read functions",
     (
         "siyu.community.demo",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.community.health",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.community.service",
         "siyu.workspace.models",
     ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
     (
@@ -124,26 +88,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
     (
-        "siyu.coupons.tasks",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.coupons.views",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.customers.api",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.customers.fan_links",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.customers.views",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
         "siyu.loyalty.demo",
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
@@ -151,14 +95,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.loyalty.demo",
         "siyu.workspace.models",
     ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.loyalty.h5",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.loyalty.labels",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
     (
         "siyu.loyalty.service",
         "siyu.customers.models",
@@ -168,41 +104,9 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
     (
-        "siyu.loyalty.service",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.loyalty.views",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.orders.ownership",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.orders.service",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.orders.service",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.orders.views",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.orders.views",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
         "siyu.segments.api",
         "siyu.customers.models",
     ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.segments.api",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
     (
         "siyu.segments.export",
         "siyu.customers.models",
@@ -215,10 +119,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.segments.service",
         "siyu.customers.models",
     ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.system.tasks",
-        "siyu.workspace.models",
-    ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
 }
 
 _SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)

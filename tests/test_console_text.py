@@ -21,7 +21,8 @@ from siyu.loyalty.models import MallItem
 from siyu.orders.models import ImportRun
 from siyu.orders.service import import_file
 from siyu.segments.models import Segment
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.console_text import allowed_words, foreign_words, visible_text
 

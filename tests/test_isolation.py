@@ -28,7 +28,8 @@ from siyu.customers.fan_links import FAN_COOKIE, csrf_for_fan_cookie, sign_fan_l
 from siyu.db import Base, database
 from siyu.kit.redis import get_redis
 from siyu.orders.service import import_file
-from siyu.workspace.models import Membership, Operator, Role, Workspace
+from siyu.workspace.models import Membership, Operator, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.factories import ACTOR
 from tests.orders import export_files as ef

@@ -196,7 +196,7 @@ def operator_create(
 ) -> None:
     """Add an operator to a workspace (the password is prompted for, or read from stdin)."""
     from siyu.workspace import service
-    from siyu.workspace.models import Role
+    from siyu.workspace.roles import Role
 
     try:
         chosen_role = Role(role)

@@ -25,7 +25,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, event, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, event, select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import EMBEDDED_JOB_THREADS, get_settings
@@ -216,6 +216,18 @@ def chunk_committed(session: Session) -> None:
     session.commit()
     if session.get_bind().dialect.name == "sqlite":
         time.sleep(JOB_CHUNK_PAUSE_SECONDS)
+
+
+def delete_in_chunks(session: Session, model: Any, condition: ColumnElement[bool]) -> None:
+    """Delete a job's worth of rows a chunk per short transaction (``chunk_committed``)."""
+    key = model.__mapper__.primary_key[0]
+    while True:
+        doomed = list(session.scalars(select(key).where(condition).limit(JOB_CHUNK_ROWS)))
+        if doomed:
+            session.execute(delete(model).where(key.in_(doomed)))
+        chunk_committed(session)
+        if len(doomed) < JOB_CHUNK_ROWS:
+            return
 
 
 def _record_failure(run: JobRun, exc: BaseException) -> None:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from siyu.analytics.refresh import refresh_workspace
 from siyu.segments.models import Segment
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 from .store_data import AS_OF, seed_history

@@ -18,7 +18,7 @@ from fastapi.routing import APIRoute
 
 from siyu.app import FAN_ROUTERS
 from siyu.demo.seed import DEMO_PASSWORD, DEMO_SLUG
-from siyu.workspace.models import Role
+from siyu.workspace.roles import Role
 from tests.browser.walk import (
     MALFORMED_ID,
     PAGE_CHECKS,

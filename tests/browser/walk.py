@@ -16,7 +16,7 @@ from fastapi.routing import APIRoute
 from starlette.responses import HTMLResponse
 
 from siyu.app import CONSOLE_ROUTERS
-from siyu.workspace.models import Role
+from siyu.workspace.roles import Role
 from siyu.workspace.service import role_allows
 from tests.console_text import allowed_words, foreign_words
 

@@ -18,7 +18,8 @@ from siyu.community import service
 from siyu.community.models import FanGroup, GroupMembership
 from siyu.customers.fan_links import issue_fan_link
 from siyu.workspace.audit import SYSTEM
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.community.helpers import make_family, make_fan
 

@@ -14,7 +14,8 @@ from siyu.community import service
 from siyu.kit.errors import Problem
 from siyu.kit.sql import check_in_workspace, ids_in_workspace
 from siyu.workspace.audit import SYSTEM
-from siyu.workspace.models import Membership, Role, Workspace
+from siyu.workspace.models import Membership, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 NOWHERE = 987_654_321

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from siyu.community import bot, health, service
 from siyu.workspace.audit import SYSTEM
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from siyu.coupons import views
 from siyu.kit.clock import utcnow
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.coupons import make_fans
 

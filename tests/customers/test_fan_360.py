@@ -11,7 +11,8 @@ from siyu.coupons import service as coupons
 from siyu.customers import service
 from siyu.loyalty import service as loyalty
 from siyu.workspace.audit import SYSTEM
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.factories import ACTOR
 from tests.loyalty import helpers as h

@@ -23,7 +23,8 @@ from siyu.customers.fan_links import issue_fan_links, verify_fan_link
 from siyu.customers.identities import FanKey
 from siyu.customers.outbound import personalise, placeholder_problems
 from siyu.segments import service as segments
-from siyu.workspace.models import AuditEntry, Role, Workspace
+from siyu.workspace.models import AuditEntry, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.factories import ACTOR
 

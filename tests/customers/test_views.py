@@ -16,7 +16,8 @@ from siyu.customers import service
 from siyu.customers.identities import FanKey
 from siyu.orders import service as orders_service
 from siyu.orders.schemas import ItemIn, OrderIn
-from siyu.workspace.models import AuditEntry, Role, Workspace
+from siyu.workspace.models import AuditEntry, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 PHONE = "13800001111"

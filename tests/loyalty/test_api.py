@@ -161,7 +161,7 @@ def test_tiers_and_earn_rules_contract(api: TestClient, session: Session) -> Non
 
 
 def test_gift_contract(api: TestClient, session: Session, workspace: Workspace) -> None:
-    from siyu.workspace.models import Role
+    from siyu.workspace.roles import Role
     from tests.factories import make_operator
 
     operator = make_operator(session, workspace, Role.operator)

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from siyu.customers.fan_links import sign_fan_link
 from siyu.loyalty import service
 from siyu.loyalty.models import Redemption
-from siyu.workspace.models import AuditEntry, Role, Workspace
+from siyu.workspace.models import AuditEntry, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 from . import helpers as h

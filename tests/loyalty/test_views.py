@@ -7,7 +7,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from siyu.loyalty import service
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.factories import ACTOR
 

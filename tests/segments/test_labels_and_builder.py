@@ -12,7 +12,8 @@ from siyu.analytics.refresh import refresh_workspace
 from siyu.kit.errors import Unprocessable
 from siyu.kit.i18n import using_locale
 from siyu.segments import service
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 from tests.analytics.store_data import AS_OF, seed_history
 

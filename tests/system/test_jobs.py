@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from siyu import jobs
 from siyu.config import get_settings
 from siyu.kit.clock import as_utc, utcnow
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 calls: list[dict[str, Any]] = []

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from siyu.kit.errors import Problem
 from siyu.workspace import service
 from siyu.workspace.auth import SCOPE_KEY
-from siyu.workspace.models import Scope, Workspace
+from siyu.workspace.models import Workspace
+from siyu.workspace.roles import Scope
 from tests import factories
 from tests.coupons import make_fans
 

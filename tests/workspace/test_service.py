@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 from siyu.kit.errors import Conflict, Forbidden, TooManyRequests, Unauthorized, Unprocessable
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import ApiToken, AuditEntry, Operator, Role, Workspace
+from siyu.workspace.models import ApiToken, AuditEntry, Operator, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 ACTOR = Actor("system", None, "owner@example.com", "10.0.0.8", "pytest")

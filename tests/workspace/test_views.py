@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.workspace import service
-from siyu.workspace.models import AuditEntry, Role, Workspace
+from siyu.workspace.models import AuditEntry, Workspace
+from siyu.workspace.roles import Role
 from tests import factories
 
 

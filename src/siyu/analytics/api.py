@@ -22,9 +22,8 @@ from siyu.kit.bounds import Int64
 from siyu.kit.errors import NotFound
 from siyu.kit.i18n import N_
 from siyu.kit.web import DbSession
-from siyu.workspace import audit
 from siyu.workspace.auth import Api, needs
-from siyu.workspace.models import Scope
+from siyu.workspace.roles import Scope
 
 router = APIRouter(tags=["analytics"])
 
@@ -59,14 +58,7 @@ def get_settings(api: Api, db: DbSession) -> SettingsBody:
 def put_settings(body: SettingsBody, api: Api, db: DbSession) -> SettingsBody:
     """Applies at the next refresh."""
     config = config_from_json(body.model_dump())
-    save_config(db, api.workspace_id, config)
-    audit.record(
-        db,
-        api.actor(),
-        "analytics.settings",
-        workspace_id=api.workspace_id,
-        detail=config.as_json(),
-    )
+    save_config(db, api.workspace_id, config, api.actor())
     return SettingsBody(**config.as_json())
 
 

@@ -11,7 +11,9 @@ from siyu.analytics.lifecycle import LifecycleWindows
 from siyu.analytics.rfm import RfmThresholds
 from siyu.kit.errors import Unprocessable
 from siyu.kit.i18n import N_
-from siyu.workspace.models import Workspace
+from siyu.workspace import audit
+from siyu.workspace import service as workspace_service
+from siyu.workspace.audit import Actor
 
 RfmMode = Literal["quintile", "thresholds"]
 SegmentScheme = Literal["standard", "cn8"]
@@ -61,13 +63,12 @@ def config_from_json(data: dict[str, Any]) -> AnalyticsConfig:
 
 
 def load_config(session: Session, workspace_id: int) -> AnalyticsConfig:
-    workspace = session.get(Workspace, workspace_id)
-    stored = (workspace.settings or {}).get("analytics") if workspace else None
-    return config_from_json(stored or {})
+    return config_from_json(workspace_service.settings_section(session, workspace_id, "analytics"))
 
 
-def save_config(session: Session, workspace_id: int, config: AnalyticsConfig) -> None:
-    workspace = session.get(Workspace, workspace_id)
-    assert workspace is not None
-    # A new dict, so the JSON column sees the change.
-    workspace.settings = {**(workspace.settings or {}), "analytics": config.as_json()}
+def save_config(session: Session, workspace_id: int, config: AnalyticsConfig, actor: Actor) -> None:
+    """Keep the settings for the next refresh; one audit entry."""
+    workspace_service.save_settings_section(session, workspace_id, "analytics", config.as_json())
+    audit.record(
+        session, actor, "analytics.settings", workspace_id=workspace_id, detail=config.as_json()
+    )

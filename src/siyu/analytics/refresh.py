@@ -31,7 +31,7 @@ from siyu.db import transaction
 from siyu.jobs import JOB_CHUNK_ROWS, chunk_committed
 from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import day_bounds, today, utcnow
-from siyu.workspace.models import Workspace
+from siyu.workspace import service as workspace_service
 
 log = logging.getLogger("siyu.analytics")
 _METRICS_TABLE = cast(Table, CustomerMetrics.__table__)
@@ -160,10 +160,7 @@ def refresh_in_short_transactions(workspace_id: int, as_of: date | None = None) 
 
 
 def _compute(session: Session, workspace_id: int, as_of: date | None) -> _Computed:
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        raise ValueError(f"no workspace {workspace_id}")
-    tz = workspace.timezone
+    tz = workspace_service.workspace_timezone(session, workspace_id)
     as_of = as_of or today(tz)
     config = load_config(session, workspace_id)
     orders = store.read_paid_orders(session, workspace_id)
@@ -294,8 +291,7 @@ def replay_lifecycle(session: Session, workspace_id: int, weeks: int, end: date)
     """Rebuild the life-cycle history week by week up to ``end`` from the orders alone (for a
     workspace whose orders were imported at once, such as the demo): the stage each fan had at
     the end of every week, and the transitions between them."""
-    workspace = session.get(Workspace, workspace_id)
-    assert workspace is not None
+    tz = workspace_service.workspace_timezone(session, workspace_id)
     config = load_config(session, workspace_id)
     orders = store.read_paid_orders(session, workspace_id)
     live = store.read_customers(session, workspace_id).select(["customer_id"])
@@ -304,7 +300,7 @@ def replay_lifecycle(session: Session, workspace_id: int, weeks: int, end: date)
     recorded = 0
     for week in range(weeks, -1, -1):
         as_of = end - timedelta(weeks=week)
-        metrics = customer_metrics(orders, as_of, workspace.timezone)
+        metrics = customer_metrics(orders, as_of, tz)
         stages = lifecycle_stages(metrics, previous, config.windows)
         if previous is not None:
             changed = _changes(stages, live)

@@ -27,9 +27,9 @@ from siyu.analytics.rfm import (
 )
 from siyu.customers.models import Customer
 from siyu.kit.clock import day_bounds, today
-from siyu.kit.errors import NotFound, Unprocessable
+from siyu.kit.errors import Unprocessable
 from siyu.kit.i18n import N_, gettext
-from siyu.workspace.models import Workspace
+from siyu.workspace import service as workspace_service
 
 LIFECYCLE_WEEKS = 26
 FUNNEL_LOOKBACK_DAYS = 365
@@ -236,20 +236,18 @@ def rfm_file(
     now in the store, with the workspace's RFM settings."""
     if mode not in RFM_EXPORT_MODES:
         raise ValueError(f"mode must be one of {', '.join(RFM_EXPORT_MODES)}")
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        raise NotFound("workspace-not-found", title=N_("Workspace not found"))
-    as_of = as_of or today(workspace.timezone)
+    tz = workspace_service.workspace_timezone(session, workspace_id)
+    as_of = as_of or today(tz)
     orders = store.read_paid_orders(session, workspace_id)
     identities = run_sql(_IDENTITIES_SQL, {"identity_rows": _identity_rows(session, workspace_id)})
     tables: dict[str, pa.Table] = {"identities": identities}
     if mode == "lifetimes":
-        summary = lifetimes_summary(orders, as_of, workspace.timezone)
+        summary = lifetimes_summary(orders, as_of, tz)
         tables["summary"] = summary
         tables["alive"] = _alive(summary)
     else:
         config = load_config(session, workspace_id)
-        metrics = customer_metrics(orders, as_of, workspace.timezone)
+        metrics = customer_metrics(orders, as_of, tz)
         tables["metrics"] = metrics
         if mode == "standard":
             tables["standard"] = segment_standard(

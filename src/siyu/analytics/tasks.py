@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.refresh import refresh_in_short_transactions
 from siyu.jobs import enqueue, job
-from siyu.workspace.models import Workspace
+from siyu.workspace import service as workspace_service
 
 REFRESH_JOB = "analytics.refresh"
 
@@ -23,5 +22,5 @@ def refresh(session: Session, workspace_id: int, as_of: str | None = None) -> No
 @job("analytics.nightly", cron={"hour": 18, "minute": 0})  # 02:00 in Asia/Shanghai
 def nightly(session: Session) -> None:
     """One refresh job per workspace, so a failure in one retries alone."""
-    for workspace_id in session.scalars(select(Workspace.id)):
+    for workspace_id in workspace_service.workspace_ids(session):
         enqueue(session, REFRESH_JOB, {"workspace_id": workspace_id}, workspace_id=workspace_id)

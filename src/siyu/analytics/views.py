@@ -15,7 +15,7 @@ from siyu.analytics.config import config_from_json, load_config, save_config
 from siyu.analytics.funnels import DEFAULT_STEPS
 from siyu.analytics.tasks import REFRESH_JOB
 from siyu.customers import service as customers
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.customers.service import identities_for, tag_catalog
 from siyu.jobs import enqueue
 from siyu.kit.bounds import Int64
@@ -26,7 +26,6 @@ from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.segments import service as segments
 from siyu.segments.export import export_download
-from siyu.workspace import audit
 from siyu.workspace.auth import AdminConsole, Console, ConsoleContext, OperatorConsole, csrf_protect
 
 router = APIRouter(include_in_schema=False)
@@ -476,14 +475,7 @@ def save_settings(
             {"config": shown, "problem": problem},
             status_code=422,
         )
-    save_config(db, context.workspace.id, config)
-    audit.record(
-        db,
-        context.actor(),
-        "analytics.settings",
-        workspace_id=context.workspace.id,
-        detail=config.as_json(),
-    )
+    save_config(db, context.workspace.id, config, context.actor())
     return RedirectResponse("/analytics?notice=settings", status_code=303)
 
 

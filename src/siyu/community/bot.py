@@ -60,7 +60,6 @@ from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import Workspace
 
 RULE_FIELDS = (
     "name",
@@ -383,7 +382,7 @@ def try_text(
     """The console and API tester: which rule a sample text hits and why. No cooldown is read
     or written, no ticket is opened, nothing is stored."""
     group = groups.get_group(session, workspace_id, group_id) if group_id else None
-    workspace = session.get_one(Workspace, workspace_id)
+    timezone = workspace_service.workspace_timezone(session, workspace_id)
     settings = groups.settings_of(session, workspace_id)
     evaluation = test_text(
         load_matcher(session, workspace_id),
@@ -391,7 +390,7 @@ def try_text(
         chat="private" if private else "group",
         group_id=str(group.id) if group else None,
         group_type=group.group_type if group else None,
-        timezone=workspace.timezone,
+        timezone=timezone,
         template_values={
             "nickname": nickname,
             "group_name": group.name if group else None,
@@ -631,7 +630,7 @@ def _react(
     outcome: BatchOutcome,
     normalised: dict[str, str],
 ) -> None:
-    workspace = session.get_one(Workspace, workspace_id)
+    timezone = workspace_service.workspace_timezone(session, workspace_id)
     settings = groups.settings_of(session, workspace_id)
     matcher = load_matcher(session, workspace_id)
     moderator = _moderator(settings.sensitive_words)
@@ -658,7 +657,7 @@ def _react(
             continue
         _flag_incoming(session, workspace_id, moderator, message, row_id, group, history, outcome)
         context = MatchContext(
-            workspace.timezone,
+            timezone,
             lambda rule_id, conversation: last_reply_at(
                 session, workspace_id, rule_id, conversation
             ),

@@ -29,7 +29,7 @@ from siyu.community.models import (
     GroupMessage,
 )
 from siyu.kit.clock import day_bounds, today, utcnow
-from siyu.workspace.models import Workspace
+from siyu.workspace import service as workspace_service
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 KOC_DAYS = 30
@@ -235,7 +235,7 @@ def compute_health(
 ) -> HealthRun:
     """Recompute the last ``days`` business days up to ``until`` (default: yesterday and today
     so far), the KOCs of the last 30 days, and move group statuses."""
-    tz = session.get_one(Workspace, workspace_id).timezone
+    tz = workspace_service.workspace_timezone(session, workspace_id)
     last = until or today(tz)
     first = last - timedelta(days=days - 1)
     group_rows = groups.all_groups(session, workspace_id)

@@ -792,11 +792,13 @@ def checked_join_url(text: str | None) -> str | None:
 def live_code_url(family: FanGroupFamily) -> str:
     """The public address of a family's live code: anyone who scans it is routed."""
     from siyu.config import public_url
-    from siyu.workspace.models import Workspace
 
     session = Session.object_session(family)
-    workspace = session.get_one(Workspace, family.workspace_id) if session else None
-    slug = workspace.slug if workspace else str(family.workspace_id)
+    slug = (
+        workspace_service.workspace_slug(session, family.workspace_id)
+        if session
+        else str(family.workspace_id)
+    )
     return public_url(f"/h5/g/{slug}/{family.slug}")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.coupons import service
@@ -13,7 +12,7 @@ from siyu.coupons.models import CouponCampaign
 from siyu.db import database
 from siyu.jobs import job
 from siyu.kit.redis import get_redis
-from siyu.workspace.models import Workspace
+from siyu.workspace import service as workspace_service
 
 log = logging.getLogger("siyu.coupons")
 
@@ -68,9 +67,7 @@ def rebuild_stock(session: Session, campaign_id: int) -> None:
 
 @job("coupons.match_redemptions", every_seconds=3600, max_attempts=3)
 def match_redemptions(session: Session, workspace_id: int | None = None) -> None:
-    ids = (
-        [workspace_id] if workspace_id is not None else list(session.scalars(select(Workspace.id)))
-    )
+    ids = [workspace_id] if workspace_id is not None else workspace_service.workspace_ids(session)
     for ws in ids:
         counts = service.match_redemptions(session, ws)
         if any(counts.values()):

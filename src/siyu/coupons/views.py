@@ -24,7 +24,7 @@ from siyu.coupons import grab, service
 from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, CouponCampaign
 from siyu.customers import service as customers
 from siyu.customers.figures import fan_labels
-from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS
+from siyu.customers.platforms import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.db import database, is_store_busy
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local, utcnow

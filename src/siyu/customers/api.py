@@ -41,7 +41,7 @@ from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.orders import ownership
 from siyu.workspace.auth import Api, needs
-from siyu.workspace.models import Scope
+from siyu.workspace.roles import Scope
 
 router = APIRouter(tags=["customers"])
 

@@ -25,11 +25,11 @@ from siyu.db import read_first
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, Forbidden, NotFound
 from siyu.kit.i18n import N_
+from siyu.kit.tenancy import Tenant
 from siyu.kit.web import DbSession
 from siyu.workspace import audit
 from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import Workspace
 
 LINK_SALT = "siyu.fan-link"
 SESSION_SALT = "siyu.fan-session"
@@ -234,7 +234,7 @@ def issue_fan_links(
 
 @dataclass(frozen=True)
 class FanContext:
-    workspace: Workspace
+    workspace: Tenant
     customer: Customer
 
 

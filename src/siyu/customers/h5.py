@@ -21,7 +21,7 @@ from siyu.customers.fan_links import (
     sign_fan_session,
     verify_fan_link,
 )
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession

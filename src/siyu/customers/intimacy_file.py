@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from siyu.customers.models import IDENTITY_PLATFORMS
+from siyu.customers.platforms import IDENTITY_PLATFORMS
 from siyu.orders.importers import FatalImportError
 from siyu.orders.importers.headers import header_key
 from siyu.orders.importers.reading import UnreadableRow, open_source

@@ -25,28 +25,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db import Base, BigId, created_at_column, id_column
-from siyu.kit.i18n import N_
-
-IDENTITY_PLATFORMS = (
-    "taobao",
-    "douyin",
-    "kuaishou",
-    "xiaohongshu",
-    "youzan",
-    "wechat",
-    "wecom",
-    "generic",
-)
-PLATFORM_LABELS = {
-    "taobao": N_("Taobao"),
-    "douyin": N_("Douyin"),
-    "kuaishou": N_("Kuaishou"),
-    "xiaohongshu": N_("Xiaohongshu"),
-    "youzan": N_("Youzan"),
-    "wechat": N_("WeChat"),
-    "wecom": N_("WeCom"),
-    "generic": N_("Other"),
-}
 
 
 class IdentitySource(enum.StrEnum):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from siyu.customers.models import IDENTITY_PLATFORMS
+from siyu.customers.platforms import IDENTITY_PLATFORMS
 from siyu.kit.bounds import Int64
 
 

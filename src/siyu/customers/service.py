@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from siyu.customers.identities import FanKey, Resolution, phone_hash, resolve_customers
 from siyu.customers.models import (
-    IDENTITY_PLATFORMS,
     Customer,
     CustomerEvent,
     CustomerIdentity,
@@ -26,6 +25,7 @@ from siyu.customers.models import (
     Tag,
     TagGroup,
 )
+from siyu.customers.platforms import IDENTITY_PLATFORMS
 from siyu.kit.clock import utcnow
 from siyu.kit.crypto import decrypt_pii, mask_name
 from siyu.kit.errors import Conflict, NotFound, Unprocessable

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from siyu.customers import fan_links, service
 from siyu.customers.figures import fan_labels
-from siyu.customers.models import IDENTITY_PLATFORMS, PLATFORM_LABELS, Customer
+from siyu.customers.models import Customer
+from siyu.customers.platforms import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -30,7 +31,7 @@ from siyu.orders import ownership
 from siyu.orders.labels import ORDER_STATUS_LABELS, REFUND_LABELS
 from siyu.workspace import service as workspace_service
 from siyu.workspace.auth import AdminConsole, Console, ConsoleContext, OperatorConsole, csrf_protect
-from siyu.workspace.models import Role
+from siyu.workspace.roles import Role
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])

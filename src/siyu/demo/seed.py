@@ -15,7 +15,8 @@ from siyu.demo.imports import seed_orders
 from siyu.migrations import upgrade
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import Membership, Operator, Role, Workspace
+from siyu.workspace.models import Membership, Operator, Workspace
+from siyu.workspace.roles import Role
 
 DEMO_SLUG = "xiaolu-live"
 DEMO_NAME = "小鹿直播间（演示）"

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.kit.clock import as_utc
 from siyu.kit.crypto import mask_phone
 from siyu.kit.i18n import current_locale, gettext, ngettext
@@ -24,7 +24,7 @@ from siyu.kit.money import format_yuan
 from siyu.kit.navigation import MAIN_NAV, SETTINGS_NAV
 from siyu.system.labels import job_label
 from siyu.workspace.labels import audit_action_label
-from siyu.workspace.models import ROLE_LABELS
+from siyu.workspace.roles import ROLE_LABELS
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from siyu.customers.fan_links import CurrentFan, FanContext, check_fan_csrf, fan_csrf_token
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_

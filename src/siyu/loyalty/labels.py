@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.kit.i18n import N_, gettext
 
 SHELF_LABELS = {

@@ -42,8 +42,8 @@ from siyu.loyalty.models import (
 )
 from siyu.loyalty.shipping import ShippingAddress
 from siyu.workspace import audit
+from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import SYSTEM, Actor
-from siyu.workspace.models import Workspace
 
 ADDRESS_CONTEXT = b"mall_redemptions.address"
 MAX_MERGE_HOPS = 8
@@ -65,13 +65,12 @@ class PointsSettings:
 
 
 def settings_of(session: Session, workspace_id: int) -> PointsSettings:
-    workspace = session.get(Workspace, workspace_id)
-    if workspace is None:
-        raise NotFound("workspace-not-found", title=N_("Workspace not found"))
-    raw = dict((workspace.settings or {}).get("points") or {})
+    raw = workspace_service.settings_section(session, workspace_id, "points")
     known = {k: int(v) for k, v in raw.items() if k in PointsSettings.__dataclass_fields__}
     known.pop("timezone", None)
-    return PointsSettings(**known, timezone=workspace.timezone)
+    return PointsSettings(
+        **known, timezone=workspace_service.workspace_timezone(session, workspace_id)
+    )
 
 
 def expiry_for(settings: PointsSettings, earned_at: datetime) -> datetime:
@@ -1831,7 +1830,7 @@ class BudgetStatus:
 
 
 def budget_status(session: Session, workspace_id: int, operator_id: int) -> BudgetStatus:
-    from siyu.workspace.models import Role
+    from siyu.workspace.roles import Role
 
     _require_member(session, workspace_id, operator_id, Role.analyst)
     settings = settings_of(session, workspace_id)
@@ -2023,7 +2022,7 @@ def _member_role(session: Session, workspace_id: int, operator_id: int) -> Any:
 def _require_member(session: Session, workspace_id: int, operator_id: int, needed: Any) -> bool:
     """The operator belongs to the workspace with at least ``needed``; returns whether they are
     an admin (who approves their own gifts)."""
-    from siyu.workspace.models import Role
+    from siyu.workspace.roles import Role
     from siyu.workspace.service import role_allows
 
     role = _member_role(session, workspace_id, operator_id)
@@ -2046,7 +2045,7 @@ def send_gift_for(
 ) -> OperatorGift:
     """``send_gift`` for an integration acting as a named operator: their budget, and approval
     unless they are an admin."""
-    from siyu.workspace.models import Role
+    from siyu.workspace.roles import Role
 
     admin = _require_member(session, workspace_id, operator_id, Role.operator)
     return send_gift(
@@ -2057,7 +2056,7 @@ def send_gift_for(
 def decide_gift_for(
     session: Session, workspace_id: int, gift_id: int, approve: bool, admin_id: int, actor: Actor
 ) -> OperatorGift:
-    from siyu.workspace.models import Role
+    from siyu.workspace.roles import Role
 
     get_gift(session, workspace_id, gift_id)  # the gift first: another workspace's is not found
     _require_member(session, workspace_id, admin_id, Role.admin)

@@ -41,7 +41,7 @@ from siyu.workspace.auth import (
     OperatorConsole,
     csrf_protect,
 )
-from siyu.workspace.models import Role
+from siyu.workspace.roles import Role
 
 router = APIRouter(include_in_schema=False)
 CSRF = [Depends(csrf_protect)]

@@ -22,9 +22,10 @@ from typing import Any
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.i18n import N_, gettext
+from siyu.kit.tenancy import Tenant
 from siyu.orders.importers import (
     FatalImportError,
     ParsedItem,
@@ -50,7 +51,6 @@ from siyu.orders.upsert import (
 )
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import Workspace
 
 BATCH_ORDERS = 2_000
 # pg_advisory_xact_lock key space of imports: this constant plus the workspace id.
@@ -97,7 +97,7 @@ class ImportSummary:
 
 def import_file(
     session: Session,
-    workspace: Workspace,
+    workspace: Tenant,
     path: str | Path,
     *,
     platform: str = "auto",
@@ -356,7 +356,7 @@ def _serialise_imports(session: Session, workspace_id: int) -> None:
 
 def _start_run(
     session: Session,
-    workspace: Workspace,
+    workspace: Tenant,
     name: str,
     platform: str | None,
     file_kind: str | None,
@@ -404,7 +404,7 @@ def _finish_run(session: Session, run: ImportRun, summary: ImportSummary, actor:
 
 def _fatal(
     session: Session,
-    workspace: Workspace,
+    workspace: Tenant,
     name: str,
     fatal: FatalImportError,
     *,

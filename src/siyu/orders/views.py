@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from sqlalchemy.orm import Session
 
 from siyu.customers.figures import fan_labels
-from siyu.customers.models import PLATFORM_LABELS
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.db import database
 from siyu.kit.bounds import Int64
 from siyu.kit.i18n import gettext
@@ -37,7 +37,7 @@ from siyu.orders.models import ORDER_STATUSES
 from siyu.orders.rejects import report_language, report_lines
 from siyu.orders.service import ImportSummary, fatal_text, import_file
 from siyu.workspace.auth import Console, ConsoleContext, OperatorConsole, csrf_protect
-from siyu.workspace.models import Role
+from siyu.workspace.roles import Role
 
 router = APIRouter(include_in_schema=False)
 

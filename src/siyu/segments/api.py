@@ -15,7 +15,7 @@ from siyu.segments.export import export_download
 from siyu.segments.models import Segment
 from siyu.segments.schemas import CountOut, FilterIn, MemberOut, SegmentIn, SegmentOut, SegmentPatch
 from siyu.workspace.auth import Api, needs
-from siyu.workspace.models import Scope
+from siyu.workspace.roles import Scope
 
 router = APIRouter(tags=["segments"])
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from siyu.analytics.service import SEGMENT_LABELS, STAGE_LABELS
 from siyu.customers.fan_links import IssuedLink, link_expiry, unaudited_links
-from siyu.customers.models import PLATFORM_LABELS, Customer
+from siyu.customers.models import Customer
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.customers.service import identities_for
 from siyu.kit.i18n import N_, gettext, using_locale
 from siyu.kit.money import fen_to_yuan

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session, aliased
 from siyu.analytics.filters import FieldSpec, FilterError, compile_filter, parse_filter
 from siyu.analytics.models import CustomerMetrics
 from siyu.analytics.service import CN8_NAMES, SEGMENT_LABELS, STAGE_LABELS
-from siyu.customers.models import PLATFORM_LABELS, Customer, CustomerTag
+from siyu.customers.models import Customer, CustomerTag
+from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.customers.service import ensure_tag
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable

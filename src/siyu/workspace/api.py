@@ -9,7 +9,7 @@ from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
 from siyu.workspace import audit, service
 from siyu.workspace.auth import Api, needs
-from siyu.workspace.models import Scope
+from siyu.workspace.roles import Scope
 from siyu.workspace.schemas import AuditEntryOut, TokenOut, WorkspaceOut
 
 router = APIRouter(tags=["workspace"])

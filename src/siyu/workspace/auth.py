@@ -20,15 +20,8 @@ from siyu.kit.i18n import N_
 from siyu.kit.web import DbSession, client_ip
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import (
-    ApiToken,
-    ConsoleSession,
-    Membership,
-    Operator,
-    Role,
-    Scope,
-    Workspace,
-)
+from siyu.workspace.models import ApiToken, ConsoleSession, Membership, Operator, Workspace
+from siyu.workspace.roles import Role, Scope
 
 SESSION_COOKIE = "siyu_session"
 LOGIN_CSRF_COOKIE = "siyu_login_csrf"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import PasswordHasher
@@ -14,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
+from siyu.jobs import delete_in_chunks
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.counters import counter_for
 from siyu.kit.crypto import new_secret, token_digest
@@ -29,17 +31,8 @@ from siyu.kit.i18n import DEFAULT_LOCALE, N_, normalise_locale
 from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import (
-    DEFAULT_SCOPES,
-    ROLE_RANK,
-    ApiToken,
-    ConsoleSession,
-    Membership,
-    Operator,
-    Role,
-    Scope,
-    Workspace,
-)
+from siyu.workspace.models import ApiToken, ConsoleSession, Membership, Operator, Workspace
+from siyu.workspace.roles import DEFAULT_SCOPES, ROLE_RANK, Role, Scope
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -92,6 +85,43 @@ def get_workspace_by_slug(session: Session, slug: str) -> Workspace:
 
 def find_workspace(session: Session, workspace_id: int) -> Workspace | None:
     return session.get(Workspace, workspace_id)
+
+
+def _workspace(session: Session, workspace_id: int) -> Workspace:
+    workspace = session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound("workspace-not-found", title=N_("Workspace not found"))
+    return workspace
+
+
+def workspace_ids(session: Session) -> list[int]:
+    """Every workspace, for the nightly jobs that visit them one by one."""
+    return list(session.scalars(select(Workspace.id).order_by(Workspace.id)))
+
+
+def workspace_timezone(session: Session, workspace_id: int) -> str:
+    """The zone of the workspace's business days (``kit.clock``)."""
+    return _workspace(session, workspace_id).timezone
+
+
+def workspace_slug(session: Session, workspace_id: int) -> str:
+    return _workspace(session, workspace_id).slug
+
+
+def settings_section(session: Session, workspace_id: int, section: str) -> dict[str, Any]:
+    """A copy of one domain's part of ``Workspace.settings`` (empty when never saved). Each
+    domain owns its section's meaning; the workspace domain owns the row."""
+    return dict((_workspace(session, workspace_id).settings or {}).get(section) or {})
+
+
+def save_settings_section(
+    session: Session, workspace_id: int, section: str, value: dict[str, Any]
+) -> None:
+    """Replace one domain's section; the caller validates it and writes the audit entry."""
+    workspace = _workspace(session, workspace_id)
+    # A new dict, so the JSON column is seen as changed.
+    workspace.settings = {**(workspace.settings or {}), section: value}
+    session.flush()
 
 
 # --- operators --------------------------------------------------------------------------
@@ -413,6 +443,11 @@ def touch_token(session: Session, token_id: int) -> None:
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+def delete_expired_sessions(session: Session, now: datetime) -> None:
+    """Housekeeping: console sessions past their expiry go, a chunk per transaction."""
+    delete_in_chunks(session, ConsoleSession, ConsoleSession.expires_at < now)
 
 
 def touch_session(session: Session, session_id: int) -> None:

@@ -27,7 +27,7 @@ from siyu.kit.crypto import token_digest
 from siyu.kit.errors import Unauthorized
 from siyu.kit.i18n import N_
 from siyu.kit.redis import get_async_redis, get_redis
-from siyu.workspace.models import Scope
+from siyu.workspace.roles import Scope
 
 log = logging.getLogger("siyu.workspace")
 

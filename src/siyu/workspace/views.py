@@ -29,7 +29,7 @@ from siyu.workspace.auth import (
 )
 from siyu.workspace.figures import operator_names
 from siyu.workspace.labels import ACTOR_TYPE_LABELS, AUDIT_TARGET_LABELS
-from siyu.workspace.models import DEFAULT_SCOPES, SCOPE_LABELS, Role
+from siyu.workspace.roles import DEFAULT_SCOPES, SCOPE_LABELS, Role
 
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
