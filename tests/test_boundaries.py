@@ -68,10 +68,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
     (
-        "siyu.analytics.service",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
         "siyu.community.demo",
         "siyu.customers.models",
     ): "uses the customers' tables or platform labels directly; to use customers' read functions",
@@ -103,22 +99,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.loyalty.service",
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
-    (
-        "siyu.segments.api",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.segments.export",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.segments.service",
-        "siyu.analytics.models",
-    ): "reads customer metrics directly; to use analytics' read functions",
-    (
-        "siyu.segments.service",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
 }
 
 _SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
@@ -141,9 +121,14 @@ def _modules(domain: str) -> Iterator[tuple[str, ast.Module]]:
 
 
 def _imported(module: str, tree: ast.Module) -> Iterator[str]:
-    """Every module name an import statement in the tree may load, resolved to absolute."""
+    """Every module name an import statement in the tree may load, resolved to absolute.
+    Imports under ``if TYPE_CHECKING:`` are left out: naming a type a read function returns
+    touches no table."""
     package = module.split(".") if module.endswith("__init__") else module.split(".")[:-1]
+    typing_only = {id(node) for block in _type_checking_blocks(tree) for node in ast.walk(block)}
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -153,6 +138,12 @@ def _imported(module: str, tree: ast.Module) -> Iterator[str]:
                 base = ".".join([*anchor, base]) if base else ".".join(anchor)
             yield base
             yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def _type_checking_blocks(tree: ast.Module) -> Iterator[ast.If]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            yield node
 
 
 def _private_owner(target: str, all_domains: list[str]) -> str | None:
@@ -219,17 +210,26 @@ def _tables_named(sql: str) -> set[str]:
     return {table for table in _SQL_TABLE.findall(sql) if table not in defined}
 
 
+def _core_tables(tree: ast.Module) -> Iterator[str]:
+    """Tables named through SQLAlchemy's ``table("name", …)``, which bypass the models."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "table" and node.args:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                yield first.value
+
+
 def foreign_tables_in_sql() -> set[tuple[str, str]]:
     owners = table_owners()
     found = set()
     for domain in domains():
         readable = READ_MODEL.get(domain, frozenset())
         for module, tree in _modules(domain):
-            for sql in _sql_strings(tree):
-                for table in _tables_named(sql):
-                    owner = owners.get(table)
-                    if owner is not None and owner != domain and table not in readable:
-                        found.add((module, table))
+            named = {table for sql in _sql_strings(tree) for table in _tables_named(sql)}
+            for table in named | set(_core_tables(tree)):
+                owner = owners.get(table)
+                if owner is not None and owner != domain and table not in readable:
+                    found.add((module, table))
     return found
 
 

@@ -25,7 +25,7 @@ from siyu.analytics.rfm import (
     segment_cn8,
     segment_standard,
 )
-from siyu.customers.models import Customer
+from siyu.customers import service as customers
 from siyu.kit.clock import day_bounds, today
 from siyu.kit.errors import Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -135,16 +135,7 @@ def weekly_moves(
 
 
 def fan_counts(session: Session, workspace_id: int) -> dict[str, int]:
-    fans = session.scalar(
-        select(func.count())
-        .select_from(Customer)
-        .where(
-            Customer.workspace_id == workspace_id,
-            Customer.merged_into_id.is_(None),
-            Customer.erased_at.is_(None),
-        )
-    )
-    return {"fans": int(fans or 0)}
+    return {"fans": customers.count_live_customers(session, workspace_id)}
 
 
 def dashboard(session: Session, workspace_id: int) -> dict[str, Any]:
@@ -169,6 +160,21 @@ def dashboard(session: Session, workspace_id: int) -> dict[str, Any]:
 def metrics_of(session: Session, workspace_id: int, customer_id: int) -> CustomerMetrics | None:
     row = session.get(CustomerMetrics, customer_id)
     return row if row is not None and row.workspace_id == workspace_id else None
+
+
+def metrics_for(
+    session: Session, workspace_id: int, customer_ids: list[int]
+) -> dict[int, CustomerMetrics]:
+    """The stored metrics of these fans (those without any are left out)."""
+    if not customer_ids:
+        return {}
+    rows = session.scalars(
+        select(CustomerMetrics).where(
+            CustomerMetrics.workspace_id == workspace_id,
+            CustomerMetrics.customer_id.in_(customer_ids),
+        )
+    )
+    return {row.customer_id: row for row in rows}
 
 
 def run_funnel(

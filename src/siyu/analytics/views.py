@@ -211,7 +211,7 @@ def _member_context(
         "customers": customers,
         "count": count,
         "error": error,
-        "metrics": segments.metrics_for(db, context.workspace.id, ids),
+        "metrics": service.metrics_for(db, context.workspace.id, ids),
         "identities": identities_for(db, context.workspace.id, ids),
         "filter_text": filter_text,
         "segment_labels": service.SEGMENT_LABELS,

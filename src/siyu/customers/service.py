@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from siyu.customers.models import (
     TagGroup,
 )
 from siyu.customers.platforms import IDENTITY_PLATFORMS
+from siyu.db import UtcDateTime
 from siyu.kit.clock import utcnow
 from siyu.kit.crypto import decrypt_pii, mask_name
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
@@ -56,6 +57,27 @@ def normalise_phone(text: str) -> str | None:
 def get_customer(session: Session, workspace_id: int, customer_id: int) -> Customer:
     not_found = NotFound("customer-not-found", title=N_("Fan not found"))
     return get_in_workspace(session, Customer, workspace_id, customer_id, not_found)
+
+
+def customers_by_ids(session: Session, workspace_id: int, ids: list[int]) -> list[Customer]:
+    """The workspace's fans with these ids, in the order given (unknown ids are left out)."""
+    if not ids:
+        return []
+    rows = session.scalars(
+        select(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(ids))
+    )
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def count_live_customers(session: Session, workspace_id: int) -> int:
+    """Fans neither merged into another nor erased."""
+    live = (
+        Customer.workspace_id == workspace_id,
+        Customer.merged_into_id.is_(None),
+        Customer.erased_at.is_(None),
+    )
+    return int(session.scalar(select(func.count()).select_from(Customer).where(*live)) or 0)
 
 
 def customer_ids_in_workspace(
@@ -436,6 +458,30 @@ def tag_customer(
         target_type="customer",
         target_id=customer_id,
         detail={"tag_id": tag_id},
+    )
+
+
+def sync_tag_members(
+    session: Session, workspace_id: int, tag_id: int, members: Select[Any]
+) -> None:
+    """Exactly the fans ``members`` selects (one column of customer ids) carry the tag: it is
+    dropped from the others and added to the rest, in two statements (segments' auto tags)."""
+    session.execute(
+        delete(CustomerTag).where(
+            CustomerTag.workspace_id == workspace_id,
+            CustomerTag.tag_id == tag_id,
+            CustomerTag.customer_id.not_in(members),
+        )
+    )
+    tagged = select(CustomerTag.customer_id).where(CustomerTag.tag_id == tag_id)
+    member_id = members.selected_columns[0]
+    missing = members.where(member_id.not_in(tagged)).add_columns(
+        literal(tag_id), literal(workspace_id), literal(utcnow(), UtcDateTime())
+    )
+    session.execute(
+        insert(CustomerTag).from_select(
+            ["customer_id", "tag_id", "workspace_id", "created_at"], missing
+        )
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from siyu.kit.bounds import fits_int64
@@ -65,6 +65,27 @@ def keyset_page(
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor([getattr(rows[-1], key.key)])
+
+
+def keyset_id_page(
+    session: Session,
+    statement: Select[Any],
+    key: ColumnElement[int],
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[int], str | None]:
+    """``keyset_page`` for a statement that selects the ascending integer key alone."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    if cursor is not None:
+        (last,) = decode_cursor(cursor)[:1] or [None]
+        if not isinstance(last, int):
+            raise BadRequest("invalid-cursor", detail="The cursor is not valid.")
+        statement = statement.where(key > last)
+    ids = list(session.scalars(statement.order_by(key.asc()).limit(limit + 1)))
+    if len(ids) <= limit:
+        return ids, None
+    return ids[:limit], encode_cursor([ids[limit - 1]])
 
 
 def keyset_page_composite(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
-from siyu.customers.models import Customer
+from siyu.analytics import service as analytics
 from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.tabular import FORMATS, TableFormat
@@ -90,7 +92,7 @@ def count_segment(segment_id: Int64, api: Api, db: DbSession) -> CountOut:
     return CountOut(count=service.count_matching(db, api.workspace_id, segment.filter_text))
 
 
-def member_out(customer: Customer, metrics: dict[int, object]) -> MemberOut:
+def member_out(customer: Any, metrics: dict[int, object]) -> MemberOut:
     m = metrics.get(customer.id)
     return MemberOut(
         id=customer.id,
@@ -118,7 +120,7 @@ def segment_members(
     customers, next_cursor = service.matching_page(
         db, api.workspace_id, segment.filter_text, cursor=cursor, limit=limit
     )
-    metrics = service.metrics_for(db, api.workspace_id, [c.id for c in customers])
+    metrics = analytics.metrics_for(db, api.workspace_id, [c.id for c in customers])
     return Page(items=[member_out(c, dict(metrics)) for c in customers], next_cursor=next_cursor)
 
 

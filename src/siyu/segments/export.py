@@ -8,18 +8,16 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.analytics.service import SEGMENT_LABELS, STAGE_LABELS
+from siyu.analytics.service import SEGMENT_LABELS, STAGE_LABELS, metrics_for
 from siyu.customers.fan_links import IssuedLink, link_expiry, unaudited_links
-from siyu.customers.models import Customer
 from siyu.customers.platforms import PLATFORM_LABELS
-from siyu.customers.service import identities_for
+from siyu.customers.service import customers_by_ids, identities_for
 from siyu.kit.i18n import N_, gettext, using_locale
 from siyu.kit.money import fen_to_yuan
 from siyu.kit.tabular import MEDIA_TYPES, TableFormat, write_rows
-from siyu.segments.service import iter_matching_ids, metrics_for
+from siyu.segments.service import iter_matching_ids
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 from siyu.workspace.service import workspace_locale
@@ -65,9 +63,7 @@ def _rows(
         links = (
             unaudited_links(session, workspace_id, ids, links_until).links if links_until else {}
         )
-        customers = {
-            row.id: row for row in session.scalars(select(Customer).where(Customer.id.in_(ids)))
-        }
+        customers = {row.id: row for row in customers_by_ids(session, workspace_id, ids)}
         metrics = metrics_for(session, workspace_id, ids)
         identities = identities_for(session, workspace_id, ids)
         for customer_id in ids:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,29 +18,30 @@ from sqlalchemy import (
     TextClause,
     and_,
     case,
-    delete,
+    column,
     func,
-    insert,
     select,
+    table,
     text,
     true,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from siyu.analytics.filters import FieldSpec, FilterError, compile_filter, parse_filter
-from siyu.analytics.models import CustomerMetrics
 from siyu.analytics.service import CN8_NAMES, SEGMENT_LABELS, STAGE_LABELS
-from siyu.customers.models import Customer, CustomerTag
+from siyu.customers import service as customers
 from siyu.customers.platforms import PLATFORM_LABELS
-from siyu.customers.service import ensure_tag
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
-from siyu.kit.pagination import keyset_page
+from siyu.kit.pagination import keyset_id_page
 from siyu.kit.sql import get_in_workspace
 from siyu.segments.models import Segment
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
+
+if TYPE_CHECKING:
+    from siyu.customers.models import Customer
 
 AUTO_TAG_GROUP = "规则标签"
 
@@ -100,8 +101,11 @@ SEGMENT_FIELDS: dict[str, FieldSpec] = {
     ),
 }
 
-c = aliased(Customer, name="c")
-m = aliased(CustomerMetrics, name="m")
+# The read model's view of fans and their metrics: only the columns the audience needs.
+c = table(
+    "customers", column("id"), column("workspace_id"), column("merged_into_id"), column("erased_at")
+).alias("c")
+m = table("customer_metrics", column("customer_id")).alias("m")
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,10 @@ class Audience:
         condition = self.condition
         if self.uses_workspace:
             condition = condition.bindparams(ws=workspace_id)
-        return statement.outerjoin(m, m.customer_id == c.id).where(
-            c.workspace_id == workspace_id,
-            c.merged_into_id.is_(None),
-            c.erased_at.is_(None),
+        return statement.outerjoin(m, m.c.customer_id == c.c.id).where(
+            c.c.workspace_id == workspace_id,
+            c.c.merged_into_id.is_(None),
+            c.c.erased_at.is_(None),
             condition,
         )
 
@@ -162,8 +166,9 @@ def matching_page(
     limit: int = 50,
 ) -> tuple[list[Customer], str | None]:
     audience = compile_audience(filter_text)
-    statement = audience.apply(select(c), workspace_id)
-    return keyset_page(session, statement, c.id, cursor=cursor, limit=limit, descending=False)
+    statement = audience.apply(select(c.c.id), workspace_id)
+    ids, next_cursor = keyset_id_page(session, statement, c.c.id, cursor=cursor, limit=limit)
+    return customers.customers_by_ids(session, workspace_id, ids), next_cursor
 
 
 def iter_matching_ids(
@@ -173,26 +178,12 @@ def iter_matching_ids(
     audience = compile_audience(filter_text)
     last = 0
     while True:
-        statement = audience.apply(select(c.id), workspace_id).where(c.id > last)
-        ids = list(session.scalars(statement.order_by(c.id).limit(batch)))
+        statement = audience.apply(select(c.c.id), workspace_id).where(c.c.id > last)
+        ids = list(session.scalars(statement.order_by(c.c.id).limit(batch)))
         if not ids:
             return
         yield ids
         last = ids[-1]
-
-
-def metrics_for(
-    session: Session, workspace_id: int, customer_ids: list[int]
-) -> dict[int, CustomerMetrics]:
-    if not customer_ids:
-        return {}
-    rows = session.scalars(
-        select(CustomerMetrics).where(
-            CustomerMetrics.workspace_id == workspace_id,
-            CustomerMetrics.customer_id.in_(customer_ids),
-        )
-    )
-    return {row.customer_id: row for row in rows}
 
 
 # --- saved segments ----------------------------------------------------------------------------
@@ -247,7 +238,7 @@ def create_segment(
     session.add(segment)
     session.flush()
     if auto_tag:
-        segment.tag_id = ensure_tag(session, workspace_id, AUTO_TAG_GROUP, name, actor).id
+        segment.tag_id = customers.ensure_tag(session, workspace_id, AUTO_TAG_GROUP, name, actor).id
     _recount(session, segment)
     audit.record(
         session,
@@ -315,28 +306,10 @@ def _recount(session: Session, segment: Segment) -> None:
 
 
 def _sync_auto_tag(session: Session, segment: Segment) -> None:
-    """Exactly the segment's members carry its tag: drop it from the others, add it to the rest."""
+    """Exactly the segment's members carry its tag (the customers domain writes the tags)."""
     assert segment.tag_id is not None
-    ws = segment.workspace_id
-    members = compile_audience(segment.filter_text).apply(select(c.id), ws)
-    session.execute(
-        delete(CustomerTag).where(
-            CustomerTag.workspace_id == ws,
-            CustomerTag.tag_id == segment.tag_id,
-            CustomerTag.customer_id.not_in(members),
-        )
-    )
-    tagged = select(CustomerTag.customer_id).where(CustomerTag.tag_id == segment.tag_id)
-    missing = members.where(c.id.not_in(tagged)).add_columns(
-        text(":tag_id").bindparams(tag_id=segment.tag_id),
-        text(":ws_id").bindparams(ws_id=ws),
-        text(":now").bindparams(now=utcnow()),
-    )
-    session.execute(
-        insert(CustomerTag).from_select(
-            ["customer_id", "tag_id", "workspace_id", "created_at"], missing
-        )
-    )
+    members = compile_audience(segment.filter_text).apply(select(c.c.id), segment.workspace_id)
+    customers.sync_tag_members(session, segment.workspace_id, segment.tag_id, members)
 
 
 def refresh_segments(session: Session, workspace_id: int) -> None:
@@ -354,7 +327,7 @@ def is_member(session: Session, workspace_id: int, segment_id: int, customer_id:
     if segment is None or segment.workspace_id != workspace_id:
         return False
     audience = compile_audience(segment.filter_text)
-    statement = audience.apply(select(c.id), workspace_id).where(c.id == customer_id)
+    statement = audience.apply(select(c.c.id), workspace_id).where(c.c.id == customer_id)
     return session.scalar(statement) is not None
 
 
@@ -370,12 +343,12 @@ def segments_of(session: Session, workspace_id: int, customer_id: int) -> list[S
     row = session.execute(
         select(*columns)
         .select_from(c)
-        .outerjoin(m, m.customer_id == c.id)
+        .outerjoin(m, m.c.customer_id == c.c.id)
         .where(
-            c.workspace_id == workspace_id,
-            c.id == customer_id,
-            c.merged_into_id.is_(None),
-            c.erased_at.is_(None),
+            c.c.workspace_id == workspace_id,
+            c.c.id == customer_id,
+            c.c.merged_into_id.is_(None),
+            c.c.erased_at.is_(None),
         )
     ).one_or_none()
     return [] if row is None else [s for s, member in zip(segments, row, strict=True) if member]
