@@ -80,10 +80,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
     (
-        "siyu.coupons.service",
-        "siyu.orders.models",
-    ): "queries orders directly; to use orders' read functions",
-    (
         "siyu.loyalty.demo",
         "siyu.orders.models",
     ): "queries orders directly; to use orders' read functions",
@@ -91,14 +87,6 @@ ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
         "siyu.loyalty.demo",
         "siyu.workspace.models",
     ): "reads the Workspace row, roles or scopes directly; to use workspace's read functions",
-    (
-        "siyu.loyalty.service",
-        "siyu.customers.models",
-    ): "uses the customers' tables or platform labels directly; to use customers' read functions",
-    (
-        "siyu.loyalty.service",
-        "siyu.orders.models",
-    ): "queries orders directly; to use orders' read functions",
 }
 
 _SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)

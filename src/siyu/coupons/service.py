@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, func, insert, literal, or_, select, update
+from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from siyu.coupons import grab
@@ -30,7 +30,8 @@ from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import check_in_workspace, get_in_workspace
 from siyu.kit.timeline import TimelineEntry
-from siyu.orders.models import Order, OrderItem
+from siyu.orders import ownership as orders
+from siyu.orders.ownership import CouponUse
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
@@ -709,10 +710,10 @@ def confirm_redemption(
         raise Conflict("coupon-already-used", title=N_("This coupon is already marked used"))
     amount = 0
     if order_id is not None:
-        order = session.get(Order, order_id)
-        if order is None or order.workspace_id != workspace_id:
+        paid = orders.paid_amount_of(session, workspace_id, order_id)
+        if paid is None:
             raise _invalid("order_id", "no such order in this workspace")
-        amount = order.paid_amount_fen
+        amount = paid
     redemption = CouponRedemption(
         workspace_id=workspace_id,
         campaign_id=claim.campaign_id,
@@ -762,37 +763,27 @@ def _match(
     session: Session, campaign: CouponCampaign, template: CouponTemplate, method: str
 ) -> int:
     claim = CouponClaim
-    order_rule = [
-        Order.workspace_id == claim.workspace_id,
-        Order.customer_id == claim.customer_id,
-        Order.paid_at.is_not(None),
-        Order.paid_at >= claim.claimed_at,
-        Order.status != "closed",
-        Order.refund_state != "full",
-    ]
-    if method == "code":
-        order_rule.append(cast(Order.raw, String).contains(claim.code))
-    else:
-        order_rule += _template_rule(template)
-    first_order = (
-        select(Order.id).where(*order_rule).order_by(Order.paid_at, Order.id).limit(1)
-    ).scalar_subquery()
+    use = CouponUse(code=claim.code) if method == "code" else _template_use(template)
+    first_order = orders.first_order_using(
+        claim.workspace_id, claim.customer_id, claim.claimed_at, use
+    )
     unused = ~exists().where(CouponRedemption.claim_id == claim.id)
     candidates = (
         select(claim.id.label("claim_id"), first_order.label("order_id"))
         .where(claim.campaign_id == campaign.id, unused)
         .subquery()
     )
+    paid = orders.settled_orders(campaign.workspace_id)
     chosen = select(
         literal(campaign.workspace_id),
         literal(campaign.id),
         candidates.c.claim_id,
-        Order.id,
+        paid.c.id,
         literal(method),
-        Order.paid_amount_fen,
-        Order.paid_at,
+        paid.c.paid_amount_fen,
+        paid.c.paid_at,
         literal(utcnow()),
-    ).join(Order, Order.id == candidates.c.order_id)
+    ).join(paid, paid.c.id == candidates.c.order_id)
     columns = [
         "workspace_id",
         "campaign_id",
@@ -807,23 +798,16 @@ def _match(
     return len(session.execute(statement.returning(CouponRedemption.id)).all())
 
 
-def _template_rule(template: CouponTemplate) -> list[Any]:
-    rule: list[Any] = [
-        Order.paid_at >= CouponClaim.valid_from,
-        or_(CouponClaim.valid_until.is_(None), Order.paid_at < CouponClaim.valid_until),
-        Order.paid_amount_fen >= max(template.threshold_cents, 1),
-    ]
-    if template.platforms:
-        rule.append(Order.platform.in_(template.platforms))
-    if template.shops:
-        rule.append(Order.shop.in_(template.shops))
-    if template.products:
-        rule.append(
-            exists().where(
-                and_(OrderItem.order_id == Order.id, OrderItem.product_id.in_(template.products))
-            )
-        )
-    return rule
+def _template_use(template: CouponTemplate) -> CouponUse:
+    """Paid in the coupon's validity, at or above the threshold, where the template applies."""
+    return CouponUse(
+        valid_from=CouponClaim.valid_from,
+        valid_until=CouponClaim.valid_until,
+        min_paid_fen=max(template.threshold_cents, 1),
+        platforms=tuple(template.platforms or ()),
+        shops=tuple(template.shops or ()),
+        products=tuple(template.products or ()),
+    )
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, literal, or_, select, update
+from sqlalchemy import Select, Subquery, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -78,6 +78,39 @@ def count_live_customers(session: Session, workspace_id: int) -> int:
         Customer.erased_at.is_(None),
     )
     return int(session.scalar(select(func.count()).select_from(Customer).where(*live)) or 0)
+
+
+def check_live_customer(session: Session, workspace_id: int, customer_id: int) -> None:
+    """404 for an unknown fan, 422 ``customer-not-live`` for a merged or erased one; one narrow
+    SELECT (through the session, so pending changes are flushed first) for hot paths."""
+    row = session.execute(
+        select(Customer.merged_into_id, Customer.erased_at).where(
+            Customer.workspace_id == workspace_id, Customer.id == customer_id
+        )
+    ).first()
+    if row is None:
+        raise NotFound("customer-not-found", title=N_("Fan not found"))
+    if row.merged_into_id is not None or row.erased_at is not None:
+        raise Unprocessable(
+            "customer-not-live",
+            title=N_("This fan was merged into another or erased"),
+            merged_into_id=row.merged_into_id,
+        )
+
+
+def live_customers_among(workspace_id: int, candidates: Select[Any]) -> Subquery:
+    """The live fans (neither merged nor erased) among ``candidates`` (a one-column select of
+    customer ids), as a subquery with an ``id`` column, to use in set-based statements."""
+    return (
+        select(Customer.id)
+        .where(
+            Customer.workspace_id == workspace_id,
+            Customer.id.in_(candidates),
+            Customer.merged_into_id.is_(None),
+            Customer.erased_at.is_(None),
+        )
+        .subquery("live_customers")
+    )
 
 
 def customer_ids_in_workspace(

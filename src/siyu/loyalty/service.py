@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import DateTime, and_, case, func, insert, literal, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from siyu.customers import service as customers
 from siyu.kit.clock import as_utc, business_day, end_of_month_after, utcnow
 from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -41,6 +42,7 @@ from siyu.loyalty.models import (
     TierChange,
 )
 from siyu.loyalty.shipping import ShippingAddress
+from siyu.orders import ownership as orders
 from siyu.workspace import audit
 from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import SYSTEM, Actor
@@ -82,8 +84,6 @@ def expiry_for(settings: PointsSettings, earned_at: datetime) -> datetime:
 
 
 def _live_fan(session: Session, workspace_id: int, customer_id: int) -> Any:
-    from siyu.customers import service as customers
-
     customer = customers.get_customer(session, workspace_id, customer_id)
     if customer.merged_into_id is not None or customer.erased_at is not None:
         raise Unprocessable(
@@ -96,27 +96,11 @@ def _live_fan(session: Session, workspace_id: int, customer_id: int) -> Any:
 
 def _fan_is_live(session: Session, workspace_id: int, customer_id: int) -> None:
     """``_live_fan`` in one narrow SELECT, for the hot paths (same answers)."""
-    from siyu.customers.models import Customer
-
-    row = session.execute(  # through the session: flushes pending changes first
-        select(Customer.merged_into_id, Customer.erased_at).where(
-            Customer.workspace_id == workspace_id, Customer.id == customer_id
-        )
-    ).first()
-    if row is None:
-        raise NotFound("customer-not-found", title=N_("Fan not found"))
-    if row.merged_into_id is not None or row.erased_at is not None:
-        raise Unprocessable(
-            "customer-not-live",
-            title=N_("This fan was merged into another or erased"),
-            merged_into_id=row.merged_into_id,
-        )
+    customers.check_live_customer(session, workspace_id, customer_id)
 
 
 def _owns(session: Session, workspace_id: int, owner_id: int | None, customer_id: int) -> bool:
     """The order's fan is this fan, or a fan since merged into this one."""
-    from siyu.customers import service as customers
-
     for _ in range(MAX_MERGE_HOPS):
         if owner_id is None:
             return False
@@ -168,8 +152,6 @@ def summary(session: Session, workspace_id: int, customer_id: int) -> PointsSumm
 
 
 def _live_fan_or_tombstone(session: Session, workspace_id: int, customer_id: int) -> None:
-    from siyu.customers import service as customers
-
     customers.get_customer(session, workspace_id, customer_id)
 
 
@@ -627,41 +609,22 @@ class _OrderFacts:
 def _order_to_convert(
     session: Session, workspace_id: int, platform: str, order_no: str
 ) -> _OrderFacts:
-    """The order's facts and whether it was converted already, in one statement."""
-    from siyu.orders.models import Order
-
-    converted = (
-        select(PointsConversion.id)
-        .where(
-            PointsConversion.workspace_id == workspace_id,
-            PointsConversion.platform == platform,
-            PointsConversion.order_no == order_no,
-        )
-        .exists()
-    )
-    row = (
-        session.connection()
-        .execute(
-            select(
-                Order.id,
-                Order.customer_id,
-                Order.status,
-                Order.refund_state,
-                Order.paid_at,
-                Order.paid_amount_fen,
-                Order.refund_amount_fen,
-                converted,
-            ).where(
-                Order.workspace_id == workspace_id,
-                Order.platform == platform,
-                Order.order_no == order_no,
-            )
-        )
-        .first()
-    )
-    if row is None:
+    """The order's facts and whether it was converted already."""
+    facts = orders.order_facts(session, workspace_id, platform, order_no)
+    if facts is None:
         raise NotFound("order-not-found", title=N_("No order with this number"))
-    return _OrderFacts(*row)
+    converted = session.scalar(
+        select(
+            select(PointsConversion.id)
+            .where(
+                PointsConversion.workspace_id == workspace_id,
+                PointsConversion.platform == platform,
+                PointsConversion.order_no == order_no,
+            )
+            .exists()
+        )
+    )
+    return _OrderFacts(**facts.__dict__, converted=bool(converted))
 
 
 def _conversion_by_number(
@@ -750,26 +713,25 @@ def settle_conversions(
 ) -> dict[str, int]:
     """Claw back refunds found since conversion, then vest what is due (order completed or N days
     after payment). Set-based selection; each row then moves under its own conditions."""
-    from siyu.orders.models import Order
-
     now = now or utcnow()
+    order = orders.settled_orders(workspace_id)
     refunded = session.execute(
-        select(PointsConversion.id, Order.paid_amount_fen - Order.refund_amount_fen)
-        .join(Order, Order.id == PointsConversion.order_id)
+        select(PointsConversion.id, order.c.net_paid_fen)
+        .join(order, order.c.id == PointsConversion.order_id)
         .where(
             PointsConversion.workspace_id == workspace_id,
             PointsConversion.state != "cancelled",
-            Order.paid_amount_fen - Order.refund_amount_fen < PointsConversion.net_paid_fen,
+            order.c.net_paid_fen < PointsConversion.net_paid_fen,
         )
     ).all()
     clawed = sum(apply_refund(session, cid, int(net)) for cid, net in refunded)
     due = session.scalars(
         select(PointsConversion.id)
-        .join(Order, Order.id == PointsConversion.order_id)
+        .join(order, order.c.id == PointsConversion.order_id)
         .where(
             PointsConversion.workspace_id == workspace_id,
             PointsConversion.state == "pending",
-            or_(Order.status == "completed", PointsConversion.vests_at <= now),
+            or_(order.c.status == "completed", PointsConversion.vests_at <= now),
         )
         .order_by(PointsConversion.id)
     ).all()
@@ -779,7 +741,6 @@ def settle_conversions(
 
 def auto_convert(session: Session, workspace_id: int) -> int:
     """Convert every eligible, unconverted paid order of fans who opted in; returns how many."""
-    from siyu.orders.ownership import paid_order_keys
 
     fans = list(
         session.scalars(
@@ -797,7 +758,7 @@ def auto_convert(session: Session, workspace_id: int) -> int:
         ).all()
     )
     converted = 0
-    for customer_id, platform, order_no in paid_order_keys(session, workspace_id, fans):
+    for customer_id, platform, order_no in orders.paid_order_keys(session, workspace_id, fans):
         if (platform, order_no) in done:
             continue
         try:
@@ -1021,17 +982,8 @@ def _tier_fits(tier: PointsTier, points: int, spend_fen: int) -> bool:
 
 def _spend_12m(session: Session, workspace_id: int, since: datetime) -> dict[int, int]:
     """Net paid fen per fan over orders paid since ``since``."""
-    from siyu.orders.models import Order
-
-    rows = session.execute(
-        select(Order.customer_id, func.sum(Order.paid_amount_fen - Order.refund_amount_fen))
-        .where(
-            Order.workspace_id == workspace_id,
-            Order.customer_id.is_not(None),
-            Order.paid_at >= since,
-        )
-        .group_by(Order.customer_id)
-    ).all()
+    spend = orders.net_spend_since(workspace_id, since)
+    rows = session.execute(select(spend.c.customer_id, spend.c.net_fen)).all()
     return {int(cid or 0): int(total or 0) for cid, total in rows}
 
 
@@ -1095,35 +1047,20 @@ def _accounts_for_spenders(
 ) -> None:
     """One INSERT ... SELECT: an account for every live fan whose 12-month spend reaches
     ``floor`` (existing accounts are left alone)."""
-    from siyu.customers.models import Customer
-    from siyu.orders.models import Order
-
-    spenders = (
-        select(Order.customer_id)
-        .where(
-            Order.workspace_id == workspace_id,
-            Order.customer_id.is_not(None),
-            Order.paid_at >= since,
-        )
-        .group_by(Order.customer_id)
-        .having(func.sum(Order.paid_amount_fen - Order.refund_amount_fen) >= floor)
-    )
+    spend = orders.net_spend_since(workspace_id, since)
+    spenders = select(spend.c.customer_id).where(spend.c.net_fen >= floor)
+    live = customers.live_customers_among(workspace_id, spenders)
     moment = utcnow()
     fans = select(
-        Customer.workspace_id,
-        Customer.id,
+        literal(workspace_id),
+        live.c.id,
         literal(0),
         literal(0),
         literal(0),
         literal(False),
         literal(moment, DateTime(timezone=True)),
         literal(moment, DateTime(timezone=True)),
-    ).where(
-        Customer.workspace_id == workspace_id,
-        Customer.id.in_(spenders),
-        Customer.merged_into_id.is_(None),
-        Customer.erased_at.is_(None),
-    )
+    ).where(true())  # SQLite reads "ON CONFLICT" after a bare FROM as a join's ON
     insert = ledger.insert_for(session)
     session.execute(
         insert(PointsAccount)

@@ -1,5 +1,6 @@
-"""Which fan owns which orders: the orders domain's side of merges, splits, erasure, export and
-the fan's 360 view."""
+"""Orders as the other domains see them: which fan owns which orders (merges, splits, erasure,
+export, the fan's 360 view) and the facts points and coupons read from orders, as rows or as
+subqueries to join in set-based statements."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ScalarSelect, String, Subquery, and_, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.platforms import PLATFORM_LABELS
@@ -177,6 +178,133 @@ def order_by_number(
             Order.platform == platform,
             Order.order_no == order_no,
         )
+    )
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    id: int
+    customer_id: int | None
+    status: str
+    refund_state: str
+    paid_at: datetime | None
+    paid_amount_fen: int
+    refund_amount_fen: int
+
+
+def order_facts(
+    session: Session, workspace_id: int, platform: str, order_no: str
+) -> OrderFacts | None:
+    """What points conversion needs of one order, in one narrow statement (no ORM load)."""
+    row = (
+        session.connection()
+        .execute(
+            select(
+                Order.id,
+                Order.customer_id,
+                Order.status,
+                Order.refund_state,
+                Order.paid_at,
+                Order.paid_amount_fen,
+                Order.refund_amount_fen,
+            ).where(
+                Order.workspace_id == workspace_id,
+                Order.platform == platform,
+                Order.order_no == order_no,
+            )
+        )
+        .first()
+    )
+    return None if row is None else OrderFacts(*row)
+
+
+def paid_amount_of(session: Session, workspace_id: int, order_id: int) -> int | None:
+    """The order's paid amount in fen, or None when the workspace has no such order."""
+    return session.scalar(
+        select(Order.paid_amount_fen).where(
+            Order.workspace_id == workspace_id, Order.id == order_id
+        )
+    )
+
+
+def settled_orders(workspace_id: int) -> Subquery:
+    """The workspace's orders as a subquery to join: ``id``, ``customer_id``, ``status``,
+    ``paid_at``, ``paid_amount_fen`` and ``net_paid_fen`` (paid less refunded)."""
+    return (
+        select(
+            Order.id,
+            Order.customer_id,
+            Order.status,
+            Order.paid_at,
+            Order.paid_amount_fen,
+            (Order.paid_amount_fen - Order.refund_amount_fen).label("net_paid_fen"),
+        )
+        .where(Order.workspace_id == workspace_id)
+        .subquery("settled_orders")
+    )
+
+
+def net_spend_since(workspace_id: int, since: datetime) -> Subquery:
+    """Net paid fen per fan over the orders paid since ``since``: ``customer_id``, ``net_fen``."""
+    return (
+        select(
+            Order.customer_id,
+            func.sum(Order.paid_amount_fen - Order.refund_amount_fen).label("net_fen"),
+        )
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.is_not(None),
+            Order.paid_at >= since,
+        )
+        .group_by(Order.customer_id)
+        .subquery("net_spend")
+    )
+
+
+@dataclass(frozen=True)
+class CouponUse:
+    """What makes an order count as the use of a coupon (``first_order_using``): each bound
+    may be a column of the caller's statement; an empty tuple allows every value."""
+
+    code: Any = None  # the order's raw data carries the code
+    valid_from: Any = None
+    valid_until: Any = None  # may be NULL: no end
+    min_paid_fen: int | None = None
+    platforms: tuple[str, ...] = ()
+    shops: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+
+
+def first_order_using(
+    workspace_id: Any, customer_id: Any, paid_since: Any, use: CouponUse
+) -> ScalarSelect[Any]:
+    """The id of the fan's first paid order since ``paid_since`` that counts as the coupon's use
+    (never a closed or fully refunded one), as a correlated scalar subquery."""
+    rule: list[Any] = [
+        Order.workspace_id == workspace_id,
+        Order.customer_id == customer_id,
+        Order.paid_at.is_not(None),
+        Order.paid_at >= paid_since,
+        Order.status != "closed",
+        Order.refund_state != "full",
+    ]
+    if use.code is not None:
+        rule.append(cast(Order.raw, String).contains(use.code))
+    if use.valid_from is not None:
+        rule.append(Order.paid_at >= use.valid_from)
+    if use.valid_until is not None:
+        rule.append(or_(use.valid_until.is_(None), Order.paid_at < use.valid_until))
+    if use.min_paid_fen is not None:
+        rule.append(Order.paid_amount_fen >= use.min_paid_fen)
+    if use.platforms:
+        rule.append(Order.platform.in_(use.platforms))
+    if use.shops:
+        rule.append(Order.shop.in_(use.shops))
+    if use.products:
+        bought = and_(OrderItem.order_id == Order.id, OrderItem.product_id.in_(use.products))
+        rule.append(exists().where(bought))
+    return (
+        select(Order.id).where(*rule).order_by(Order.paid_at, Order.id).limit(1).scalar_subquery()
     )
 
 
