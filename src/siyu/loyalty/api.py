@@ -14,6 +14,7 @@ from siyu.loyalty import service
 from siyu.loyalty.models import Redemption
 from siyu.loyalty.schemas import (
     AdjustmentIn,
+    AutoConvertIn,
     CancelIn,
     ConversionIn,
     ConversionOut,
@@ -29,6 +30,7 @@ from siyu.loyalty.schemas import (
     ItemOut,
     ItemPatch,
     PointsOut,
+    PointsSettingsBody,
     RedemptionIn,
     RedemptionOut,
     ShipIn,
@@ -37,7 +39,8 @@ from siyu.loyalty.schemas import (
     TierOut,
     TierPatch,
 )
-from siyu.workspace.auth import Api
+from siyu.workspace.auth import Api, needs
+from siyu.workspace.roles import Scope
 
 router = APIRouter(tags=["points"])
 
@@ -79,6 +82,31 @@ def convert(body: ConversionIn, api: Api, db: DbSession) -> ConversionOut:
 def customer_points(customer_id: Int64, api: Api, db: DbSession) -> PointsOut:
     got = service.summary(db, api.workspace_id, customer_id)
     return PointsOut(**got.__dict__)
+
+
+@router.put("/customers/{customer_id}/points/auto-convert", response_model=PointsOut)
+def set_auto_convert(customer_id: Int64, body: AutoConvertIn, api: Api, db: DbSession) -> PointsOut:
+    """Convert the fan's eligible paid orders automatically (the ``points.settle`` job) or not."""
+    service.set_auto_convert(db, api.workspace_id, customer_id, body.enabled, api.actor())
+    return PointsOut(**service.summary(db, api.workspace_id, customer_id).__dict__)
+
+
+@router.get("/points/settings", response_model=PointsSettingsBody)
+def points_settings(api: Api, db: DbSession) -> PointsSettingsBody:
+    return _settings_out(service.settings_of(db, api.workspace_id))
+
+
+@router.put("/points/settings", response_model=PointsSettingsBody, openapi_extra=needs(Scope.admin))
+def put_points_settings(body: PointsSettingsBody, api: Api, db: DbSession) -> PointsSettingsBody:
+    """Earning, expiry, vesting and gift budgets; they apply from the next action on."""
+    saved = service.save_settings(db, api.workspace_id, body.model_dump(), api.actor())
+    return _settings_out(saved)
+
+
+def _settings_out(settings: service.PointsSettings) -> PointsSettingsBody:
+    return PointsSettingsBody(
+        **{key: getattr(settings, key) for key in PointsSettingsBody.model_fields}
+    )
 
 
 @router.get("/customers/{customer_id}/points/entries", response_model=Page[EntryOut])

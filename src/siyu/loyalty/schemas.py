@@ -55,6 +55,25 @@ class PointsOut(BaseModel):
     auto_convert: bool
 
 
+class PointsSettingsBody(BaseModel):
+    """The workspace's points settings; on PUT a field left out takes its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    points_per_yuan: int = Field(default=1, ge=0, le=10_000)
+    expiry_months: int = Field(default=12, ge=1, le=120)
+    vesting_days: int = Field(default=15, ge=0, le=365)
+    expiring_soon_days: int = Field(default=30, ge=1, le=365)
+    gift_approval_threshold_fen: int = Field(default=5000, ge=0, le=10**12)
+    default_gift_budget_fen: int = Field(default=50000, ge=0, le=10**12)
+
+
+class AutoConvertIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool
+
+
 class EntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

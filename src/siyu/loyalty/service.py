@@ -75,6 +75,35 @@ def settings_of(session: Session, workspace_id: int) -> PointsSettings:
     )
 
 
+# The stored keys and the values each may take (the time zone is the workspace's own).
+SETTING_BOUNDS = {
+    "points_per_yuan": (0, 10_000),
+    "expiry_months": (1, 120),
+    "vesting_days": (0, 365),
+    "expiring_soon_days": (1, 365),
+    "gift_approval_threshold_fen": (0, 10**12),
+    "default_gift_budget_fen": (0, 10**12),
+}
+
+
+def save_settings(
+    session: Session, workspace_id: int, values: dict[str, int], actor: Actor
+) -> PointsSettings:
+    """Replace the workspace's points settings (a key left out takes its default); audited."""
+    for key, value in values.items():
+        low, high = SETTING_BOUNDS.get(key, (1, 0))
+        if not low <= value <= high:
+            raise Unprocessable(
+                "invalid-points-settings",
+                title=N_("Invalid points settings"),
+                detail=f"{key} must be between {low} and {high}",
+                field=key,
+            )
+    workspace_service.save_settings_section(session, workspace_id, "points", dict(values))
+    audit.record(session, actor, "points.settings", workspace_id=workspace_id, detail=values)
+    return settings_of(session, workspace_id)
+
+
 def expiry_for(settings: PointsSettings, earned_at: datetime) -> datetime:
     """End of the N-th business month after earning (default 12)."""
     return end_of_month_after(earned_at, settings.expiry_months, settings.timezone)

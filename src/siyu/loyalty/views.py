@@ -67,6 +67,7 @@ NOTICES = {
     "gift_decided": N_("Gift decided."),
     "tier_saved": N_("Tier saved; fans move at the nightly recomputation."),
     "rule_saved": N_("Earn rule saved."),
+    "settings_saved": N_("Points settings saved."),
 }
 MAX_CSV_BYTES = 2 * 1024 * 1024
 
@@ -584,6 +585,7 @@ def _rules_page(
         platforms=service.PLATFORMS,
         segment_names={seg.id: seg.name for seg in segments.list_segments(db, ws)},
         tz=context.workspace.timezone,
+        settings=service.settings_of(db, ws),
         notice=notice,
         **extra,
     )
@@ -606,6 +608,29 @@ def _rules_again(
     again = _again(db, problem, form)
     again[f"{which}_form"] = again.pop("form")
     return _rules_page(request, context, db, tier, rule_id, **again)
+
+
+def _settings_values(form: dict[str, str]) -> dict[str, int]:
+    """The settings form: counts as typed, money in yuan; a blank field takes its default."""
+    values: dict[str, int] = {}
+    for key in service.SETTING_BOUNDS:
+        if key.endswith("_fen"):
+            amount = _optional_fen(form.get(key.removesuffix("_fen"), ""))
+        else:
+            amount = _optional_int(form.get(key, ""))
+        if amount is not None:
+            values[key] = amount
+    return values
+
+
+@router.post("/loyalty/settings", dependencies=CSRF)
+async def save_settings(request: Request, context: AdminConsole, db: DbSession) -> Response:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        service.save_settings(db, context.workspace.id, _settings_values(form), context.actor())
+    except Problem as problem:
+        return _rules_again(request, context, db, problem, form, "settings")
+    return _back("/loyalty/rules", "settings_saved")
 
 
 def _tier_values(form: dict[str, str]) -> dict[str, Any]:
