@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.customers.identities import FanKey, Resolution, phone_hash, resolve_customers
+from siyu.customers.intimacy_file import IntimacyFile
 from siyu.customers.models import (
     Customer,
     CustomerEvent,
@@ -975,6 +976,32 @@ def _known_customer_ids(session: Session, workspace_id: int, ids: set[int]) -> s
             select(Customer.id).where(Customer.workspace_id == workspace_id, Customer.id.in_(ids))
         )
     )
+
+
+INTIMACY_BATCH = 5_000
+
+
+def import_intimacy_file(
+    session: Session, workspace_id: int, source: str, parsed: IntimacyFile, actor: Actor
+) -> dict[str, Any]:
+    """Apply a parsed intimacy file in batches; one audit entry with the counts, returned."""
+    updated = unknown = 0
+    for start in range(0, len(parsed.levels), INTIMACY_BATCH):
+        done, missing = set_intimacy(
+            session, workspace_id, parsed.levels[start : start + INTIMACY_BATCH]
+        )
+        updated, unknown = updated + done, unknown + missing
+    summary = {
+        "file": source,
+        "rows_read": parsed.rows_read,
+        "rows_rejected": len(parsed.rejected),
+        "updated": updated,
+        "unknown_fans": unknown,
+    }
+    audit.record(
+        session, actor, "customer.intimacy_import", workspace_id=workspace_id, detail=summary
+    )
+    return summary
 
 
 def set_intimacy(

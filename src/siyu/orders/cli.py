@@ -26,7 +26,6 @@ DEFAULT_REPORT_DIR = Path("var/reports")
 # Taobao's item file attaches items to orders already imported, so it goes after the order
 # lists given with it, even when a shell glob (Export*.csv) lists it first.
 _ITEM_FILE_PREFIX = "exportorderdetaillist"
-_INTIMACY_BATCH = 5_000
 
 
 @import_app.command("orders")
@@ -84,8 +83,8 @@ def import_intimacy(
     Rows that cannot be used are listed on stderr with their row numbers; the rest apply.
     """
     from siyu.customers.intimacy_file import read_intimacy_file
-    from siyu.customers.service import set_intimacy
-    from siyu.workspace import audit, service
+    from siyu.customers.service import import_intimacy_file
+    from siyu.workspace import service
 
     if not file.is_file():
         raise fail(f"cannot read {file}: no such file", 2)
@@ -93,32 +92,17 @@ def import_intimacy(
         parsed = read_intimacy_file(file, platform)
     except FatalImportError as fatal:
         raise fail(f"{file}: {fatal.message}", 2) from fatal
-    updated = unknown = 0
     with unit_of_work() as session:
         ws = service.get_workspace_by_slug(session, workspace)
-        for start in range(0, len(parsed.levels), _INTIMACY_BATCH):
-            done, missing = set_intimacy(
-                session, ws.id, parsed.levels[start : start + _INTIMACY_BATCH]
-            )
-            updated, unknown = updated + done, unknown + missing
-        summary = {
-            "file": str(file),
-            "rows_read": parsed.rows_read,
-            "rows_rejected": len(parsed.rejected),
-            "updated": updated,
-            "unknown_fans": unknown,
-        }
-        audit.record(
-            session, cli_actor(), "customer.intimacy_import", workspace_id=ws.id, detail=summary
-        )
+        summary = import_intimacy_file(session, ws.id, str(file), parsed, cli_actor())
     for number, reason in parsed.rejected:
         typer.echo(f"  row {number}: {reason}", err=True)
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
     typer.echo(
-        f"{file}: {parsed.rows_read:,} rows read, {updated:,} levels set, "
-        f"{unknown:,} fans not found, {len(parsed.rejected):,} rows rejected"
+        f"{file}: {parsed.rows_read:,} rows read, {summary['updated']:,} levels set, "
+        f"{summary['unknown_fans']:,} fans not found, {len(parsed.rejected):,} rows rejected"
     )
 
 

@@ -9,8 +9,8 @@ from siyu import jobs
 from siyu.kit.bounds import Int64
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
+from siyu.system import service
 from siyu.system.models import JOB_STATUS_LABELS, JOB_STATUSES
-from siyu.workspace import audit
 from siyu.workspace.auth import AdminConsole, csrf_protect
 
 router = APIRouter(include_in_schema=False)
@@ -40,14 +40,5 @@ def jobs_page(
 
 @router.post("/settings/jobs/{job_id}/retry", dependencies=[Depends(csrf_protect)])
 def retry_job(job_id: Int64, context: AdminConsole, db: DbSession) -> Response:
-    run = jobs.retry_now(db, job_id, context.workspace.id)
-    if run is not None:
-        audit.record(
-            db,
-            context.actor(),
-            "job.retry",
-            workspace_id=context.workspace.id,
-            target_type="job",
-            target_id=job_id,
-        )
+    service.retry_job(db, job_id, context.workspace.id, context.actor())
     return RedirectResponse("/settings/jobs", status_code=303)
