@@ -10,8 +10,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from siyu.config import get_settings
-from siyu.db import Base, load_models, make_engine
+from siyu.db import Base, make_engine
 from siyu.migrations import downgrade, upgrade
+from siyu.tables import load_models
 
 
 @pytest.fixture

@@ -344,20 +344,3 @@ def _check_read_only_statement(state: ORMExecuteState) -> None:
         state.is_insert or state.is_update or state.is_delete
     ):
         _refuse_writes(state.session, f"a read-only unit of work runs {state.statement}")
-
-
-def load_models() -> None:
-    """Import every domain's ``models`` module so ``Base.metadata`` knows every table."""
-    import importlib
-    import pkgutil
-
-    import siyu
-
-    importlib.import_module("siyu.kit.counters")
-    for module in pkgutil.iter_modules(siyu.__path__):
-        if module.ispkg:
-            try:
-                importlib.import_module(f"siyu.{module.name}.models")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"siyu.{module.name}.models":
-                    raise

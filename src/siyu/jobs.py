@@ -87,6 +87,9 @@ def enqueue(
 ) -> JobRun:
     """Record a job in the caller's transaction; it is dispatched once that commits."""
     spec = registry.get(name)
+    if spec is None:  # a process that never loaded the domains' jobs (a command, a test)
+        load_job_modules()
+        spec = registry.get(name)
     if spec is None:
         raise KeyError(f"unknown job {name!r}")
     run = JobRun(

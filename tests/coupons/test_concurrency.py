@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu import jobs
+from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, stream
 from siyu.coupons.models import CouponCampaign, CouponClaim
 from siyu.kit.clock import utcnow
@@ -90,7 +91,7 @@ def _grab(
 ) -> list[grab.Claimed | BaseException]:
     def attempt(i: int) -> grab.Claimed:
         with store() as session:
-            claimed = grab.claim(
+            claimed = grab_engine.claim(
                 session,
                 grab.Attempt(workspace_id, campaign_id, fans[i % len(fans)], source="fan"),
                 redis=redis,
@@ -182,7 +183,7 @@ def test_redis_unreachable_fails_closed_and_oversells_nothing(
     def attempt(i: int) -> grab.Claimed:
         client = dead if i % 3 == 0 else redis_client  # Redis "goes away" for a third of calls
         with store() as session:
-            claimed = grab.claim(
+            claimed = grab_engine.claim(
                 session,
                 grab.Attempt(workspace_id, campaign_id, fans[i % FANS], source="fan"),
                 redis=client,

@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, service, stream
 from siyu.customers.fan_links import FAN_COOKIE, csrf_for_fan_cookie, sign_fan_link
 from siyu.db import database
@@ -161,10 +162,10 @@ def test_the_grab_keeps_only_the_workspaces_own_fans(
     redis = get_redis()
     if redis is None:
         with pytest.raises(Problem) as refused:
-            grab.claim(session, attempt)
+            grab_engine.claim(session, attempt)
         assert refused.value.slug == "customer-not-found"
         return
-    grab.claim(session, attempt)
+    grab_engine.claim(session, attempt)
     session.commit()
     _drain()
     assert service.claims_count(session, campaign.id, foreign_fan) == 0

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, service, stream
 from siyu.db import database
 from siyu.kit.clock import utcnow
@@ -39,7 +40,7 @@ def _order(session: Session, workspace: Workspace, customer_id: int, no: str, **
 
 def _claim_all(session: Session, workspace: Workspace, campaign_id: int, fans: list[int]) -> None:
     for fan in fans:
-        grab.claim(session, grab.Attempt(workspace.id, campaign_id, fan, source="operator"))
+        grab_engine.claim(session, grab.Attempt(workspace.id, campaign_id, fan, source="operator"))
     session.commit()
     client = get_redis()
     if client is not None:

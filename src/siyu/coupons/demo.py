@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, service
 from siyu.coupons.models import CouponCampaign, CouponClaim, CouponTemplate
 from siyu.kit.clock import as_utc, utcnow
@@ -113,7 +114,7 @@ def _finished_campaign(session: Session, workspace_id: int, template_id: int) ->
         starts_at=utcnow() - timedelta(seconds=1),
     )
     for customer_id in fans:
-        grab.claim(
+        grab_engine.claim(
             session,
             grab.Attempt(workspace_id, campaign.id, customer_id, source="operator"),
             redis=None,

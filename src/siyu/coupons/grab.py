@@ -262,25 +262,14 @@ def ensure_customer(session: Session, workspace_id: int, customer_id: int) -> No
 # --- the engines ---------------------------------------------------------------------------
 
 
-def claim(session: Session, attempt: Attempt, *, redis: Any = "default") -> Claimed:
-    """One attempt to claim a coupon. Raises a ``Problem`` for every refusal.
-
-    ``redis``: the client to use; by default the configured one (server mode) or none.
-    """
-    if redis == "default":
-        from siyu.kit.redis import get_redis
-
-        redis = get_redis()
-    if redis is not None:  # Redis answers a sold-out campaign itself, and knows who holds one
-        from siyu.coupons import stream
-
-        return stream.claim(session, redis, attempt)
+def claim_in_store(session: Session, attempt: Attempt) -> Claimed:
+    """The embedded engine: one attempt against the store (``engine.claim`` chooses)."""
     if known_sold_out(attempt.workspace_id, attempt.campaign_id):
         refuse_sold_out(session, attempt)
-    return _claim_in_store(session, attempt)
+    return _claim_from_store(session, attempt)
 
 
-def _claim_in_store(session: Session, attempt: Attempt) -> Claimed:
+def _claim_from_store(session: Session, attempt: Attempt) -> Claimed:
     campaign = load_campaign(session, attempt.workspace_id, attempt.campaign_id)
     now = utcnow()
     check_channel(campaign, attempt.source)

@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 from starlette.concurrency import run_in_threadpool
 
 from siyu.config import get_settings
+from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, stream
 from siyu.db import database, transaction
 from siyu.kit.redis import get_async_redis
@@ -116,7 +117,7 @@ def claim_committed(attempt: grab.Attempt) -> grab.Claimed:
     """One transaction for the attempt, committed before the fan is told "claimed"."""
     with database.session() as session:
         try:
-            claimed = grab.claim(session, attempt)
+            claimed = grab_engine.claim(session, attempt)
             session.commit()
             return claimed
         except BaseException:

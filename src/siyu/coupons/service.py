@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
+from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab
 from siyu.coupons.models import (
     CouponCampaign,
@@ -324,7 +325,6 @@ def _refresh_live_rules(session: Session, campaign: CouponCampaign) -> None:
 
 def _enqueue(session: Session, name: str, campaign: CouponCampaign) -> None:
     """Redis follows the store once the change commits (a job, dispatched after commit)."""
-    import siyu.coupons.tasks  # noqa: F401 - registers the jobs in processes that didn't yet
     from siyu.jobs import enqueue
     from siyu.kit.redis import get_redis
 
@@ -599,7 +599,7 @@ def issue(
         attempt = grab.Attempt(workspace_id, campaign.id, customer_id, source="operator")
         try:
             with session.begin_nested():
-                report.issued.append(grab.claim(session, attempt, redis=engine))
+                report.issued.append(grab_engine.claim(session, attempt, redis=engine))
         except Problem as refusal:
             report.refused[refusal.slug] = report.refused.get(refusal.slug, 0) + 1
     audit.record(
@@ -928,4 +928,4 @@ def issue_for_points(
     stock."""
     campaign = points_campaign(session, workspace_id, template_id)
     attempt = grab.Attempt(workspace_id, campaign.id, customer_id, source="points")
-    return [grab.claim(session, attempt, redis=None) for _ in range(quantity)]
+    return [grab_engine.claim(session, attempt, redis=None) for _ in range(quantity)]

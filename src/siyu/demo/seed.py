@@ -10,9 +10,10 @@ from types import ModuleType
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from siyu.db import Base, database, load_models
+from siyu.db import Base, database
 from siyu.demo.imports import seed_orders
 from siyu.migrations import upgrade
+from siyu.tables import load_models
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import Membership, Operator, Workspace

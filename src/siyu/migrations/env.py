@@ -5,7 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from siyu.db import Base, database, load_models
+from siyu.db import Base, database
+from siyu.tables import load_models
 
 load_models()
 target_metadata = Base.metadata
