@@ -30,6 +30,7 @@ ADMIN = {
     ("DELETE", "/api/v1/tokens/{token_id}"),
     ("GET", "/api/v1/audit-log"),
     ("PUT", "/api/v1/analytics/settings"),
+    ("PUT", "/api/v1/points/settings"),
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -46,9 +47,14 @@ class ConsoleContext:
     membership: Membership
     workspace: Workspace
     console_session: ConsoleSession
-    memberships: list[Membership]
     ip: str | None
     user_agent: str | None
+    db: Session = field(repr=False)
+
+    @cached_property
+    def workspace_choices(self) -> list[tuple[int, str]]:
+        """The layout's workspace switcher: read once, when a page shows it."""
+        return service.workspace_choices(self.db, self.operator.id)
 
     @property
     def role(self) -> Role:
@@ -78,10 +84,7 @@ def _console_context(request: Request, db: Session) -> ConsoleContext:
     if console_session is None:
         raise LoginRequired(request.url.path)
     operator = db.get_one(Operator, console_session.operator_id)
-    memberships = service.memberships_of(db, operator.id)
-    membership = next(
-        (m for m in memberships if m.workspace_id == console_session.workspace_id), None
-    )
+    membership = service.console_membership(db, operator.id, console_session.workspace_id)
     if not operator.is_active or membership is None:
         raise LoginRequired(request.url.path)
     if as_utc(console_session.last_seen_at) < utcnow() - SESSION_TOUCH_INTERVAL:
@@ -92,9 +95,9 @@ def _console_context(request: Request, db: Session) -> ConsoleContext:
         membership=membership,
         workspace=membership.workspace,
         console_session=console_session,
-        memberships=memberships,
         ip=client_ip(request),
         user_agent=request.headers.get("user-agent"),
+        db=db,
     )
 
 

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from siyu.config import get_settings
 from siyu.jobs import delete_in_chunks
@@ -182,6 +182,27 @@ def _membership(session: Session, workspace_id: int, operator_id: int) -> Member
             Membership.workspace_id == workspace_id, Membership.operator_id == operator_id
         )
     )
+
+
+def console_membership(session: Session, operator_id: int, workspace_id: int) -> Membership | None:
+    """The operator's membership of the workspace with the workspace, in one query (the
+    console's every page needs both)."""
+    return session.scalar(
+        select(Membership)
+        .options(joinedload(Membership.workspace))
+        .where(Membership.workspace_id == workspace_id, Membership.operator_id == operator_id)
+    )
+
+
+def workspace_choices(session: Session, operator_id: int) -> list[tuple[int, str]]:
+    """(id, name) of every workspace the operator belongs to, by name, in one query."""
+    rows = session.execute(
+        select(Workspace.id, Workspace.name)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .where(Membership.operator_id == operator_id)
+        .order_by(Workspace.name)
+    )
+    return [(int(i), str(n)) for i, n in rows]
 
 
 def memberships_of(session: Session, operator_id: int) -> list[Membership]:
