@@ -13,7 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from siyu.customers.identities import FanKey, Resolution, phone_hash, resolve_customers
+from siyu.customers.identities import (
+    FanKey,
+    Resolution,
+    phone_hash,
+    resolve_customers,
+    undo_resolution,
+)
 from siyu.customers.models import (
     IDENTITY_PLATFORMS,
     Customer,
@@ -36,7 +42,7 @@ from siyu.orders import ownership as orders
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
-__all__ = ["FanKey", "Resolution", "resolve_customers"]
+__all__ = ["FanKey", "Resolution", "resolve_customers", "undo_resolution"]
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PII_FIELDS = ("phone", "real_name", "address")
