@@ -35,6 +35,14 @@ def scratch_env(database_url: str | None = None) -> tuple[dict[str, str], Path]:
 
 @contextmanager
 def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    with serving(env, workers) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int = 1) -> Iterator[int]:
+    """``siyu serve --workers N`` on a free port, once it answers ``/readyz``. The wait is
+    long: N processes importing the app on a busy 2-core machine can take a minute or more."""
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "siyu.cli", "serve", "--port", str(port), "--workers", str(workers)],
@@ -42,18 +50,18 @@ def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.5)
         else:
             raise RuntimeError("siyu serve did not become ready")
-        yield base
+        yield port
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=60)
