@@ -224,8 +224,8 @@ def _child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def _server(env: dict[str, str]) -> Iterator[int]:
-    with serving(_child_env(env), WORKERS) as port:
+def _server(env: dict[str, str], log: Path) -> Iterator[int]:
+    with serving(_child_env(env), WORKERS, log) as port:
         yield port
 
 
@@ -329,18 +329,18 @@ def _mode(mode: str) -> Result:
         from benchmarks.bench_import_orders import _create_schema, _in_schema
 
         _create_schema(POSTGRES_URL, schema)
-        env, _tmp = scratch_env(_in_schema(POSTGRES_URL, schema))
+        env, tmp = scratch_env(_in_schema(POSTGRES_URL, schema))
         from redis import Redis
 
         Redis.from_url(REDIS_URL).flushdb()
         env.update(SIYU_REDIS_URL=REDIS_URL)
     else:
-        env, _tmp = scratch_env()
+        env, tmp = scratch_env()
     env.update(SIYU_GRAB_IP_ATTEMPTS_PER_SECOND="0")  # every fan here shares 127.0.0.1
     try:
         scene = grab_scene(env, SLUG, "直播间压测", FANS, COUPONS)
         export = export_file(IMPORT_ROWS)
-        with _consumer(env, server_mode), _server(env) as port:
+        with _consumer(env, server_mode), _server(env, tmp / "serve.log") as port:
             asyncio.run(_drain(port, [(0, HEALTHZ)] * 500, Tally(), 20))  # warm the workers
             outcome = asyncio.run(_surge(port, scene, env, export))
             stored, stored_fans = _stored_claims(scene.campaign_id, COUPONS, server_mode)

@@ -40,18 +40,20 @@ def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], workers: int = 1) -> Iterator[int]:
-    """``siyu serve --workers N`` on a free port, once it answers ``/readyz``. The wait is
-    long: N processes importing the app on a busy 2-core machine can take a minute or more."""
+def serving(env: dict[str, str], workers: int = 1, log: Path | None = None) -> Iterator[int]:
+    """``siyu serve --workers N`` on a free port, once it answers ``/readyz``; its output goes
+    to ``log``. The wait is long: N processes importing the app on a busy 2-core machine took
+    over two minutes at a load average of 15."""
     port = _free_port()
+    output = log.open("ab") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "siyu.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
@@ -65,3 +67,5 @@ def serving(env: dict[str, str], workers: int = 1) -> Iterator[int]:
     finally:
         process.terminate()
         process.wait(timeout=60)
+        if output:
+            output.close()

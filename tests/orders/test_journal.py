@@ -91,9 +91,15 @@ def newer_file(tmp_path: Path) -> Path:
     )
 
 
+def use_small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two orders a batch, each batch committed on its own."""
+    monkeypatch.setattr(service, "BATCH_ORDERS", 2)
+    monkeypatch.setattr(service, "TRANSACTION_SECONDS", 0)
+
+
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "BATCH_ORDERS", 2)
+    use_small_batches(monkeypatch)
 
 
 def breaking_after(monkeypatch: pytest.MonkeyPatch, records: int, error: BaseException) -> None:
@@ -195,7 +201,7 @@ def test_the_next_import_of_the_workspace_takes_back_a_dead_one_first(
     with pytest.raises(SystemExit):
         import_file(session, workspace, newer_file(tmp_path), actor=ACTOR)
     monkeypatch.undo()
-    monkeypatch.setattr(service, "BATCH_ORDERS", 2)
+    use_small_batches(monkeypatch)
 
     summary = run(session, workspace, first_file(tmp_path))
 

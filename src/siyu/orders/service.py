@@ -16,6 +16,7 @@ import from a dead one.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -60,6 +61,9 @@ from siyu.workspace.audit import Actor
 from siyu.workspace.models import Workspace
 
 BATCH_ORDERS = 2_000
+# How long an import's transaction may write before it commits: with one batch's own time, the
+# longest a request waits behind an import for SQLite's write lock.
+TRANSACTION_SECONDS = 0.5
 # pg_advisory_xact_lock key space of imports: this constant plus the workspace id.
 _IMPORT_LOCK_BASE = 0x5159_0000_0000
 SUMMARY_KEYS = (
@@ -145,26 +149,34 @@ class _File:
 
 @dataclass
 class _Chunks:
-    """Each batch of a file in a short transaction of its own: committed with its undo record
-    (an import), or rolled back (a dry run, ``run_id`` None)."""
+    """Each batch of a file in a short transaction: committed with its undo record (an
+    import), or rolled back (a dry run, ``run_id`` None). Batches that take less than
+    ``TRANSACTION_SECONDS`` share a transaction up to that long, so the pause after each commit
+    (``jobs.chunk_committed``) costs an import little."""
 
     session: Session
     workspace_id: int
     run_id: int | None
     rejects: RejectLog
     seq: int = 0
+    opened: float | None = None  # when the open transaction wrote its first batch
 
     def write(self, work: Callable[[ChunkUndo], object]) -> None:
-        _serialise_imports(self.session, self.workspace_id)
+        if self.opened is None:
+            self.opened = time.monotonic()
+            _serialise_imports(self.session, self.workspace_id)
         undo = ChunkUndo()
         work(undo)
         self.rejects.flush()
         if self.run_id is None:
             self.session.rollback()
+            self.opened = None
             return
         self.seq += 1
         record_chunk(self.session, self.workspace_id, self.run_id, self.seq, undo)
-        chunk_committed(self.session)
+        if time.monotonic() - self.opened >= TRANSACTION_SECONDS:
+            chunk_committed(self.session)
+            self.opened = None
 
     def orders(self, batch: list[ParsedOrder], counts: OrderCounts) -> None:
         def work(undo: ChunkUndo) -> None:
