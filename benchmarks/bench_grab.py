@@ -27,14 +27,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from benchmarks.grab_setup import grab_scene
 from benchmarks.runner import Measurement, Result
-from benchmarks.server import _free_port, scratch_env
+from benchmarks.server import scratch_env, serving
 
 FANS = int(os.environ.get("SIYU_BENCH_GRAB_FANS", "100000"))
 ATTEMPTS = 2 * FANS
@@ -126,70 +125,6 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 # --- set-up in this process, on the scratch store -----------------------------------------------
-
-
-def _prepare(env: dict[str, str]) -> tuple[int, int, list[int]]:
-    os.environ.update(env)
-    from siyu.config import reset_settings_cache
-    from siyu.db import database
-    from siyu.kit.redis import reset_redis
-
-    reset_settings_cache()
-    reset_redis()
-    database.reset()
-    from siyu.coupons import service
-    from siyu.customers.identities import FanKey
-    from siyu.customers.service import resolve_customers
-    from siyu.db import transaction
-    from siyu.kit.clock import utcnow
-    from siyu.migrations import upgrade
-    from siyu.workspace import service as workspaces
-    from siyu.workspace.audit import Actor
-
-    upgrade()
-    actor = Actor("system", label="bench")
-    with transaction() as session:
-        workspace = workspaces.create_workspace(session, "bench-grab", "抢券压测", actor)
-        fans: list[int] = []
-        for start in range(0, FANS, 5000):
-            keys = [
-                FanKey("douyin", f"fan{i}", None, nickname=f"粉丝{i}")
-                for i in range(start, min(FANS, start + 5000))
-            ]
-            fans += [
-                int(c or 0) for c in resolve_customers(session, workspace.id, keys).customer_ids
-            ]
-        template = service.create_template(
-            session,
-            workspace.id,
-            service.TemplateDraft(
-                name="满99减3",
-                kind="threshold",
-                threshold_cents=9900,
-                discount_cents=300,
-                valid_days=7,
-            ),
-            actor,
-        )
-        campaign = service.create_campaign(
-            session,
-            workspace.id,
-            service.CampaignDraft(
-                template_id=template.id,
-                channel="grab",
-                quantity=COUPONS,
-                starts_at=utcnow() - timedelta(seconds=1),
-            ),
-            actor,
-        )
-        from siyu.coupons import stream
-        from siyu.kit.redis import get_redis
-
-        client = get_redis()
-        assert client is not None
-        session.flush()
-        stream.arm(session, client, campaign)  # what the campaign's creation job does
-        return workspace.id, campaign.id, fans
 
 
 def _requests(workspace_id: int, campaign_id: int, fans: list[int]) -> list[tuple[int, bytes]]:
@@ -345,36 +280,6 @@ def _lua_comparison(client: Any) -> tuple[Measurement, Measurement, dict[str, An
     )
 
 
-@contextmanager
-def _server(env: dict[str, str]) -> Iterator[int]:
-    """``siyu serve --workers N``; waits longer than ``benchmarks.server`` does, because N
-    processes importing the app on a busy 2-core machine can take a minute."""
-    import httpx
-
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "siyu.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("siyu serve did not become ready")
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 # --- the run -----------------------------------------------------------------------------------
 
 
@@ -388,8 +293,9 @@ def run() -> list[Result]:
     env, _tmp = scratch_env(os.environ.get("SIYU_BENCH_DATABASE_URL"))
     env.update(SIYU_REDIS_URL=REDIS_URL, SIYU_GRAB_IP_ATTEMPTS_PER_SECOND="0")
     setup_started = time.perf_counter()
-    workspace_id, campaign_id, fans = _prepare(env)
-    requests = _requests(workspace_id, campaign_id, fans)
+    scene = grab_scene(env, "bench-grab", "抢券压测", FANS, COUPONS)
+    campaign_id, fans = scene.campaign_id, scene.fans
+    requests = _requests(scene.workspace_id, campaign_id, fans)
     setup_seconds = time.perf_counter() - setup_started
 
     consumer = subprocess.Popen(
@@ -399,7 +305,7 @@ def run() -> list[Result]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        with _server(env) as port:
+        with serving(env, WORKERS) as port:
             _run_load(port, _noop_requests(2000))  # warm both workers
             grab, noop = _interleaved(port, requests, ROUNDS)
         stored, distinct = _wait_for_store(campaign_id, COUPONS)

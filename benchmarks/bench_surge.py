@@ -41,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_import_orders import export_file
+from benchmarks.grab_setup import GrabScene, grab_scene
 from benchmarks.runner import Measurement, Result
-from benchmarks.server import _free_port, scratch_env
+from benchmarks.server import scratch_env, serving
 
 
 def _int(name: str, default: int) -> int:
@@ -167,81 +168,14 @@ async def _read_until(port: int, requests: list[bytes], stop: asyncio.Event, tal
 # --- set-up in this process, on the scratch store ----------------------------------------------
 
 
-@dataclass
-class Scene:
-    workspace_id: int
-    campaign_id: int
-    fans: list[int]
-    token: str
-
-
-def _prepare(env: dict[str, str], server_mode: bool) -> Scene:
-    for key in [k for k in os.environ if k.startswith("SIYU_")]:
-        del os.environ[key]
-    os.environ.update(env)
-    from siyu.config import reset_settings_cache
-    from siyu.db import database
-    from siyu.kit.redis import reset_redis
-
-    reset_settings_cache()
-    reset_redis()
-    database.reset()
-    from siyu.coupons import service, stream
-    from siyu.customers.identities import FanKey
-    from siyu.customers.service import resolve_customers
-    from siyu.db import transaction
-    from siyu.kit.clock import utcnow
-    from siyu.kit.redis import get_redis
-    from siyu.migrations import upgrade
-    from siyu.workspace import service as workspaces
-    from siyu.workspace.audit import Actor
-
-    upgrade()
-    actor = Actor("system", label="bench")
-    with transaction() as session:
-        workspace = workspaces.create_workspace(session, SLUG, "直播间压测", actor)
-        fans: list[int] = []
-        for start in range(0, FANS, 5000):
-            keys = [
-                FanKey("douyin", f"fan{i}", None, nickname=f"粉丝{i}")
-                for i in range(start, min(FANS, start + 5000))
-            ]
-            ids = resolve_customers(session, workspace.id, keys).customer_ids
-            fans += [int(c or 0) for c in ids]
-        template = service.create_template(
-            session,
-            workspace.id,
-            service.TemplateDraft(
-                name="满99减3",
-                kind="threshold",
-                threshold_cents=9900,
-                discount_cents=300,
-                valid_days=7,
-            ),
-            actor,
-        )
-        campaign = service.create_campaign(
-            session,
-            workspace.id,
-            service.CampaignDraft(
-                template_id=template.id,
-                channel="grab",
-                quantity=COUPONS,
-                starts_at=utcnow() - timedelta(seconds=1),
-            ),
-            actor,
-        )
-        _token, secret = workspaces.create_token(session, workspace.id, "surge", actor)
-        session.flush()
-        client = get_redis()
-        if server_mode and client is not None:
-            stream.arm(session, client, campaign)  # what the campaign's creation job does
-        return Scene(workspace.id, campaign.id, fans, secret)
-
-
-def _claim_requests(scene: Scene) -> list[tuple[int, bytes]]:
+def _claim_requests(scene: GrabScene) -> list[tuple[int, bytes]]:
     """Every fan twice, shuffled; even attempts through the API, odd ones through the fan page."""
-    from siyu.customers.fan_links import FAN_COOKIE, FanClaim, sign_fan_session
+    from siyu.customers.fan_links import (
+        FAN_COOKIE,
+        FanClaim,
+        csrf_for_fan_cookie,
+        sign_fan_session,
+    )
     from siyu.kit.clock import utcnow
 
     expiry = (utcnow() + timedelta(hours=2)).replace(microsecond=0)
@@ -263,13 +197,14 @@ def _claim_requests(scene: Scene) -> list[tuple[int, bytes]]:
             head = (
                 f"POST /h5/coupons/{scene.campaign_id}/claim HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 f"Accept: application/json\r\nContent-Length: 0\r\n"
-                f"Cookie: {FAN_COOKIE}={cookie}\r\n\r\n"
+                f"Cookie: {FAN_COOKIE}={cookie}\r\n"
+                f"X-CSRF-Token: {csrf_for_fan_cookie(cookie)}\r\n\r\n"
             )
             requests.append((i, head.encode()))
     return requests
 
 
-def _read_requests(scene: Scene) -> list[bytes]:
+def _read_requests(scene: GrabScene) -> list[bytes]:
     auth = f"Host: 127.0.0.1\r\nAuthorization: Bearer {scene.token}\r\n\r\n"
     profiles = [f"GET /api/v1/customers/{fan} HTTP/1.1\r\n{auth}" for fan in scene.fans[:500]]
     lists = [f"GET /api/v1/customers?limit=50 HTTP/1.1\r\n{auth}"] * len(profiles)
@@ -289,32 +224,9 @@ def _child_env(env: dict[str, str]) -> dict[str, str]:
 
 
 @contextmanager
-def _server(env: dict[str, str]) -> Iterator[int]:
-    import httpx
-
-    port = _free_port()
-    command = [sys.executable, "-m", "siyu.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--workers", str(WORKERS)],
-        env=_child_env(env),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            raise RuntimeError("siyu serve did not become ready")
+def _server(env: dict[str, str], log: Path) -> Iterator[int]:
+    with serving(_child_env(env), WORKERS, log) as port:
         yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=60)
 
 
 @contextmanager
@@ -348,7 +260,7 @@ class Outcome:
     import_summary: dict[str, Any] = field(default_factory=dict)
 
 
-async def _surge(port: int, scene: Scene, env: dict[str, str], export: Path) -> Outcome:
+async def _surge(port: int, scene: GrabScene, env: dict[str, str], export: Path) -> Outcome:
     outcome = Outcome()
     stop = asyncio.Event()
     readers = [
@@ -417,18 +329,18 @@ def _mode(mode: str) -> Result:
         from benchmarks.bench_import_orders import _create_schema, _in_schema
 
         _create_schema(POSTGRES_URL, schema)
-        env, _tmp = scratch_env(_in_schema(POSTGRES_URL, schema))
+        env, tmp = scratch_env(_in_schema(POSTGRES_URL, schema))
         from redis import Redis
 
         Redis.from_url(REDIS_URL).flushdb()
         env.update(SIYU_REDIS_URL=REDIS_URL)
     else:
-        env, _tmp = scratch_env()
+        env, tmp = scratch_env()
     env.update(SIYU_GRAB_IP_ATTEMPTS_PER_SECOND="0")  # every fan here shares 127.0.0.1
     try:
-        scene = _prepare(env, server_mode)
+        scene = grab_scene(env, SLUG, "直播间压测", FANS, COUPONS)
         export = export_file(IMPORT_ROWS)
-        with _consumer(env, server_mode), _server(env) as port:
+        with _consumer(env, server_mode), _server(env, tmp / "serve.log") as port:
             asyncio.run(_drain(port, [(0, HEALTHZ)] * 500, Tally(), 20))  # warm the workers
             outcome = asyncio.run(_surge(port, scene, env, export))
             stored, stored_fans = _stored_claims(scene.campaign_id, COUPONS, server_mode)
@@ -441,7 +353,7 @@ def _mode(mode: str) -> Result:
 
 
 def _result(
-    mode: str, scene: Scene, outcome: Outcome, stored: int, stored_fans: set[int]
+    mode: str, scene: GrabScene, outcome: Outcome, stored: int, stored_fans: set[int]
 ) -> Result:
     claims, reads, healthz = outcome.claims, outcome.reads, outcome.healthz
     told = {scene.fans[i] for i in claims.claimed_by}

@@ -35,25 +35,37 @@ def scratch_env(database_url: str | None = None) -> tuple[dict[str, str], Path]:
 
 @contextmanager
 def running_server(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    with serving(env, workers) as port:
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(env: dict[str, str], workers: int = 1, log: Path | None = None) -> Iterator[int]:
+    """``siyu serve --workers N`` on a free port, once it answers ``/readyz``; its output goes
+    to ``log``. The wait is long: N processes importing the app on a busy 2-core machine took
+    over two minutes at a load average of 15."""
     port = _free_port()
+    output = log.open("ab") if log else None
     process = subprocess.Popen(
         [sys.executable, "-m", "siyu.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if output else subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.5)
         else:
             raise RuntimeError("siyu serve did not become ready")
-        yield base
+        yield port
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=60)
+        if output:
+            output.close()

@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
     widen_thread_limiter()
+    _recover_imports()
     scheduler: Any = None
     if settings.scheduler_enabled and not settings.broker_url and not settings.jobs_inline:
         from siyu.jobs import start_embedded_scheduler
@@ -141,6 +142,23 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
             scheduler.shutdown(wait=False)
             release_scheduler_lock()
+
+
+def _recover_imports() -> None:
+    """Take back imports a dead process left half-applied, before serving their orders."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from siyu.db import transaction
+    from siyu.orders.service import recover_interrupted_imports
+
+    try:
+        with transaction() as session:
+            recovered = recover_interrupted_imports(session)
+    except SQLAlchemyError as exc:  # an unmigrated store: `siyu db upgrade` comes first
+        log.warning("could not look for interrupted imports: %s", exc)
+        return
+    if recovered:
+        log.warning("took back interrupted import runs %s", recovered)
 
 
 def _install_error_handlers(app: FastAPI) -> None:

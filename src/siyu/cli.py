@@ -66,9 +66,14 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
+# How long a worker process may take to answer uvicorn's supervisor. Its default, 5 s, is less
+# than a worker spends importing the app on a busy machine: the supervisor then killed every
+# worker before it started and replaced it, forever, and `--workers N` never served.
+WORKER_HEALTHCHECK_SECONDS = 60
 CONNECTIONS_KEPT_FREE = 10  # Celery workers and beat, migrations, psql, `siyu` commands
 
 

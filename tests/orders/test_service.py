@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from siyu.customers.models import Customer, CustomerIdentity
 from siyu.demo.exports import DemoShape, generate_demo_exports
 from siyu.kit.i18n import using_locale
-from siyu.orders.models import ImportReject, ImportRun, Order, OrderItem
+from siyu.orders.models import ImportChunk, ImportReject, ImportRun, Order, OrderItem
 from siyu.orders.service import ImportSummary, fatal_text, import_file
 from siyu.workspace.models import AuditEntry, Workspace
 from tests.factories import ACTOR
@@ -363,7 +363,11 @@ def test_an_error_half_way_through_leaves_nothing(
         import_file(session, workspace, path, actor=ACTOR)
     session.rollback()
 
-    assert count(session, Order, workspace) == count(session, ImportRun, workspace) == 0
+    assert count(session, Order, workspace) == count(session, Customer, workspace) == 0
+    failed = session.scalars(select(ImportRun).where(ImportRun.workspace_id == workspace.id)).one()
+    assert failed.status == "failed"
+    assert failed.error == service.INTERRUPTED
+    assert count(session, ImportChunk, workspace) == count(session, ImportReject, workspace) == 0
 
 
 def test_a_dry_run_writes_nothing(session: Session, workspace: Workspace, tmp_path: Path) -> None:

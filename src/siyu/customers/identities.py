@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.models import Customer, CustomerIdentity
@@ -88,6 +88,24 @@ class FanKey:
 class Resolution:
     customer_ids: list[int | None]
     created: int
+    undo: ResolutionUndo = field(default_factory=lambda: ResolutionUndo([], [], {}))
+
+
+@dataclass
+class ResolutionUndo:
+    """What a resolution wrote, so that an import that fails later can take it back: the fans
+    it created, the identities it added, the phones it attached (to fans that had none)."""
+
+    customer_ids: list[int]
+    identities: list[tuple[str, str]]
+    phones: dict[int, str]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "customers": self.customer_ids,
+            "identities": [list(key) for key in self.identities],
+            "phones": {str(c): hashed for c, hashed in self.phones.items()},
+        }
 
 
 def phone_hash(phone: str) -> str:
@@ -119,7 +137,45 @@ def resolve_customers(session: Session, workspace_id: int, keys: Sequence[FanKey
     def final(ref: int | str | None) -> int | None:
         return created_ids[ref] if isinstance(ref, str) else ref
 
-    return Resolution([final(ref) for ref in chosen], len(created_ids))
+    undo = ResolutionUndo(
+        list(created_ids.values()),
+        [(platform, external_id[:128]) for platform, external_id in batch.new_identities],
+        {customer_id: hashed for customer_id, (hashed, _) in batch.phones_to_attach.items()},
+    )
+    return Resolution([final(ref) for ref in chosen], len(created_ids), undo)
+
+
+def undo_resolution(session: Session, workspace_id: int, undo: dict[str, Any]) -> None:
+    """Take back what one resolution wrote (``ResolutionUndo.as_json``), newest first: the
+    identities it added, the phones it attached (only where the fan still has that phone),
+    then the fans it created. The caller has removed what it attached to those fans."""
+    identities = [tuple(key) for key in undo.get("identities", [])]
+    by_platform: dict[str, list[str]] = {}
+    for platform, external_id in identities:
+        by_platform.setdefault(platform, []).append(external_id)
+    for platform, external_ids in by_platform.items():
+        session.execute(
+            delete(CustomerIdentity).where(
+                CustomerIdentity.workspace_id == workspace_id,
+                CustomerIdentity.platform == platform,
+                CustomerIdentity.external_id.in_(external_ids),
+            )
+        )
+    for customer_id, hashed in undo.get("phones", {}).items():
+        session.execute(
+            update(Customer)
+            .where(
+                Customer.workspace_id == workspace_id,
+                Customer.id == int(customer_id),
+                Customer.phone_hash == hashed,
+            )
+            .values(phone_hash=None, phone_enc=None, phone_masked=None, updated_at=utcnow())
+        )
+    created = [int(c) for c in undo.get("customers", [])]
+    if created:
+        session.execute(
+            delete(Customer).where(Customer.workspace_id == workspace_id, Customer.id.in_(created))
+        )
 
 
 def _load(

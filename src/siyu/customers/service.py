@@ -13,7 +13,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from siyu.customers.identities import FanKey, Resolution, phone_hash, resolve_customers
+from siyu.customers.identities import (
+    FanKey,
+    Resolution,
+    phone_hash,
+    resolve_customers,
+    undo_resolution,
+)
 from siyu.customers.intimacy_file import IntimacyFile
 from siyu.customers.models import (
     Customer,
@@ -28,6 +34,7 @@ from siyu.customers.models import (
 )
 from siyu.customers.platforms import IDENTITY_PLATFORMS
 from siyu.db import UtcDateTime
+from siyu.jobs import chunk_committed
 from siyu.kit.clock import utcnow
 from siyu.kit.crypto import decrypt_pii, mask_name
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
@@ -38,7 +45,7 @@ from siyu.orders import ownership as orders
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
-__all__ = ["FanKey", "Resolution", "resolve_customers"]
+__all__ = ["FanKey", "Resolution", "resolve_customers", "undo_resolution"]
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PII_FIELDS = ("phone", "real_name", "address")
@@ -990,6 +997,7 @@ def import_intimacy_file(
         done, missing = set_intimacy(
             session, workspace_id, parsed.levels[start : start + INTIMACY_BATCH]
         )
+        chunk_committed(session)
         updated, unknown = updated + done, unknown + missing
     summary = {
         "file": source,

@@ -120,6 +120,17 @@ def writes(endpoint: EndpointT) -> EndpointT:
     return endpoint
 
 
+_BATCHES_MARK = "__siyu_writes_in_batches__"
+
+
+def writes_in_batches(endpoint: EndpointT) -> EndpointT:
+    """Mark an endpoint that does a job's work in the request (a console upload's import): it
+    commits short transactions of its own, each waiting for the write lock as a job does, so
+    it does not take the writers' turn, which it would hold for its whole run."""
+    setattr(endpoint, _BATCHES_MARK, True)
+    return endpoint
+
+
 def _request_writes(request: Request) -> bool:
     if request.method not in SAFE_METHODS:
         return True
@@ -136,7 +147,8 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     thread. The session is used by one thread at a time.
     """
     may_write = _request_writes(request)
-    async with admitted(writes=may_write):
+    in_batches = bool(getattr(request.scope.get("endpoint"), _BATCHES_MARK, False))
+    async with admitted(writes=may_write and not in_batches):
         session = database.session(read_only=not may_write)
         try:
             yield session

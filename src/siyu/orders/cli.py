@@ -80,7 +80,10 @@ def import_intimacy(
 ) -> None:
     """Import fan-club intimacy levels (粉丝亲密度): a fan id and a level per row.
 
-    Rows that cannot be used are listed on stderr with their row numbers; the rest apply.
+    Rows that cannot be used are listed on stderr with their row numbers; the rest apply. The
+    whole file is read and checked first; the levels then go in a short transaction per batch
+    (requests are not held up), and setting a level twice changes nothing, so a run that failed
+    half-way is completed by running the file again.
     """
     from siyu.customers.intimacy_file import read_intimacy_file
     from siyu.customers.service import import_intimacy_file

@@ -110,6 +110,22 @@ class ImportRun(Base):
     finished_at: Mapped[datetime | None]
 
 
+class ImportChunk(Base):
+    """What one committed chunk of a running import changed, so that it can be taken back.
+
+    Kept only while its run is running: the run's last transaction deletes them; a run that
+    failed, or whose process died, is undone chunk by chunk from the newest (``journal``)."""
+
+    __tablename__ = "import_chunks"
+    __table_args__ = (UniqueConstraint("workspace_id", "run_id", "seq"),)
+
+    id: Mapped[int] = id_column()
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    run_id: Mapped[int] = mapped_column(BigId, ForeignKey("import_runs.id", ondelete="CASCADE"))
+    seq: Mapped[int]
+    undo: Mapped[dict[str, Any]]
+
+
 class ImportReject(Base):
     """A row the import refused: the downloadable reject report."""
 

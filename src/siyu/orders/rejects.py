@@ -43,7 +43,7 @@ class RejectLog:
     """
 
     def __init__(
-        self, session: Session, workspace_id: int, run_id: int, report_path: Path | None
+        self, session: Session, workspace_id: int, run_id: int | None, report_path: Path | None
     ) -> None:
         self.session = session
         self.workspace_id = workspace_id
@@ -73,9 +73,10 @@ class RejectLog:
             )
 
     def flush(self) -> None:
-        if self._pending:
+        """Store the pending rows (a dry run, without a run, only writes the report)."""
+        if self._pending and self.run_id is not None:
             self.session.execute(insert(ImportReject), self._pending)
-            self._pending = []
+        self._pending = []
 
     def close(self) -> str | None:
         """Flush; the report's path when one was written."""

@@ -1,32 +1,39 @@
 """Orders: importing seller export files and batches pushed through the API.
 
-A file is applied whole or not at all. Its work runs inside a savepoint of the caller's
-transaction (the caller commits): a fatal problem anywhere in the file rolls the savepoint
-back and leaves only a failed ImportRun, which the caller's commit keeps so the console can
-show it; any other error propagates and the caller's rollback leaves nothing. A dry run does
-all the work, then rolls the savepoint back.
+A file is applied whole or not at all, yet no request waits behind an import for longer than
+one batch: the import commits a batch of ``BATCH_ORDERS`` orders per short transaction, each
+with its undo record (``siyu.orders.journal``). The run turns ``completed`` in the last
+transaction. A fatal problem half-way, or any error, takes back every committed batch (newest
+first) and leaves only the failed run; a run whose process died is taken back by the next
+import of its workspace, or at start-up (``recover_interrupted_imports``). A dry run does the
+work of each batch and rolls it back.
 
-The file is streamed in batches of ``BATCH_ORDERS`` orders (memory stays flat for 1M-row files),
-each written with a few bulk statements (``siyu.orders.upsert``). Imports of one workspace run
-one at a time: SQLite takes the write lock at BEGIN; PostgreSQL takes an advisory lock.
+The file is streamed (memory stays flat for 1M-row files), each batch written with a few bulk
+statements (``siyu.orders.upsert``). Imports of one workspace run one at a time: each holds
+the workspace's job lock (``siyu.kit.joblock``) from start to end, which also tells a live
+import from a dead one.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from siyu.customers.platforms import PLATFORM_LABELS
+from siyu.jobs import chunk_committed
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.i18n import N_, gettext
+from siyu.kit.joblock import job_lock
 from siyu.kit.tenancy import Tenant
 from siyu.orders.importers import (
+    ExportReader,
     FatalImportError,
     ParsedItem,
     ParsedItemRow,
@@ -37,7 +44,8 @@ from siyu.orders.importers import (
 from siyu.orders.importers.grouping import combined_refund
 from siyu.orders.importers.prefetch import parsed_records
 from siyu.orders.importers.values import normalise_mobile
-from siyu.orders.models import ImportRun, Order, OrderItem
+from siyu.orders.journal import ChunkUndo, forget_chunks, record_chunk, undo_newest_chunk
+from siyu.orders.models import ImportReject, ImportRun, Order, OrderItem
 from siyu.orders.rejects import RejectLog
 from siyu.orders.schemas import OrderIn
 from siyu.orders.upsert import (
@@ -53,6 +61,9 @@ from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
 BATCH_ORDERS = 2_000
+# How long an import's transaction may write before it commits: with one batch's own time, the
+# longest a request waits behind an import for SQLite's write lock.
+TRANSACTION_SECONDS = 0.5
 # pg_advisory_xact_lock key space of imports: this constant plus the workspace id.
 _IMPORT_LOCK_BASE = 0x5159_0000_0000
 SUMMARY_KEYS = (
@@ -108,79 +119,170 @@ def import_file(
     file_name: str | None = None,
 ) -> ImportSummary:
     """Import one export file; ``report_path``: where to write the reject CSV, if any rows are
-    rejected; ``file_name``: the name to show (an upload's name, not its temp file)."""
+    rejected; ``file_name``: the name to show (an upload's name, not its temp file).
+
+    The import commits the caller's transaction first and works in transactions of its own."""
     name = file_name or str(path)
     try:
         reader = open_export(path, platform, tz=workspace.timezone)
     except FatalImportError as fatal:
         return _fatal(session, workspace, name, fatal, dry_run=dry_run, actor=actor)
-    _serialise_imports(session, workspace.id)
-    savepoint = session.begin_nested()
-    run = _start_run(session, workspace, name, reader.platform, reader.file_kind, dry_run, actor)
-    rejects = RejectLog(session, workspace.id, run.id, report_path)
-    summary = ImportSummary(file=name, platform=reader.platform, run_id=run.id)
+    file = _File(name, reader, platform, workspace.id, workspace.timezone)
+    if dry_run:
+        return _dry_run(session, file, progress, report_path)
+    session.commit()
+    with job_lock(session.get_bind(), import_lock_name(workspace.id)):
+        recover_runs(session, workspace.id)
+        run = _start_run(session, workspace, name, reader.platform, reader.file_kind, False, actor)
+        session.commit()
+        return _apply(session, file, run, actor, progress, report_path)
+
+
+@dataclass(frozen=True)
+class _File:
+    name: str
+    reader: ExportReader
+    platform: str  # as asked for ("auto" to detect)
+    workspace_id: int
+    timezone: str
+
+
+@dataclass
+class _Chunks:
+    """Each batch of a file in a short transaction: committed with its undo record (an
+    import), or rolled back (a dry run, ``run_id`` None). Batches that take less than
+    ``TRANSACTION_SECONDS`` share a transaction up to that long, so the pause after each commit
+    (``jobs.chunk_committed``) costs an import little."""
+
+    session: Session
+    workspace_id: int
+    run_id: int | None
+    rejects: RejectLog
+    seq: int = 0
+    opened: float | None = None  # when the open transaction wrote its first batch
+
+    def write(self, work: Callable[[ChunkUndo], object]) -> None:
+        if self.opened is None:
+            self.opened = time.monotonic()
+            _serialise_imports(self.session, self.workspace_id)
+        undo = ChunkUndo()
+        work(undo)
+        self.rejects.flush()
+        if self.run_id is None:
+            self.session.rollback()
+            self.opened = None
+            return
+        self.seq += 1
+        record_chunk(self.session, self.workspace_id, self.run_id, self.seq, undo)
+        if time.monotonic() - self.opened >= TRANSACTION_SECONDS:
+            chunk_committed(self.session)
+            self.opened = None
+
+    def orders(self, batch: list[ParsedOrder], counts: OrderCounts) -> None:
+        def work(undo: ChunkUndo) -> None:
+            counts.add(
+                apply_orders(self.session, self.workspace_id, batch, run_id=self.run_id, undo=undo)
+            )
+
+        self.write(work)
+        _refresh_planner_statistics(self.session, self.seq)
+
+
+def _apply(
+    session: Session,
+    file: _File,
+    run: ImportRun,
+    actor: Actor,
+    progress: Progress | None,
+    report_path: Path | None,
+) -> ImportSummary:
+    """Chunk by chunk; the run turns completed, and its journal goes, in the last
+    transaction. Any failure takes back every chunk committed so far."""
+    rejects = RejectLog(session, file.workspace_id, run.id, report_path)
+    chunks = _Chunks(session, file.workspace_id, run.id, rejects)
+    summary = ImportSummary(file=file.name, platform=file.reader.platform, run_id=run.id)
     try:
-        with parsed_records(reader, reader.path, platform, workspace.timezone) as records:
-            if reader.file_kind == "taobao_items":
-                counts = _import_items(session, workspace.id, records, rejects, summary, progress)
-            else:
-                counts = _import_orders(
-                    session, workspace.id, records, run.id, rejects, summary, progress
-                )
+        counts = _read_file(chunks, file, summary, progress)
+        summary.report = rejects.close()
+        summary.rows_rejected = rejects.count
+        _fill(summary, counts)
+        _finish_run(session, run, summary, actor)
+        forget_chunks(session, file.workspace_id, run.id)
+        session.commit()
     except FatalImportError as fatal:
         rejects.discard()
-        savepoint.rollback()
-        return _fatal(session, workspace, name, fatal, dry_run=dry_run, actor=actor)
+        session.rollback()
+        undo_run(session, file.workspace_id, run.id, fatal_detail(fatal))
+        return _fatal_summary(file.name, fatal, run.id)
     except BaseException:
         rejects.discard()
-        savepoint.rollback()
+        session.rollback()
+        undo_run(session, file.workspace_id, run.id, interrupted_detail())
+        raise
+    return summary
+
+
+def _dry_run(
+    session: Session, file: _File, progress: Progress | None, report_path: Path | None
+) -> ImportSummary:
+    """All the work of an import, each batch rolled back. Batches are counted one by one, so
+    an order or a new fan that comes back in a later batch of the file counts again there."""
+    rejects = RejectLog(session, file.workspace_id, None, report_path)
+    chunks = _Chunks(session, file.workspace_id, None, rejects)
+    summary = ImportSummary(file=file.name, platform=file.reader.platform)
+    try:
+        counts = _read_file(chunks, file, summary, progress)
+    except FatalImportError as fatal:
+        rejects.discard()
+        session.rollback()
+        return _fatal_summary(file.name, fatal)
+    except BaseException:
+        rejects.discard()
+        session.rollback()
         raise
     summary.report = rejects.close()
     summary.rows_rejected = rejects.count
     _fill(summary, counts)
-    _finish_run(session, run, summary, actor)
-    if dry_run:
-        savepoint.rollback()
-        summary.run_id = None
-    else:
-        savepoint.commit()
     return summary
+
+
+def _read_file(
+    chunks: _Chunks, file: _File, summary: ImportSummary, progress: Progress | None
+) -> OrderCounts:
+    with parsed_records(file.reader, file.reader.path, file.platform, file.timezone) as records:
+        if file.reader.file_kind == "taobao_items":
+            return _import_items(chunks, records, summary, progress)
+        return _import_orders(chunks, records, summary, progress)
 
 
 # --- order files --------------------------------------------------------------------------
 
 
 def _import_orders(
-    session: Session,
-    workspace_id: int,
+    chunks: _Chunks,
     records: Iterable[ParsedOrder | ParsedItemRow | RowError],
-    run_id: int,
-    rejects: RejectLog,
     summary: ImportSummary,
     progress: Progress | None,
 ) -> OrderCounts:
     counts = OrderCounts()
     batch: list[ParsedOrder] = []
-    rows_in_batch = batches = 0
+    rows_in_batch = 0
     for record in records:
         if isinstance(record, ParsedItemRow):  # only the item file yields these
             continue
         rows_in_batch += 1 if isinstance(record, RowError) else len(record.rows)
         if isinstance(record, RowError):
-            rejects.add(record)
+            chunks.rejects.add(record)
         elif len(record.order_no) > ORDER_NO_WIDTH:
-            rejects.add(_too_long(record))
+            chunks.rejects.add(_too_long(record))
         else:
             batch.append(record)
         if len(batch) >= BATCH_ORDERS:
-            counts.add(apply_orders(session, workspace_id, batch, run_id=run_id))
-            batches += 1
-            _refresh_planner_statistics(session, batches)
-            rejects.flush()
+            chunks.orders(batch, counts)
             _advance(summary, progress, rows_in_batch)
             batch, rows_in_batch = [], 0
     if batch:
-        counts.add(apply_orders(session, workspace_id, batch, run_id=run_id))
+        chunks.orders(batch, counts)
     _advance(summary, progress, rows_in_batch)
     return counts
 
@@ -197,7 +299,7 @@ def _refresh_planner_statistics(session: Session, batches: int) -> None:
     scans of everything inserted so far: batches got slower and slower (quadratic). Doubling
     the interval keeps the statistics close at a cost of a dozen ANALYZEs for a million rows.
     """
-    if batches & (batches - 1) == 0 and session.get_bind().dialect.name == "postgresql":
+    if batches and batches & (batches - 1) == 0 and session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"ANALYZE {_IMPORT_TABLES}"))
 
 
@@ -217,10 +319,8 @@ ORDER_NO_TOO_LONG = N_("Order number is longer than 64 characters.")
 
 
 def _import_items(
-    session: Session,
-    workspace_id: int,
+    chunks: _Chunks,
     records: Iterable[ParsedOrder | ParsedItemRow | RowError],
-    rejects: RejectLog,
     summary: ImportSummary,
     progress: Progress | None,
 ) -> OrderCounts:
@@ -231,20 +331,25 @@ def _import_items(
     pending: dict[str, list[ParsedItemRow]] = {}
     touched: set[int] = set()
     rows_in_batch = 0
+
+    def attach(undo: ChunkUndo) -> None:
+        _attach_items(
+            chunks.session, chunks.workspace_id, pending, touched, chunks.rejects, counts, undo
+        )
+
     for record in records:
         rows_in_batch += 1
         if isinstance(record, RowError):
-            rejects.add(record)
+            chunks.rejects.add(record)
             continue
         if not isinstance(record, ParsedItemRow):
             continue
         if len(pending) >= BATCH_ORDERS and record.order_no not in pending:
-            _attach_items(session, workspace_id, pending, touched, rejects, counts)
-            rejects.flush()
+            chunks.write(attach)
             _advance(summary, progress, rows_in_batch)
             pending, rows_in_batch = {}, 0
         pending.setdefault(record.order_no, []).append(record)
-    _attach_items(session, workspace_id, pending, touched, rejects, counts)
+    chunks.write(attach)
     _advance(summary, progress, rows_in_batch)
     return counts
 
@@ -256,6 +361,7 @@ def _attach_items(
     touched: set[int],
     rejects: RejectLog,
     counts: OrderCounts,
+    undo: ChunkUndo,
 ) -> None:
     if not pending:
         return
@@ -279,9 +385,12 @@ def _attach_items(
         else:
             replaced.append((order_id, items))
             counts.updated += 1
+    rewritten = [order_id for order_id, _ in replaced + appended]
+    undo.keep_orders(session, workspace_id, rewritten)
+    undo.keep_items(session, workspace_id, rewritten)
     replace_items(session, workspace_id, replaced)
     insert_items(session, workspace_id, appended)
-    _recount_items(session, workspace_id, [order_id for order_id, _ in replaced + appended])
+    _recount_items(session, workspace_id, rewritten)
     touched.update(known)
 
 
@@ -348,10 +457,77 @@ def _recount_items(session: Session, workspace_id: int, order_ids: list[int]) ->
 
 
 def _serialise_imports(session: Session, workspace_id: int) -> None:
-    """PostgreSQL: parallel imports of one workspace queue here until the first commits, so
-    they never race to create the same customer or order. SQLite is serialised already."""
+    """PostgreSQL: a chunk of an import and a batch pushed through the API queue here until
+    the other commits, so they never race to create the same customer or order. SQLite takes
+    its write lock at BEGIN."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(func.pg_advisory_xact_lock(_IMPORT_LOCK_BASE + workspace_id)))
+
+
+def import_lock_name(workspace_id: int) -> str:
+    """The job lock (``kit.joblock``) an import of the workspace holds from start to end."""
+    return f"siyu-imports-{workspace_id}"
+
+
+INTERRUPTED = N_("The import stopped before the end of the file; nothing of it was kept.")
+
+
+def interrupted_detail() -> dict[str, Any]:
+    return {"message_id": INTERRUPTED, "values": {}, "missing_columns": [], "platform_guess": None}
+
+
+def undo_run(session: Session, workspace_id: int, run_id: int, detail: dict[str, Any]) -> None:
+    """Take back every committed chunk of a run, newest first, a short transaction each; then
+    the run is failed for the reason in ``detail`` (``fatal_detail``) and keeps no rejects."""
+    while undo_newest_chunk(session, workspace_id, run_id):
+        chunk_committed(session)
+    session.execute(
+        delete(ImportReject).where(
+            ImportReject.workspace_id == workspace_id, ImportReject.run_id == run_id
+        )
+    )
+    session.execute(
+        update(ImportRun)
+        .where(ImportRun.workspace_id == workspace_id, ImportRun.id == run_id)
+        .values(
+            status="failed",
+            error=_fatal_text(detail, lambda text: text, lambda code: code),
+            error_detail=detail,
+            finished_at=utcnow(),
+        )
+    )
+    session.commit()
+
+
+def recover_runs(session: Session, workspace_id: int) -> list[int]:
+    """Undo the runs of the workspace left running by a process that died. The caller holds
+    the workspace's import lock, so no run of it is alive."""
+    stale = list(
+        session.scalars(
+            select(ImportRun.id).where(
+                ImportRun.workspace_id == workspace_id, ImportRun.status == "running"
+            )
+        )
+    )
+    session.commit()
+    for run_id in stale:
+        undo_run(session, workspace_id, run_id, interrupted_detail())
+    return stale
+
+
+def recover_interrupted_imports(session: Session) -> list[int]:
+    """At start-up: undo every run left running whose import is not alive (its lock is free)."""
+    workspace_ids = set(
+        session.scalars(select(ImportRun.workspace_id).where(ImportRun.status == "running"))
+    )
+    session.commit()
+    recovered: list[int] = []
+    for workspace_id in sorted(workspace_ids):
+        lock = job_lock(session.get_bind(), import_lock_name(workspace_id), wait=False)
+        with lock as taken:
+            if taken:
+                recovered += recover_runs(session, workspace_id)
+    return recovered
 
 
 def _start_run(
@@ -412,12 +588,7 @@ def _fatal(
     actor: Actor,
 ) -> ImportSummary:
     """The whole file is rejected: record the failed run (not for a dry run) and say why."""
-    summary = ImportSummary(
-        file=name,
-        platform=fatal.platform_guess,
-        fatal=fatal_message(fatal),
-        missing_columns=fatal.missing_columns,
-    )
+    summary = _fatal_summary(name, fatal)
     if dry_run:
         return summary
     run = _start_run(session, workspace, name, fatal.platform_guess, None, False, actor)
@@ -428,6 +599,16 @@ def _fatal(
     session.flush()
     summary.run_id = run.id
     return summary
+
+
+def _fatal_summary(name: str, fatal: FatalImportError, run_id: int | None = None) -> ImportSummary:
+    return ImportSummary(
+        file=name,
+        platform=fatal.platform_guess,
+        fatal=fatal_message(fatal),
+        missing_columns=fatal.missing_columns,
+        run_id=run_id,
+    )
 
 
 def fatal_message(fatal: FatalImportError) -> str:

@@ -28,6 +28,7 @@ from siyu.kit.clock import utcnow
 from siyu.kit.jsontext import EncodedJSON
 from siyu.orders.importers import ParsedItem, ParsedOrder
 from siyu.orders.importers.privacy import scrub_raw
+from siyu.orders.journal import ChunkUndo
 from siyu.orders.models import Order, OrderItem
 
 _HALF = 16  # hex characters of each half of content_hash
@@ -98,16 +99,20 @@ def apply_orders(
     *,
     run_id: int | None = None,
     keep_items_when_empty: bool = False,
+    undo: ChunkUndo | None = None,
 ) -> OrderCounts:
     """Upsert one batch by (platform, order_no).
 
     ``run_id`` marks the orders this import wrote; an order the same run already wrote (its
     number came back later in the file) is the newer statement of that order and is not
     counted twice. ``keep_items_when_empty``: an order stating no items keeps the items it has
-    (the batch API, where items are optional).
+    (the batch API, where items are optional). ``undo`` is filled with what the batch
+    changes, for an import to take it back (``siyu.orders.journal``).
     """
     latest = _latest_statements(orders)
     resolution = resolve_customers(session, workspace_id, [fan_key(o) for o in latest])
+    if undo is not None:
+        undo.resolutions.append(resolution.undo.as_json())
     statements = [
         _statement(workspace_id, order, customer_id)
         for order, customer_id in zip(latest, resolution.customer_ids, strict=True)
@@ -140,7 +145,12 @@ def apply_orders(
             counts.updated += 1
         _add_amounts(counts, statement)
     now = utcnow()
-    _insert_orders(session, workspace_id, new, run_id, now)
+    if undo is not None:
+        undo.keep_orders(session, workspace_id, [known.id for known, _, _ in changed])
+        undo.keep_items(session, workspace_id, [known.id for known, _, items in changed if items])
+    created = _insert_orders(session, workspace_id, new, run_id, now)
+    if undo is not None:
+        undo.orders_created.extend(created)
     _update_orders(session, workspace_id, changed, run_id, now)
     return counts
 
@@ -242,9 +252,9 @@ def _insert_orders(
     statements: Sequence[_Statement],
     run_id: int | None,
     now: datetime,
-) -> None:
+) -> list[int]:
     if not statements:
-        return
+        return []
     rows = [
         s.values
         | {
@@ -258,6 +268,7 @@ def _insert_orders(
     ]
     ids = insert_returning_ids(session, _ORDERS, rows)
     insert_items(session, workspace_id, zip(ids, (s.items for s in statements), strict=True))
+    return ids
 
 
 def _update_orders(

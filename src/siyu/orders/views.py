@@ -24,7 +24,7 @@ from siyu.db import database
 from siyu.kit.bounds import Int64
 from siyu.kit.i18n import gettext
 from siyu.kit.templating import render
-from siyu.kit.web import DbSession
+from siyu.kit.web import DbSession, writes_in_batches
 from siyu.orders import repository
 from siyu.orders.importers import PLATFORMS
 from siyu.orders.labels import (
@@ -107,6 +107,7 @@ def imports_page(
 
 
 @router.post("/orders/imports", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+@writes_in_batches
 def upload(
     request: Request,
     context: OperatorConsole,

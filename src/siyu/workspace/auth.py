@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 
 from siyu.db import read_first, write_beside
 from siyu.kit.clock import as_utc, utcnow
-from siyu.kit.errors import Forbidden, Unauthorized
+from siyu.kit.errors import Forbidden
 from siyu.kit.i18n import N_
 from siyu.kit.web import DbSession, client_ip
 from siyu.workspace import service
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import ApiToken, ConsoleSession, Membership, Operator, Workspace
 from siyu.workspace.roles import Role, Scope
+from siyu.workspace.token_cache import bearer_secret, token_invalid
 
 SESSION_COOKIE = "siyu_session"
 LOGIN_CSRF_COOKIE = "siyu_login_csrf"
@@ -179,17 +180,9 @@ class ApiContext:
 
 
 def api_context(request: Request, db: DbSession) -> ApiContext:
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    bearer = {"WWW-Authenticate": 'Bearer realm="siyu"'}
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized(
-            "token-missing",
-            title=N_("An API token is required"),
-            detail=N_("Send Authorization: Bearer <workspace API token>."),
-            headers=bearer,
-        )
+    secret = bearer_secret(request)
     with read_first(db):
-        context = _api_context(request, db, secret.strip(), bearer)
+        context = _api_context(request, db, secret)
     route = request.scope.get("route")
     if isinstance(route, APIRoute):
         context.require(route_scope(route))
@@ -197,12 +190,10 @@ def api_context(request: Request, db: DbSession) -> ApiContext:
     return context
 
 
-def _api_context(request: Request, db: Session, secret: str, bearer: dict[str, str]) -> ApiContext:
+def _api_context(request: Request, db: Session, secret: str) -> ApiContext:
     token = service.resolve_token(db, secret)
     if token is None:
-        raise Unauthorized(
-            "token-invalid", title=N_("The API token is invalid or revoked"), headers=bearer
-        )
+        raise token_invalid()
     if service.token_touch_due(token):
         token_id = token.id
         write_beside(db, lambda s: service.touch_token(s, token_id))

@@ -6,7 +6,8 @@ token asks the store once per period instead of once per request. Revoking a tok
 entry at once and again after the revocation commits; the bound that always holds is
 ``TOKEN_CACHE_SECONDS``: a request racing the commit may still cache the token, and it then
 works for at most that long.
-Embedded mode (no Redis) resolves every request in the store, as ``auth.api_context`` does.
+Embedded mode (no Redis) resolves every request in the store, as ``auth.api_context`` does;
+both answer a missing or invalid token with the problems built here.
 """
 
 from __future__ import annotations
