@@ -525,14 +525,14 @@ def health(session: Session, workspace_id: int) -> Health:
             select(WecomWelcome.status, func.count())
             .where(WecomWelcome.workspace_id == workspace_id)
             .group_by(WecomWelcome.status)
-        ).tuples()
+        )
     )
     events = dict(
         session.execute(
             select(WecomCallbackEvent.status, func.count())
             .where(WecomCallbackEvent.workspace_id == workspace_id)
             .group_by(WecomCallbackEvent.status)
-        ).tuples()
+        )
     )
     return Health(connection_of(session, workspace_id), errors, welcomes, events)
 
