@@ -458,7 +458,7 @@ def send_welcome(
     """Send the welcome for one WelcomeCode, once: the code's row is claimed first (a unique
     key), so a repeated callback or a retried job finds it taken. Returns the row's status,
     or ``duplicate``."""
-    claimed = session.execute(
+    claimed = session.scalar(
         _insert_for(session)(WecomWelcome)
         .values(
             workspace_id=workspace_id,
@@ -469,15 +469,11 @@ def send_welcome(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing()
+        .returning(WecomWelcome.id)
     )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    if claimed is None:
         return "duplicate"
-    welcome = session.scalars(
-        select(WecomWelcome).where(
-            WecomWelcome.workspace_id == workspace_id,
-            WecomWelcome.welcome_code == welcome_code[:128],
-        )
-    ).one()
+    welcome = session.get_one(WecomWelcome, claimed)
     way, text, attachments = welcome_for(session, workspace_id, state)
     welcome.contact_way_id = way.id if way else None
     for check in WELCOME_TEXT_CHECKS:
