@@ -24,6 +24,8 @@ from siyu.community import h5 as community_h5
 from siyu.community import views as community_views
 from siyu.config import Settings, get_settings
 from siyu.connectors.wecom import hooks as wecom_hooks
+from siyu.connectors.wecom import sidebar as wecom_sidebar
+from siyu.connectors.wecom import views as wecom_views
 from siyu.coupons import api as coupons_api
 from siyu.coupons import h5 as coupons_h5
 from siyu.coupons import views as coupons_views
@@ -84,6 +86,8 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     coupons_views.router,
     coupons_views.protected,
     loyalty_views.router,
+    wecom_views.router,
+    wecom_views.protected,
 )
 FAN_ROUTERS: tuple[APIRouter, ...] = (
     h5.router,
@@ -92,6 +96,7 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     coupons_h5.router,
     loyalty_h5.router,
     wecom_hooks.router,
+    wecom_sidebar.router,
 )
 
 

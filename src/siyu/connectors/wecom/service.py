@@ -516,20 +516,22 @@ def health(session: Session, workspace_id: int) -> Health:
             .order_by(WecomApiError.count.desc(), WecomApiError.errcode)
         )
     )
-    welcomes = dict(
-        session.execute(
+    welcomes = {
+        str(status): int(count)
+        for status, count in session.execute(
             select(WecomWelcome.status, func.count())
             .where(WecomWelcome.workspace_id == workspace_id)
             .group_by(WecomWelcome.status)
         )
-    )
-    events = dict(
-        session.execute(
+    }
+    events = {
+        str(status): int(count)
+        for status, count in session.execute(
             select(WecomCallbackEvent.status, func.count())
             .where(WecomCallbackEvent.workspace_id == workspace_id)
             .group_by(WecomCallbackEvent.status)
         )
-    )
+    }
     return Health(connection_of(session, workspace_id), errors, welcomes, events)
 
 
