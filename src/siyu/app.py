@@ -128,6 +128,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_v1)
     for router in (*CONSOLE_ROUTERS, *FAN_ROUTERS):
         app.include_router(router)
+    if settings.wecom_demo_fake:
+        from siyu.connectors.wecom import demo as wecom_demo
+
+        wecom_demo.mount(app)
     return app
 
 
