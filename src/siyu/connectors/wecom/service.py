@@ -35,6 +35,7 @@ from siyu.connectors.wecom.models import (
     WecomConnection,
     WecomContactWay,
     WecomFollow,
+    WecomJoinWay,
     WecomStaff,
     WecomWelcome,
 )
@@ -287,6 +288,66 @@ def contact_way_by_state(
             WecomContactWay.workspace_id == workspace_id, WecomContactWay.state == state
         )
     )
+
+
+def create_join_way(
+    session: Session,
+    workspace_id: int,
+    *,
+    name: str,
+    chat_ids: list[str],
+    room_base_name: str | None = None,
+    auto_create_room: bool = True,
+    actor: Actor = audit.SYSTEM,
+) -> WecomJoinWay:
+    """A group live code (``add_join_way``, scene 2) over 1 to 5 customer groups; when they
+    are full WeCom opens a new group named after ``room_base_name`` by itself."""
+    from siyu.connectors.wecom.models import WecomGroupChat
+
+    chats = list(dict.fromkeys(chat_ids))
+    if not 1 <= len(chats) <= 5:
+        raise _invalid("chat_ids", N_("A group live code covers 1 to 5 groups"))
+    known = set(
+        session.scalars(
+            select(WecomGroupChat.chat_id).where(
+                WecomGroupChat.workspace_id == workspace_id, WecomGroupChat.chat_id.in_(chats)
+            )
+        )
+    )
+    if known != set(chats):
+        raise _invalid("chat_ids", N_("Sync the groups from WeCom before making a live code"))
+    state = STATE_PREFIX + secrets.token_hex(6)
+    base_name = (room_base_name or name).strip()[:40]
+    client = client_for(session, workspace_id)
+    try:
+        config_id = client.add_join_way(
+            chats, state, room_base_name=base_name, auto_create_room=auto_create_room
+        )
+        qr_code = client.get_join_way(config_id).get("qr_code")
+    finally:
+        client.close()
+    way = WecomJoinWay(
+        workspace_id=workspace_id,
+        name=name.strip()[:100] or base_name,
+        state=state,
+        config_id=config_id,
+        qr_code=qr_code,
+        chat_ids=chats,
+        room_base_name=base_name,
+        auto_create_room=auto_create_room,
+    )
+    session.add(way)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "wecom.join_way_create",
+        workspace_id=workspace_id,
+        target_type="wecom_join_way",
+        target_id=way.id,
+        detail={"chats": chats, "config_id": config_id},
+    )
+    return way
 
 
 # --- channels: read functions for other domains --------------------------------------------
