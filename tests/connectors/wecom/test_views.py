@@ -162,3 +162,9 @@ def test_sidebar_signs_in_by_oauth_and_shows_the_fan(
     assert (
         client.get(f"/wecom/sidebar?workspace={slug}&external_userid=wmNobody").status_code == 404
     )
+
+
+def test_sidebar_opened_outside_wecom(client: TestClient) -> None:
+    page = client.get("/wecom/sidebar")
+    assert page.status_code == 200 and "请从企业微信中打开此页面" in page.text
+    assert client.get("/wecom/sidebar?workspace=nobody&external_userid=x").status_code == 404
