@@ -23,6 +23,7 @@ from siyu.community import api as community_api
 from siyu.community import h5 as community_h5
 from siyu.community import views as community_views
 from siyu.config import Settings, get_settings
+from siyu.connectors.wecom import hooks as wecom_hooks
 from siyu.coupons import api as coupons_api
 from siyu.coupons import h5 as coupons_h5
 from siyu.coupons import views as coupons_views
@@ -92,6 +93,7 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     community_h5.router,
     coupons_h5.router,
     loyalty_h5.router,
+    wecom_hooks.router,
 )
 
 

@@ -10,6 +10,7 @@ import typer
 from siyu.analytics.cli import analytics_app
 from siyu.community.cli import community_app
 from siyu.config import get_settings
+from siyu.connectors.wecom.cli import wecom_app
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
@@ -39,6 +40,7 @@ app.add_typer(points_app, name="points")
 app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(wecom_app, name="wecom")
 
 # --- serving ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ GMV here is the net paid amount of paid orders (paid amount less refunds), by th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -49,4 +49,33 @@ def gmv_by_day(
     return {
         date.fromisoformat(str(key)[:10]): (int(gmv or 0), int(orders))
         for key, gmv, orders in session.execute(statement)
+    }
+
+
+def gmv_by_customer(
+    session: Session, workspace_id: int, customer_ids: list[int], since: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """Fan id → (net GMV in fen, paid orders) of the given fans' orders paid since ``since``
+    (all time without it); fans without a paid order are left out."""
+    if not customer_ids:
+        return {}
+    statement = (
+        select(
+            Order.customer_id,
+            func.sum(Order.paid_amount_fen - func.coalesce(Order.refund_amount_fen, 0)),
+            func.count(),
+        )
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(customer_ids),
+            Order.paid_at.is_not(None),
+        )
+        .group_by(Order.customer_id)
+    )
+    if since is not None:
+        statement = statement.where(Order.paid_at >= since)
+    return {
+        int(customer_id): (int(gmv or 0), int(orders))
+        for customer_id, gmv, orders in session.execute(statement)
+        if customer_id is not None
     }
