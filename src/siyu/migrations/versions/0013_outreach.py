@@ -5,8 +5,8 @@ tasks, the per-fan receipts the quota counts, SOP playbooks with steps, enrolmen
 tasks, the workspace's own content terms and the digests of texts it sent.
 
 Revision ID: 0013
-Revises: 0011
-Create Date: 2026-12-07 03:59:12.020966
+Revises: 0012
+Create Date: 2026-12-07 04:06:17.265104
 """
 
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
