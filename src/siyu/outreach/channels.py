@@ -1,10 +1,11 @@
 """The one interface outbound messages go through.
 
-A channel plans a send (who can be reached, and by which operator), creates the task for each
-operator, fetches results, and says whether WeCom's per-customer mass-message quota applies to
-it. Text has passed the content check and fans the quota ledger before a channel sees them;
-channels know nothing of either. New channels (微信客服, SMS, a platform's own messaging) are
-added to :data:`CHANNELS` without touching broadcasts, playbooks or the bot.
+A channel plans a send (who can be reached, and through which sender — an operator, or a WeCom
+staff member tied to one), creates the task for each sender, fetches results, and says whether
+WeCom's per-customer mass-message quota applies to it. Text has passed the content check and
+fans the quota ledger before a channel sees them; channels know nothing of either. Another
+channel (微信客服, SMS, a platform's own messaging) is one more entry in :func:`channel_for`,
+without touching broadcasts, playbooks or the bot.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from siyu.workspace import service as workspace_service
 
 @dataclass(frozen=True)
 class Reach:
-    """Who sends to whom; fans nobody can reach any more are ``lost``."""
+    """Fans by sender, the operator behind each sender, and fans nobody can reach (``lost``)."""
 
-    by_operator: dict[int | None, list[int]]
+    by_sender: dict[str, list[int]]
+    operators: dict[str, int | None]
     lost: list[int] = field(default_factory=list)
 
 
@@ -43,34 +45,29 @@ class TaskStatus:
     results: list[FanResult]
 
 
+@dataclass(frozen=True)
+class SendTask:
+    """What a channel needs to create or follow one sender's task."""
+
+    broadcast_id: int
+    sender: str
+    operator_id: int | None
+    customer_ids: Sequence[int]
+    text: str
+    external_id: str | None = None
+
+
 class Channel(Protocol):
     name: str
     uses_wecom_quota: bool
 
     def plan(self, session: Session, workspace_id: int, customer_ids: Sequence[int]) -> Reach: ...
 
-    def create_task(
-        self,
-        session: Session,
-        workspace_id: int,
-        *,
-        broadcast_id: int,
-        operator_id: int | None,
-        customer_ids: Sequence[int],
-        text: str,
-    ) -> str | None: ...
+    def create_task(self, session: Session, workspace_id: int, task: SendTask) -> str | None: ...
 
-    def fetch_results(
-        self,
-        session: Session,
-        workspace_id: int,
-        *,
-        broadcast_id: int,
-        operator_id: int | None,
-        external_id: str | None,
-    ) -> TaskStatus: ...
+    def fetch_results(self, session: Session, workspace_id: int, task: SendTask) -> TaskStatus: ...
 
-    def remind(self, session: Session, workspace_id: int, *, external_id: str | None) -> bool: ...
+    def remind(self, session: Session, workspace_id: int, task: SendTask) -> bool: ...
 
 
 class OperatorTaskChannel:
@@ -84,77 +81,62 @@ class OperatorTaskChannel:
         operators = sorted(
             m.operator_id for m in workspace_service.members_of(session, workspace_id)
         )
-        by_operator: dict[int | None, list[int]] = {}
+        if not operators:
+            return Reach({}, {}, list(customer_ids))
+        by_sender: dict[str, list[int]] = {}
         for customer_id in customer_ids:
-            owner = operators[customer_id % len(operators)] if operators else None
-            by_operator.setdefault(owner, []).append(customer_id)
-        return Reach(by_operator)
+            by_sender.setdefault(str(operators[customer_id % len(operators)]), []).append(
+                customer_id
+            )
+        return Reach(by_sender, {sender: int(sender) for sender in by_sender})
 
-    def create_task(
-        self,
-        session: Session,
-        workspace_id: int,
-        *,
-        broadcast_id: int,
-        operator_id: int | None,
-        customer_ids: Sequence[int],
-        text: str,
-    ) -> str | None:
+    def create_task(self, session: Session, workspace_id: int, task: SendTask) -> str | None:
         now = utcnow()
         session.add_all(
             OutreachTask(
                 workspace_id=workspace_id,
-                broadcast_id=broadcast_id,
+                broadcast_id=task.broadcast_id,
                 customer_id=customer_id,
-                operator_id=operator_id,
+                operator_id=task.operator_id,
                 kind="message",
-                text=text,
+                text=task.text,
                 due_at=now,
             )
-            for customer_id in customer_ids
+            for customer_id in task.customer_ids
         )
         session.flush()
         return None
 
-    def fetch_results(
-        self,
-        session: Session,
-        workspace_id: int,
-        *,
-        broadcast_id: int,
-        operator_id: int | None,
-        external_id: str | None,
-    ) -> TaskStatus:
+    def fetch_results(self, session: Session, workspace_id: int, task: SendTask) -> TaskStatus:
         rows = session.execute(
             select(OutreachTask.customer_id, OutreachTask.state).where(
                 OutreachTask.workspace_id == workspace_id,
-                OutreachTask.broadcast_id == broadcast_id,
-                OutreachTask.operator_id.is_(None)
-                if operator_id is None
-                else OutreachTask.operator_id == operator_id,
+                OutreachTask.broadcast_id == task.broadcast_id,
+                OutreachTask.operator_id == task.operator_id,
             )
         )
         statuses = {"done": "sent", "pending": "pending", "skipped": "failed", "blocked": "failed"}
         results = [FanResult(int(c), statuses[s]) for c, s in rows if c is not None]
         return TaskStatus(all(r.status != "pending" for r in results), results)
 
-    def remind(self, session: Session, workspace_id: int, *, external_id: str | None) -> bool:
+    def remind(self, session: Session, workspace_id: int, task: SendTask) -> bool:
         return False  # the tasks page is the reminder
 
 
-CHANNELS: dict[str, Channel] = {"operator_task": OperatorTaskChannel()}
-
-
-def register(channel: Channel) -> None:
-    CHANNELS[channel.name] = channel
-
-
 def channel_for(name: str) -> Channel:
-    found = CHANNELS.get(name)
-    if found is None:
+    from siyu.outreach import wecom_channels
+
+    found: dict[str, Channel] = {
+        "operator_task": OperatorTaskChannel(),
+        "wecom_single": wecom_channels.WecomSingleChannel(),
+        "wecom_group": wecom_channels.WecomGroupChannel(),
+        "moments": wecom_channels.MomentsChannel(),
+    }
+    channel = found.get(name)
+    if channel is None:
         raise Unprocessable(
             "channel-unavailable",
-            title=N_("This channel is not connected"),
+            title=N_("This channel is not available"),
             detail=f"channel {name!r} is not available in this installation",
         )
-    return found
+    return channel

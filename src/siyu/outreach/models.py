@@ -201,6 +201,7 @@ class BroadcastMember(Base):
     customer_id: Mapped[int] = mapped_column(BigId, ForeignKey("customers.id"))
     arm: Mapped[str | None] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str | None] = mapped_column(String(64))  # operator id or WeCom userid
     operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
 
 
@@ -209,7 +210,7 @@ class BroadcastTask(Base):
 
     __tablename__ = "broadcast_tasks"
     __table_args__ = (
-        UniqueConstraint("broadcast_id", "operator_id"),
+        UniqueConstraint("broadcast_id", "sender"),
         Index(None, "workspace_id", "broadcast_id"),
         CheckConstraint("reminders_today BETWEEN 0 AND 3", name="reminders_limit"),
     )
@@ -217,6 +218,7 @@ class BroadcastTask(Base):
     id: Mapped[int] = id_column()
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     broadcast_id: Mapped[int] = mapped_column(BigId, ForeignKey("broadcasts.id"))
+    sender: Mapped[str] = mapped_column(String(64))
     operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
     external_id: Mapped[str | None] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(16), default="created")

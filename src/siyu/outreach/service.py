@@ -4,6 +4,7 @@ and broadcasts from audience planning to per-fan results."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from siyu.connectors.wecom import service as wecom
+from siyu.connectors.wecom.client import WecomError, WecomUnavailable
 from siyu.customers import service as customers_service
 from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import as_utc, utcnow
@@ -20,7 +23,7 @@ from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.sql import get_in_workspace
 from siyu.outreach import content, ledger
-from siyu.outreach.channels import Channel, channel_for
+from siyu.outreach.channels import Channel, SendTask, channel_for
 from siyu.outreach.models import (
     Broadcast,
     BroadcastMember,
@@ -34,6 +37,8 @@ from siyu.segments import service as segments_service
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import Workspace
+
+log = logging.getLogger("siyu.outreach")
 
 REPEAT_WINDOW = timedelta(days=7)
 MEMBER_CHUNK = 5000
@@ -211,6 +216,16 @@ def reply_allowed(session: Session, workspace_id: int, text: str) -> bool:
     return not content.blocks(check_content(session, workspace_id, text, repeat=False))
 
 
+def check_welcome(session: Session, workspace_id: int, text: str) -> str:
+    """The WeCom connector's welcome passes the check too (repeats are expected there)."""
+    require_sendable(session, workspace_id, text, repeat=False)
+    return text
+
+
+if check_welcome not in wecom.WELCOME_TEXT_CHECKS:
+    wecom.WELCOME_TEXT_CHECKS.append(check_welcome)
+
+
 def _sent_recently(session: Session, workspace_id: int, text: str) -> bool:
     since = utcnow() - REPEAT_WINDOW
     return (
@@ -281,7 +296,8 @@ class AudiencePlan:
 
     status: dict[int, str] = field(default_factory=dict)
     arm: dict[int, str | None] = field(default_factory=dict)
-    owner: dict[int, int | None] = field(default_factory=dict)
+    sender: dict[int, str] = field(default_factory=dict)
+    operator: dict[int, int | None] = field(default_factory=dict)
 
     def count(self, *statuses: str) -> int:
         counts = Counter(self.status.values())
@@ -333,9 +349,10 @@ def plan_audience(
     tz = _timezone(session, workspace_id)
     refused = ledger.refused(session, workspace_id, rule, at, tz, wecom=channel.uses_wecom_quota)
     nothing_allowed = not ledger.allows_any(rule)
-    for operator_id, fans in reach.by_operator.items():
+    for sender_key, fans in reach.by_sender.items():
         for customer_id in fans:
-            plan.owner[customer_id] = operator_id
+            plan.sender[customer_id] = sender_key
+            plan.operator[customer_id] = reach.operators.get(sender_key)
             if held_out(salt, customer_id, holdout_percent):
                 plan.arm[customer_id] = "control"
                 plan.status[customer_id] = "held_out"
@@ -435,7 +452,8 @@ def _record_members(session: Session, broadcast: Broadcast, plan: AudiencePlan) 
             "customer_id": customer_id,
             "arm": plan.arm.get(customer_id),
             "status": status,
-            "operator_id": plan.owner.get(customer_id),
+            "sender": plan.sender.get(customer_id),
+            "operator_id": plan.operator.get(customer_id),
         }
         for customer_id, status in plan.status.items()
     ]
@@ -488,27 +506,30 @@ def send_broadcast(session: Session, workspace_id: int, broadcast_id: int) -> Br
     sender = channel_for(broadcast.channel)
     now = utcnow()
     _recheck_quota(session, broadcast, sender, now)
-    by_operator = _planned_by_operator(session, broadcast)
-    for operator_id, fans in by_operator.items():
-        external_id = sender.create_task(
-            session,
-            workspace_id,
-            broadcast_id=broadcast.id,
-            operator_id=operator_id,
-            customer_ids=fans,
-            text=broadcast.text,
-        )
+    for sender_key, (operator_id, fans) in _planned_by_sender(session, broadcast).items():
+        task = SendTask(broadcast.id, sender_key, operator_id, fans, broadcast.text)
+        try:
+            external_id = sender.create_task(session, workspace_id, task)
+        except (WecomError, WecomUnavailable, NotFound) as error:
+            log.warning("broadcast %s: sender %s refused: %s", broadcast.id, sender_key, error)
+            _set_status(session, broadcast, fans, "failed")
+            state = "failed"
+            external_id = None
+        else:
+            ledger.record(
+                session, workspace_id, "broadcast", broadcast.id, broadcast.channel, fans, now
+            )
+            state = "created"
         session.add(
             BroadcastTask(
                 workspace_id=workspace_id,
                 broadcast_id=broadcast.id,
+                sender=sender_key,
                 operator_id=operator_id,
                 external_id=external_id,
+                state=state,
                 fans=len(fans),
             )
-        )
-        ledger.record(
-            session, workspace_id, "broadcast", broadcast.id, broadcast.channel, fans, now
         )
     note_sent_text(session, workspace_id, broadcast.text, now)
     broadcast.state = "sending"
@@ -545,9 +566,12 @@ def _member_ids(session: Session, broadcast: Broadcast, status: str) -> list[int
     )
 
 
-def _planned_by_operator(session: Session, broadcast: Broadcast) -> dict[int | None, list[int]]:
+def _planned_by_sender(
+    session: Session, broadcast: Broadcast
+) -> dict[str, tuple[int | None, list[int]]]:
+    """sender → (its operator, the fans planned for it)."""
     rows = session.execute(
-        select(BroadcastMember.operator_id, BroadcastMember.customer_id)
+        select(BroadcastMember.sender, BroadcastMember.operator_id, BroadcastMember.customer_id)
         .where(
             BroadcastMember.workspace_id == broadcast.workspace_id,
             BroadcastMember.broadcast_id == broadcast.id,
@@ -555,10 +579,23 @@ def _planned_by_operator(session: Session, broadcast: Broadcast) -> dict[int | N
         )
         .order_by(BroadcastMember.customer_id)
     )
-    found: dict[int | None, list[int]] = {}
-    for operator_id, customer_id in rows:
-        found.setdefault(operator_id, []).append(customer_id)
+    found: dict[str, tuple[int | None, list[int]]] = {}
+    for sender_key, operator_id, customer_id in rows:
+        found.setdefault(str(sender_key), (operator_id, []))[1].append(int(customer_id))
     return found
+
+
+def _task_fans(session: Session, broadcast: Broadcast, sender_key: str) -> list[int]:
+    return list(
+        session.scalars(
+            select(BroadcastMember.customer_id).where(
+                BroadcastMember.workspace_id == broadcast.workspace_id,
+                BroadcastMember.broadcast_id == broadcast.id,
+                BroadcastMember.sender == sender_key,
+                BroadcastMember.status.in_(PLANNED_STATUSES),
+            )
+        )
+    )
 
 
 def _set_status(
@@ -578,6 +615,7 @@ def _set_status(
 
 
 REMINDERS_PER_DAY = 3  # WeCom's limit for remind_groupmsg_send
+REMINDER_SPACING = timedelta(hours=2)
 
 
 def follow_up(session: Session, workspace_id: int, broadcast_id: int) -> Broadcast:
@@ -598,13 +636,10 @@ def follow_up(session: Session, workspace_id: int, broadcast_id: int) -> Broadca
     )
     settled = True
     for task in tasks:
-        status = sender.fetch_results(
-            session,
-            workspace_id,
-            broadcast_id=broadcast.id,
-            operator_id=task.operator_id,
-            external_id=task.external_id,
-        )
+        if task.state == "failed":
+            continue
+        send_task = _send_task(session, broadcast, task)
+        status = sender.fetch_results(session, workspace_id, send_task)
         by_status: dict[str, list[int]] = {}
         for result in status.results:
             if result.status != "pending":
@@ -614,22 +649,33 @@ def follow_up(session: Session, workspace_id: int, broadcast_id: int) -> Broadca
         task.state = "confirmed" if status.confirmed else "waiting"
         if not status.confirmed:
             settled = False
-            _maybe_remind(session, workspace_id, sender, task)
+            _maybe_remind(session, workspace_id, sender, task, send_task)
     if settled:
         broadcast.state = "sent"
     session.flush()
     return broadcast
 
 
+def _send_task(session: Session, broadcast: Broadcast, task: BroadcastTask) -> SendTask:
+    fans = _task_fans(session, broadcast, task.sender)
+    return SendTask(
+        broadcast.id, task.sender, task.operator_id, fans, broadcast.text, task.external_id
+    )
+
+
 def _maybe_remind(
-    session: Session, workspace_id: int, sender: Channel, task: BroadcastTask
+    session: Session, workspace_id: int, sender: Channel, task: BroadcastTask, send_task: SendTask
 ) -> None:
+    """Remind a sender who has not confirmed: spaced out, at most three times a day."""
     now = utcnow()
-    if task.reminded_at is None or now - as_utc(task.reminded_at) >= timedelta(days=1):
+    last = as_utc(task.reminded_at) if task.reminded_at else None
+    if last is None or now - last >= timedelta(days=1):
         task.reminders_today = 0
+    elif now - last < REMINDER_SPACING:
+        return
     if task.reminders_today >= REMINDERS_PER_DAY:
         return
-    if sender.remind(session, workspace_id, external_id=task.external_id):
+    if sender.remind(session, workspace_id, send_task):
         task.reminders_today += 1
         task.reminded_at = now
 

@@ -6,7 +6,7 @@ tasks, the workspace's own content terms and the digests of texts it sent.
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-07 04:06:17.265104
+Create Date: 2026-12-07 04:08:21.637073
 """
 
 from collections.abc import Sequence
@@ -312,6 +312,7 @@ def upgrade() -> None:
         ),
         sa.Column("arm", sa.String(length=8), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("sender", sa.String(length=64), nullable=True),
         sa.Column(
             "operator_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True
         ),
@@ -367,6 +368,7 @@ def upgrade() -> None:
         sa.Column(
             "broadcast_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=False
         ),
+        sa.Column("sender", sa.String(length=64), nullable=False),
         sa.Column(
             "operator_id", sa.BigInteger().with_variant(sa.INTEGER(), "sqlite"), nullable=True
         ),
@@ -394,7 +396,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcast_tasks")),
         sa.UniqueConstraint(
-            "broadcast_id", "operator_id", name=op.f("uq_broadcast_tasks_broadcast_id_operator_id")
+            "broadcast_id", "sender", name=op.f("uq_broadcast_tasks_broadcast_id_sender")
         ),
     )
     with op.batch_alter_table("broadcast_tasks", schema=None) as batch_op:
