@@ -158,3 +158,13 @@ def test_the_welcome_passes_the_content_check(
     with pytest.raises(service.ContentRefused):
         service.check_welcome(session, workspace.id, "亲亲，欢迎来到全网最低价小店")
     assert service.check_welcome(session, workspace.id, "你好，我是小鹿") == "你好，我是小鹿"
+
+
+def test_a_playbook_enrols_new_contacts(
+    session: Session, workspace: Workspace, fake: FakeWecom, fans: dict[str, int]
+) -> None:
+    from siyu.outreach import playbooks
+
+    playbook = playbooks.create_from_template(session, workspace.id, "new_contact", ACTOR)
+    assert playbooks.enrol_due(session, workspace.id, playbook) == 3
+    assert playbooks.enrol_due(session, workspace.id, playbook) == 0

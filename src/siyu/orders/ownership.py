@@ -254,3 +254,29 @@ def first_paid_since(
         )
         if c is not None
     }
+
+
+def paid_moments_since(
+    session: Session, workspace_id: int, since: datetime
+) -> list[tuple[int, datetime, datetime]]:
+    """(fan, first paid, last paid) of every fan who paid an order since ``since``."""
+    recent = (
+        select(Order.customer_id)
+        .where(Order.workspace_id == workspace_id, Order.paid_at >= since)
+        .distinct()
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Order.customer_id, func.min(Order.paid_at), func.max(Order.paid_at))
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(recent),
+            Order.paid_at.is_not(None),
+        )
+        .group_by(Order.customer_id)
+    )
+    return [
+        (int(c), first, last)
+        for c, first, last in rows
+        if c is not None and first is not None and last is not None
+    ]

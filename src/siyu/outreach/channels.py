@@ -115,7 +115,13 @@ class OperatorTaskChannel:
                 OutreachTask.operator_id == task.operator_id,
             )
         )
-        statuses = {"done": "sent", "pending": "pending", "skipped": "failed", "blocked": "failed"}
+        statuses = {
+            "done": "sent",
+            "pending": "pending",
+            "ready": "pending",
+            "skipped": "failed",
+            "blocked": "failed",
+        }
         results = [FanResult(int(c), statuses[s]) for c, s in rows if c is not None]
         return TaskStatus(all(r.status != "pending" for r in results), results)
 

@@ -79,7 +79,8 @@ STOP_LABELS = {
     "replied": N_("The fan replied"),
     "left": N_("The fan left"),
 }
-TASK_STATES = ("pending", "done", "skipped", "blocked")
+# pending: laid out, not due yet; ready: due and checked, waiting for the operator.
+TASK_STATES = ("pending", "ready", "done", "skipped", "blocked")
 
 
 class OutreachSettings(Base):
@@ -301,7 +302,7 @@ class OutreachTask(Base):
         Index(None, "workspace_id", "operator_id", "due_at"),
         Index(None, "workspace_id", "state", "due_at"),
         CheckConstraint(
-            "state IN ('pending', 'done', 'skipped', 'blocked')", name="task_state_kind"
+            "state IN ('pending', 'ready', 'done', 'skipped', 'blocked')", name="task_state_kind"
         ),
     )
 

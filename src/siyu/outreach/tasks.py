@@ -25,3 +25,18 @@ def follow_up(session: Session) -> None:
         with database.session() as own:
             service.follow_up(own, workspace_id, broadcast_id)
             own.commit()
+
+
+@job("outreach.playbooks", every_seconds=300, max_attempts=1)
+def run_playbooks(session: Session) -> None:
+    """Enrol fans whose anchor happened and work due steps, one playbook per transaction."""
+    from siyu.kit.clock import utcnow
+    from siyu.outreach import playbooks
+
+    for workspace_id, playbook_id in playbooks.active_playbooks(session):
+        with database.session() as own:
+            playbook = playbooks.get_playbook(own, workspace_id, playbook_id)
+            playbooks.enrol_due(own, workspace_id, playbook)
+            own.commit()
+            playbooks.work_due_tasks(own, workspace_id, playbook, utcnow())
+            own.commit()

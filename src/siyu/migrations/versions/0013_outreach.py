@@ -6,7 +6,7 @@ tasks, the workspace's own content terms and the digests of texts it sent.
 
 Revision ID: 0013
 Revises: 0012
-Create Date: 2026-12-07 04:08:21.637073
+Create Date: 2026-12-07 04:13:01.820772
 """
 
 from collections.abc import Sequence
@@ -554,7 +554,7 @@ def upgrade() -> None:
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "state IN ('pending', 'done', 'skipped', 'blocked')",
+            "state IN ('pending', 'ready', 'done', 'skipped', 'blocked')",
             name=op.f("ck_outreach_tasks_task_state_kind"),
         ),
         sa.ForeignKeyConstraint(
