@@ -51,6 +51,7 @@ from siyu.loyalty import views as loyalty_views
 from siyu.orders import api as orders_api
 from siyu.orders import views as orders_views
 from siyu.outreach import api as outreach_api
+from siyu.outreach import views as outreach_views
 from siyu.segments import api as segments_api
 from siyu.system import api as system_api
 from siyu.system import views as system_views
@@ -86,6 +87,8 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     coupons_views.router,
     coupons_views.protected,
     loyalty_views.router,
+    outreach_views.router,
+    outreach_views.protected,
 )
 FAN_ROUTERS: tuple[APIRouter, ...] = (
     h5.router,

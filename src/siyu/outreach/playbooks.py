@@ -646,3 +646,19 @@ def active_playbooks(session: Session) -> list[tuple[int, int]]:
         select(Playbook.workspace_id, Playbook.id).where(Playbook.is_active.is_(True))
     )
     return [(int(w), int(p)) for w, p in rows]
+
+
+def enrolment_counts(session: Session, workspace_id: int) -> dict[int, dict[str, int]]:
+    """Playbook id → enrolments by arm and state (the playbooks page)."""
+    rows = session.execute(
+        select(Enrolment.playbook_id, Enrolment.arm, Enrolment.state, func.count())
+        .where(Enrolment.workspace_id == workspace_id)
+        .group_by(Enrolment.playbook_id, Enrolment.arm, Enrolment.state)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for playbook_id, arm, state, count in rows:
+        counts = found.setdefault(int(playbook_id), {"treated": 0, "control": 0, "stopped": 0})
+        counts[arm] += int(count)
+        if state == "stopped":
+            counts["stopped"] += int(count)
+    return found
