@@ -280,3 +280,8 @@ def paid_moments_since(
         for c, first, last in rows
         if c is not None and first is not None and last is not None
     ]
+
+
+def latest_paid_at(session: Session, workspace_id: int) -> datetime | None:
+    """When the workspace's latest imported order was paid (demo data dates itself by it)."""
+    return session.scalar(select(func.max(Order.paid_at)).where(Order.workspace_id == workspace_id))

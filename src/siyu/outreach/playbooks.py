@@ -64,6 +64,7 @@ class TemplateSpec:
     stop_on: tuple[str, ...] = ()
     holdout_percent: int = 0
     segment_filter: str | None = None
+    segment_name: str | None = None  # the audience segment a segment-anchored template makes
 
 
 TEMPLATES: dict[str, TemplateSpec] = {
@@ -141,6 +142,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
             stop_on=("ordered",),
             holdout_percent=10,
             segment_filter='lifecycle in ("sleeping")',
+            segment_name="沉睡粉丝（唤醒剧本）",
         ),
     )
 }
@@ -269,9 +271,9 @@ def _check_name(session: Session, workspace_id: int, name: str) -> None:
 def _template_segment(
     session: Session, workspace_id: int, spec: TemplateSpec, actor: Actor
 ) -> int | None:
-    if spec.segment_filter is None:
+    if spec.segment_filter is None or spec.segment_name is None:
         return None
-    name = f"playbook:{spec.key}"
+    name = spec.segment_name
     for segment in segments_service.list_segments(session, workspace_id):
         if segment.name == name:
             return segment.id
