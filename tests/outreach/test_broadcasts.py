@@ -212,3 +212,13 @@ def test_broadcast_api(api: TestClient, session: Session, workspace: Workspace) 
         "/api/v1/outreach/settings", json={"wecom_quota": "weekly7", "max_per_fan_per_week": 3}
     ).json() == {"wecom_quota": "weekly7", "max_per_fan_per_week": 3}
     assert api.put("/api/v1/outreach/settings", json={"wecom_quota": "hourly"}).status_code == 422
+
+
+def test_unsubscribe_api(api: TestClient, session: Session, workspace: Workspace) -> None:
+    (fan,) = make_fans(session, workspace.id, 1)
+    session.commit()
+    assert api.post("/api/v1/outreach/unsubscribes", json={"customer_id": fan}).status_code == 204
+    assert api.post("/api/v1/outreach/unsubscribes", json={"customer_id": fan}).status_code == 204
+    assert service.unsubscribed_ids(session, workspace.id) == {fan}
+    missing = api.post("/api/v1/outreach/unsubscribes", json={"customer_id": 999999})
+    assert missing.status_code == 404

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from siyu.kit.bounds import Int64
 from siyu.kit.web import DbSession
@@ -21,6 +21,7 @@ from siyu.outreach.schemas import (
     OperatorStatusOut,
     SettingsIn,
     SettingsOut,
+    UnsubscribeIn,
 )
 from siyu.segments import service as segments_service
 from siyu.workspace.auth import Api, needs
@@ -130,3 +131,10 @@ def broadcast_lift(
         ci95_fen=result.ci95_fen,
         delivery_rate=result.delivery_rate,
     )
+
+
+@router.post("/outreach/unsubscribes", status_code=204)
+def unsubscribe(body: UnsubscribeIn, api: Api, db: DbSession) -> Response:
+    """The fan asked for no more marketing messages: excluded from every later plan."""
+    service.unsubscribe(db, api.workspace_id, body.customer_id, api.actor())
+    return Response(status_code=204)

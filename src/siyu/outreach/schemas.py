@@ -108,3 +108,9 @@ class LiftOut(BaseModel):
     incremental_gmv_fen: int
     ci95_fen: tuple[int | None, int | None]
     delivery_rate: float
+
+
+class UnsubscribeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: Int64
