@@ -222,3 +222,25 @@ def test_unsubscribe_api(api: TestClient, session: Session, workspace: Workspace
     assert service.unsubscribed_ids(session, workspace.id) == {fan}
     missing = api.post("/api/v1/outreach/unsubscribes", json={"customer_id": 999999})
     assert missing.status_code == 404
+
+
+def test_hand_sent_texts_carry_the_fans_name(session: Session, workspace: Workspace) -> None:
+    make_operator(session, workspace)
+    make_fans(session, workspace.id, 2)
+    broadcast_id = create(session, workspace, everyone(session, workspace.id))
+    service.request_send(session, workspace.id, broadcast_id, ACTOR)
+    service.send_broadcast(session, workspace.id, broadcast_id)
+    texts = session.scalars(
+        select(OutreachTask.text).where(OutreachTask.broadcast_id == broadcast_id)
+    )
+    assert all(t.endswith("周五晚8点新品直播，记得来看") and "{name}" not in t for t in texts)
+
+
+def test_an_unknown_placeholder_is_refused(session: Session, workspace: Workspace) -> None:
+    import pytest
+
+    from siyu.kit.errors import Unprocessable
+
+    with pytest.raises(Unprocessable) as refused:
+        create(session, workspace, everyone(session, workspace.id), text="{nickname}，今晚见")
+    assert refused.value.slug == "invalid-placeholder"

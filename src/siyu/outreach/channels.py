@@ -17,11 +17,13 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.customers.outbound import personalise
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Unprocessable
 from siyu.kit.i18n import N_
 from siyu.outreach.models import OutreachTask
 from siyu.workspace import service as workspace_service
+from siyu.workspace.audit import SYSTEM
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class OperatorTaskChannel:
 
     def create_task(self, session: Session, workspace_id: int, task: SendTask) -> str | None:
         now = utcnow()
+        texts = personalise(session, workspace_id, list(task.customer_ids), task.text, SYSTEM)
         session.add_all(
             OutreachTask(
                 workspace_id=workspace_id,
@@ -99,7 +102,7 @@ class OperatorTaskChannel:
                 customer_id=customer_id,
                 operator_id=task.operator_id,
                 kind="message",
-                text=task.text,
+                text=texts.get(customer_id, task.text),
                 due_at=now,
             )
             for customer_id in task.customer_ids

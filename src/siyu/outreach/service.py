@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from siyu.connectors.wecom import service as wecom
 from siyu.connectors.wecom.client import WecomError, WecomUnavailable
 from siyu.customers import service as customers_service
+from siyu.customers.outbound import placeholder_problems
 from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
@@ -401,6 +402,13 @@ def create_broadcast(
     actor: Actor,
 ) -> BroadcastCreated:
     """Check the text, plan the audience and record every member's arm and exclusion."""
+    problems = placeholder_problems(text)
+    if problems:
+        raise Unprocessable(
+            "invalid-placeholder",
+            title=N_("The text has a placeholder that cannot be filled"),
+            errors=[{"field": "text", "message": problem} for problem in problems],
+        )
     findings = require_sendable(session, workspace_id, text)
     sender = channel_for(channel)
     ids = segment_member_ids(session, workspace_id, segment_id)

@@ -15,12 +15,18 @@ from sqlalchemy.orm import Session
 
 from siyu.connectors.wecom import service as wecom
 from siyu.connectors.wecom.client import WecomError
+from siyu.customers.outbound import fill
 from siyu.outreach.channels import FanResult, Reach, SendTask, TaskStatus
 
 # get_groupmsg_send_result: 0 not sent yet, 1 sent, 2 not a friend any more, 3 the customer
 # already received a mass message (WeCom's quota refused it: the quota's truth).
 SEND_STATUSES = {0: "pending", 1: "sent", 2: "not_friend", 3: "quota_refused"}
 TASK_SENT = 2  # get_groupmsg_task: the staff member confirmed and it went out
+
+
+def shared_text(text: str) -> str:
+    """One text goes to every receiver of a WeCom task: per-fan placeholders are left empty."""
+    return fill(text, {})
 
 
 def _staff_operators(session: Session, workspace_id: int) -> dict[str, int | None]:
@@ -78,7 +84,10 @@ class WecomSingleChannel(_WecomChannel):
         client = wecom.wecom_client(session, workspace_id)
         try:
             created = client.add_msg_template(
-                chat_type="single", text=task.text, external_userids=externals, sender=task.sender
+                chat_type="single",
+                text=shared_text(task.text),
+                external_userids=externals,
+                sender=task.sender,
             )
         finally:
             client.close()
@@ -130,7 +139,7 @@ class WecomGroupChannel(_WecomChannel):
                 if client.groupchat_get(chat["chat_id"])["group_chat"]["owner"] == task.sender
             ]
             created = client.add_msg_template(
-                chat_type="group", text=task.text, chat_ids=chats, sender=task.sender
+                chat_type="group", text=shared_text(task.text), chat_ids=chats, sender=task.sender
             )
         finally:
             client.close()
@@ -157,7 +166,7 @@ class MomentsChannel(_WecomChannel):
     def create_task(self, session: Session, workspace_id: int, task: SendTask) -> str | None:
         client = wecom.wecom_client(session, workspace_id)
         try:
-            return client.add_moment_task(text=task.text, sender_list=[task.sender])
+            return client.add_moment_task(text=shared_text(task.text), sender_list=[task.sender])
         finally:
             client.close()
 
