@@ -18,6 +18,7 @@ BENCHMARKS = {
     "grab": "benchmarks.bench_grab",
     "surge": "benchmarks.bench_surge",
     "outreach": "benchmarks.bench_outreach",
+    "wecom": "benchmarks.bench_wecom",
 }
 
 

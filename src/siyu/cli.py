@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -112,10 +113,12 @@ def demo(
     ] = False,
 ) -> None:
     """Create the embedded database, seed the demo workspace, and serve the console."""
-    from siyu.config import follow_serving_port
+    from siyu.config import follow_serving_port, reset_settings_cache
     from siyu.demo.seed import DEMO_OPERATORS, DEMO_PASSWORD, seed_demo
 
     follow_serving_port(host, port)  # links made while seeding point at this port too
+    os.environ["SIYU_WECOM_DEMO_FAKE"] = "true"  # the demo's WeCom corp is a local fake
+    reset_settings_cache()
     summary = seed_demo(reset=reset)
     typer.echo(summary)
     url = f"http://{host}:{port}"

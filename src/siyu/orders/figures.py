@@ -79,3 +79,16 @@ def gmv_by_customer(
         for customer_id, gmv, orders in session.execute(statement)
         if customer_id is not None
     }
+
+
+def recent_orders(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 5
+) -> list[tuple[str, datetime | None, int, str]]:
+    """A fan's latest orders as (order number, paid at, paid amount in fen, status)."""
+    rows = session.execute(
+        select(Order.order_no, Order.paid_at, Order.paid_amount_fen, Order.status)
+        .where(Order.workspace_id == workspace_id, Order.customer_id == customer_id)
+        .order_by(Order.ordered_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return [(no, paid_at, int(amount), status) for no, paid_at, amount, status in rows]

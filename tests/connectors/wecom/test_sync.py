@@ -3,15 +3,18 @@ relations, tags both ways, groups as fan groups; lost relations repaired."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.community import service as community
+from siyu.connectors.wecom import service
 from siyu.connectors.wecom.connection import client_for
 from siyu.connectors.wecom.models import WecomFollow, WecomStaff
 from siyu.connectors.wecom.sync import sync_all
 from siyu.customers import service as customers
 from siyu.customers.identities import FanKey, resolve_customers
+from siyu.kit.errors import Problem
 from tests import factories
 from tests.connectors.wecom.conftest import Connected
 
@@ -104,3 +107,27 @@ def test_sync_survives_45009(session: Session, connected: Connected) -> None:
     client = client_for(session, connected.workspace_id, backoff_seconds=0.01)
     summary = sync_all(session, connected.workspace_id, client)
     assert summary.contacts == 2 and summary.groups == 1
+
+
+def test_group_live_code_auto_creates_rooms(session: Session, connected: Connected) -> None:
+    ws = connected.workspace_id
+    _sync(session, ws)
+    way = service.create_join_way(session, ws, name="宠粉群活码", chat_ids=["wrChat1"])
+    sent = connected.fake.join_ways[way.config_id or ""]
+    assert sent["scene"] == 2 and sent["auto_create_room"] == 1
+    assert sent["room_base_name"] == "宠粉群活码" and way.qr_code
+    with pytest.raises(Problem):
+        service.create_join_way(session, ws, name="x", chat_ids=["wrUnknown"])
+
+
+def test_an_operator_merge_moves_the_contact_to_the_surviving_fan(
+    session: Session, connected: Connected
+) -> None:
+    ws = connected.workspace_id
+    _sync(session, ws)
+    ahua = customers.customer_by_identity(session, ws, "wecom", "wmB")
+    shop = resolve_customers(session, ws, [FanKey("douyin", "dy-ahua", None)]).customer_ids[0]
+    assert ahua is not None and shop is not None
+    customers.merge_customers(session, ws, shop, ahua, factories.ACTOR)
+    _sync(session, ws)
+    assert [c.customer_id for c in service.fan_channels(session, ws, [shop])] == [shop]

@@ -96,7 +96,7 @@ def receive(session: Session, connection: WecomConnection, fields: dict[str, str
     workspace_id = connection.workspace_id
     key = event_key(fields)
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stored = session.execute(
+    stored = session.scalar(
         insert(WecomCallbackEvent)
         .values(
             workspace_id=workspace_id,
@@ -109,21 +109,25 @@ def receive(session: Session, connection: WecomConnection, fields: dict[str, str
             received_at=utcnow(),
         )
         .on_conflict_do_nothing()
+        .returning(WecomCallbackEvent.id)
     )
     connection.last_callback_at = utcnow()
-    event_id = session.scalars(
-        select(WecomCallbackEvent.id).where(
-            WecomCallbackEvent.workspace_id == workspace_id, WecomCallbackEvent.event_key == key
-        )
-    ).one()
-    if not stored.rowcount:  # type: ignore[attr-defined]
+    if stored is None:  # a repeated delivery: counted, handled once
         session.execute(
             update(WecomCallbackEvent)
-            .where(WecomCallbackEvent.id == event_id)
+            .where(
+                WecomCallbackEvent.workspace_id == workspace_id, WecomCallbackEvent.event_key == key
+            )
             .values(deliveries=WecomCallbackEvent.deliveries + 1)
             .execution_options(synchronize_session=False)
         )
+        event_id = session.scalars(
+            select(WecomCallbackEvent.id).where(
+                WecomCallbackEvent.workspace_id == workspace_id, WecomCallbackEvent.event_key == key
+            )
+        ).one()
         return Received(event_id, False)
+    event_id = int(stored)
     if fields.get("ChangeType") in ADDS and fields.get("WelcomeCode"):
         jobs.enqueue(
             session, "wecom.send_welcome", {"event_id": event_id}, workspace_id=workspace_id

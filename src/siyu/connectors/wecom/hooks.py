@@ -25,7 +25,7 @@ from siyu.workspace import service as workspace_service
 
 router = APIRouter(prefix="/wecom", include_in_schema=False)
 
-Param = Annotated[str, Query(min_length=1, max_length=1024)]
+Param = Annotated[str, Query(max_length=1024)]  # missing: the signature check refuses it
 MAX_BODY_BYTES = 64 * 1024
 
 
@@ -47,10 +47,10 @@ def _refused(error: CallbackCryptoError) -> BadRequest | Forbidden:
 def verify_url(
     workspace_slug: str,
     db: DbSession,
-    msg_signature: Param,
-    timestamp: Param,
-    nonce: Param,
-    echostr: Param,
+    msg_signature: Param = "",
+    timestamp: Param = "",
+    nonce: Param = "",
+    echostr: Param = "",
 ) -> PlainTextResponse:
     connection = _connection(db, workspace_slug)
     try:
@@ -65,9 +65,9 @@ async def receive_event(
     workspace_slug: str,
     request: Request,
     db: DbSession,
-    msg_signature: Param,
-    timestamp: Param,
-    nonce: Param,
+    msg_signature: Param = "",
+    timestamp: Param = "",
+    nonce: Param = "",
 ) -> PlainTextResponse:
     body = await request.body()
     if len(body) > MAX_BODY_BYTES:

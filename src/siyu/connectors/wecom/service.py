@@ -35,6 +35,7 @@ from siyu.connectors.wecom.models import (
     WecomConnection,
     WecomContactWay,
     WecomFollow,
+    WecomJoinWay,
     WecomStaff,
     WecomWelcome,
 )
@@ -289,6 +290,66 @@ def contact_way_by_state(
     )
 
 
+def create_join_way(
+    session: Session,
+    workspace_id: int,
+    *,
+    name: str,
+    chat_ids: list[str],
+    room_base_name: str | None = None,
+    auto_create_room: bool = True,
+    actor: Actor = audit.SYSTEM,
+) -> WecomJoinWay:
+    """A group live code (``add_join_way``, scene 2) over 1 to 5 customer groups; when they
+    are full WeCom opens a new group named after ``room_base_name`` by itself."""
+    from siyu.connectors.wecom.models import WecomGroupChat
+
+    chats = list(dict.fromkeys(chat_ids))
+    if not 1 <= len(chats) <= 5:
+        raise _invalid("chat_ids", N_("A group live code covers 1 to 5 groups"))
+    known = set(
+        session.scalars(
+            select(WecomGroupChat.chat_id).where(
+                WecomGroupChat.workspace_id == workspace_id, WecomGroupChat.chat_id.in_(chats)
+            )
+        )
+    )
+    if known != set(chats):
+        raise _invalid("chat_ids", N_("Sync the groups from WeCom before making a live code"))
+    state = STATE_PREFIX + secrets.token_hex(6)
+    base_name = (room_base_name or name).strip()[:40]
+    client = client_for(session, workspace_id)
+    try:
+        config_id = client.add_join_way(
+            chats, state, room_base_name=base_name, auto_create_room=auto_create_room
+        )
+        qr_code = client.get_join_way(config_id).get("qr_code")
+    finally:
+        client.close()
+    way = WecomJoinWay(
+        workspace_id=workspace_id,
+        name=name.strip()[:100] or base_name,
+        state=state,
+        config_id=config_id,
+        qr_code=qr_code,
+        chat_ids=chats,
+        room_base_name=base_name,
+        auto_create_room=auto_create_room,
+    )
+    session.add(way)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "wecom.join_way_create",
+        workspace_id=workspace_id,
+        target_type="wecom_join_way",
+        target_id=way.id,
+        detail={"chats": chats, "config_id": config_id},
+    )
+    return way
+
+
 # --- channels: read functions for other domains --------------------------------------------
 
 
@@ -458,7 +519,7 @@ def send_welcome(
     """Send the welcome for one WelcomeCode, once: the code's row is claimed first (a unique
     key), so a repeated callback or a retried job finds it taken. Returns the row's status,
     or ``duplicate``."""
-    claimed = session.execute(
+    claimed = session.scalar(
         _insert_for(session)(WecomWelcome)
         .values(
             workspace_id=workspace_id,
@@ -469,15 +530,11 @@ def send_welcome(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing()
+        .returning(WecomWelcome.id)
     )
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+    if claimed is None:
         return "duplicate"
-    welcome = session.scalars(
-        select(WecomWelcome).where(
-            WecomWelcome.workspace_id == workspace_id,
-            WecomWelcome.welcome_code == welcome_code[:128],
-        )
-    ).one()
+    welcome = session.get_one(WecomWelcome, claimed)
     way, text, attachments = welcome_for(session, workspace_id, state)
     welcome.contact_way_id = way.id if way else None
     for check in WELCOME_TEXT_CHECKS:
@@ -520,20 +577,22 @@ def health(session: Session, workspace_id: int) -> Health:
             .order_by(WecomApiError.count.desc(), WecomApiError.errcode)
         )
     )
-    welcomes = dict(
-        session.execute(
+    welcomes = {
+        str(status): int(count)
+        for status, count in session.execute(
             select(WecomWelcome.status, func.count())
             .where(WecomWelcome.workspace_id == workspace_id)
             .group_by(WecomWelcome.status)
         )
-    )
-    events = dict(
-        session.execute(
+    }
+    events = {
+        str(status): int(count)
+        for status, count in session.execute(
             select(WecomCallbackEvent.status, func.count())
             .where(WecomCallbackEvent.workspace_id == workspace_id)
             .group_by(WecomCallbackEvent.status)
         )
-    )
+    }
     return Health(connection_of(session, workspace_id), errors, welcomes, events)
 
 
