@@ -5,6 +5,7 @@ per fan, and the lift report compares the arms by intention to treat."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -244,3 +245,35 @@ def test_an_unknown_placeholder_is_refused(session: Session, workspace: Workspac
     with pytest.raises(Unprocessable) as refused:
         create(session, workspace, everyone(session, workspace.id), text="{nickname}，今晚见")
     assert refused.value.slug == "invalid-placeholder"
+
+
+def _send_in_own_transaction(factory: Any, workspace_id: int, broadcast_id: int) -> str:
+    with factory() as db, db.begin():
+        return service.send_broadcast(db, workspace_id, broadcast_id).state
+
+
+def test_parallel_send_runs_create_each_task_once() -> None:
+    from siyu.outreach.models import Broadcast, Receipt
+    from tests import factories
+    from tests.concurrency import in_parallel, scratch_store
+
+    with scratch_store() as factory:
+        with factory() as db, db.begin():
+            ws = factories.make_workspace(db)
+            make_operator(db, ws)
+            make_operator(db, ws)
+            fans = make_fans(db, ws.id, 12)
+            broadcast_id = create(db, ws, everyone(db, ws.id))
+            db.get_one(Broadcast, broadcast_id).state = "scheduled"
+            workspace_id = ws.id
+        outcomes = in_parallel(
+            4, 4, lambda _: _send_in_own_transaction(factory, workspace_id, broadcast_id)
+        )
+        assert outcomes == ["sending"] * 4, outcomes
+        with factory() as db:
+            tasks = db.scalars(
+                select(OutreachTask).where(OutreachTask.broadcast_id == broadcast_id)
+            ).all()
+            receipts = db.scalars(select(Receipt).where(Receipt.source_id == broadcast_id)).all()
+        assert sorted(t.customer_id for t in tasks) == sorted(fans)
+        assert len(receipts) == len(fans)

@@ -509,8 +509,8 @@ def send_broadcast(session: Session, workspace_id: int, broadcast_id: int) -> Br
     a fan's quota since the plan. Receipts are written with the tasks, in one transaction, so
     a retried job finds the broadcast no longer scheduled and sends nothing twice."""
     broadcast = get_broadcast(session, workspace_id, broadcast_id)
-    if broadcast.state != "scheduled":
-        return broadcast
+    if not _claim_send(session, broadcast):
+        return broadcast  # another run sent it, or is sending it
     sender = channel_for(broadcast.channel)
     now = utcnow()
     _recheck_quota(session, broadcast, sender, now)
@@ -544,6 +544,23 @@ def send_broadcast(session: Session, workspace_id: int, broadcast_id: int) -> Br
     broadcast.sent_at = now
     session.flush()
     return broadcast
+
+
+def _claim_send(session: Session, broadcast: Broadcast) -> bool:
+    """Move the broadcast from scheduled to sending with one conditional UPDATE: of two runs
+    at once, only one finds it scheduled (the other waits for the row, then finds it taken)."""
+    claimed = session.execute(
+        update(Broadcast)
+        .where(
+            Broadcast.workspace_id == broadcast.workspace_id,
+            Broadcast.id == broadcast.id,
+            Broadcast.state == "scheduled",
+        )
+        .values(state="sending")
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(broadcast)
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def _recheck_quota(session: Session, broadcast: Broadcast, sender: Channel, now: datetime) -> None:
