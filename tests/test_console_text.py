@@ -20,6 +20,7 @@ from siyu.kit.web import LOCALE_COOKIE
 from siyu.loyalty.models import MallItem
 from siyu.orders.models import ImportRun
 from siyu.orders.service import import_file
+from siyu.outreach.models import Broadcast
 from siyu.segments.models import Segment
 from siyu.workspace.models import Workspace
 from siyu.workspace.roles import Role
@@ -45,6 +46,7 @@ DEMO_SEEDS = (
     "siyu.community.demo",
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
+    "siyu.outreach.demo",
 )
 REJECTING_FILE = (
     "order_no,buyer_id,paid_amount,paid_at,status\n"
@@ -90,6 +92,7 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "group_id": first(FanGroup),
         "campaign_id": first(CouponCampaign),
         "item_id": first(MallItem),
+        "broadcast_id": first(Broadcast),
     }
 
 

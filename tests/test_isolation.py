@@ -79,6 +79,10 @@ FIELD_RESOURCES = {
     "token": "share",
     "message_id": "message",
     "note_id": "note",
+    "broadcast_id": "broadcast",
+    "playbook_id": "playbook",
+    "task_id": "outreach_task",
+    "term_id": "content_term",
     "way_id": "wecom_live_code",
     # A public address names its workspace: the caller's own, so B's rows must not be found
     "workspace_slug": "my_workspace",
@@ -242,10 +246,45 @@ def _seed_other_workspace(
         "reason": MARK,
     }
     ids["gift"] = post("/api/v1/points/gifts", gift)["id"]
+    ids.update(_seed_outreach(client, session, theirs, b, ids))
     post("/api/v1/analytics/refresh", {})
     ids["job"] = _ok(client.get("/api/v1/jobs", headers=b))["items"][0]["id"]
     ids["wecom_live_code"] = _wecom_live_code(session, theirs)
     return ids
+
+
+def _seed_outreach(
+    client: TestClient, session: Session, theirs: Workspace, b: dict[str, str], ids: dict[str, Any]
+) -> dict[str, Any]:
+    """A broadcast, a playbook with a task, and a word of workspace B."""
+    from siyu.outreach import playbooks as outreach_playbooks
+    from siyu.outreach import service as outreach
+
+    broadcast = {
+        "name": f"{MARK}群发",
+        "segment_id": ids["segment"],
+        "channel": "operator_task",
+        "text": f"{MARK}上新",
+    }
+    found = {"broadcast": _ok(client.post("/api/v1/broadcasts", headers=b, json=broadcast))["id"]}
+    playbook = outreach_playbooks.create_from_template(
+        session, theirs.id, "new_contact", factories.ACTOR, name=f"{MARK}剧本"
+    )
+    outreach_playbooks.enrol(session, theirs.id, playbook, [(ids["fan"], NOW)])
+    tasks = outreach_playbooks.tasks_today(session, theirs.id, None, NOW + timedelta(days=8))
+    found["playbook"], found["outreach_task"] = playbook.id, tasks[0].id
+    term = outreach.add_term(
+        session,
+        theirs.id,
+        term=f"{MARK}词",
+        category="ad_law",
+        severity="warn",
+        suggestion=None,
+        actor=factories.ACTOR,
+    )
+    found["content_term"] = term.id
+    session.commit()
+    return found
 
 
 def _wecom_live_code(session: Session, theirs: Workspace) -> int:

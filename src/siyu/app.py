@@ -52,6 +52,8 @@ from siyu.loyalty import h5 as loyalty_h5
 from siyu.loyalty import views as loyalty_views
 from siyu.orders import api as orders_api
 from siyu.orders import views as orders_views
+from siyu.outreach import api as outreach_api
+from siyu.outreach import views as outreach_views
 from siyu.segments import api as segments_api
 from siyu.system import api as system_api
 from siyu.system import views as system_views
@@ -71,6 +73,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     segments_api.router,
     coupons_api.router,
     loyalty_api.router,
+    outreach_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
@@ -86,6 +89,8 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     coupons_views.router,
     coupons_views.protected,
     loyalty_views.router,
+    outreach_views.router,
+    outreach_views.protected,
     wecom_views.router,
     wecom_views.protected,
 )

@@ -17,6 +17,7 @@ from siyu.customers.cli import customer_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
 from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
+from siyu.outreach.cli import outreach_app
 from siyu.workspace.audit import cli_actor
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(wecom_app, name="wecom")
+app.add_typer(outreach_app, name="outreach")
 
 # --- serving ----------------------------------------------------------------------------
 

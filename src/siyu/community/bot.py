@@ -57,6 +57,7 @@ from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import check_in_workspace, get_in_workspace
+from siyu.outreach import service as content_check
 from siyu.workspace import audit
 from siyu.workspace import service as workspace_service
 from siyu.workspace.audit import Actor
@@ -691,6 +692,8 @@ def _react(
         ):
             continue  # another process answered this conversation a moment ago
         flags = moderator.check_outgoing(decision.reply)
+        # Every outbound text passes outreach's content check; a blocked reply is held.
+        refused = not content_check.reply_allowed(session, workspace_id, decision.reply)
         session.add(
             BotReply(
                 workspace_id=workspace_id,
@@ -699,7 +702,7 @@ def _react(
                 group_id=group.id if group else None,
                 kind=decision.kind,
                 text=decision.reply,
-                held=bool(flags),
+                held=bool(flags) or refused,
             )
         )
         for flag in flags:
@@ -712,7 +715,7 @@ def _react(
                 decision.kind,
                 decision.reply,
                 message.group_ref,
-                bool(flags),
+                bool(flags) or refused,
                 flags,
             )
         )

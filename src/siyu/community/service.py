@@ -35,6 +35,7 @@ from siyu.community.models import (
     FanGroupFamily,
     GroupInvitation,
     GroupMembership,
+    GroupMessage,
 )
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
@@ -1211,3 +1212,65 @@ def timeline_of(
                 )
             )
     return entries
+
+
+# --- read functions for outreach's playbooks ----------------------------------------------
+
+
+def joined_since(
+    session: Session, workspace_id: int, since: datetime
+) -> list[tuple[int, datetime]]:
+    """(fan, when) of every fan who joined a group since ``since`` (a playbook anchor)."""
+    rows = session.execute(
+        select(GroupMembership.customer_id, func.min(GroupMembership.joined_at))
+        .where(
+            GroupMembership.workspace_id == workspace_id,
+            GroupMembership.joined_at >= since,
+            GroupMembership.customer_id.is_not(None),
+        )
+        .group_by(GroupMembership.customer_id)
+    )
+    return [(int(c), joined) for c, joined in rows if c is not None]
+
+
+def spoke_since(
+    session: Session, workspace_id: int, customer_ids: list[int], since: datetime
+) -> set[int]:
+    """Which of the fans wrote a message since ``since`` (a playbook's "replied" stop)."""
+    if not customer_ids:
+        return set()
+    return {
+        int(c)
+        for c in session.scalars(
+            select(GroupMessage.customer_id)
+            .where(
+                GroupMessage.workspace_id == workspace_id,
+                GroupMessage.customer_id.in_(customer_ids),
+                GroupMessage.sender_role == "fan",
+                GroupMessage.sent_at >= since,
+            )
+            .distinct()
+        )
+        if c is not None
+    }
+
+
+def left_since(
+    session: Session, workspace_id: int, customer_ids: list[int], since: datetime
+) -> set[int]:
+    """Which of the fans left a group since ``since`` (a playbook's "left" stop)."""
+    if not customer_ids:
+        return set()
+    return {
+        int(c)
+        for c in session.scalars(
+            select(GroupMembership.customer_id)
+            .where(
+                GroupMembership.workspace_id == workspace_id,
+                GroupMembership.customer_id.in_(customer_ids),
+                GroupMembership.left_at >= since,
+            )
+            .distinct()
+        )
+        if c is not None
+    }

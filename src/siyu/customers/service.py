@@ -135,6 +135,23 @@ def check_customers(
     check_in_workspace(session, Customer, workspace_id, customer_ids, field)
 
 
+def consenting_ids(session: Session, workspace_id: int, customer_ids: Iterable[int]) -> set[int]:
+    """Which of the fans agreed to marketing messages (outreach excludes the others)."""
+    ids = list(customer_ids)
+    found: set[int] = set()
+    for start in range(0, len(ids), 5000):
+        found.update(
+            session.scalars(
+                select(Customer.id).where(
+                    Customer.workspace_id == workspace_id,
+                    Customer.id.in_(ids[start : start + 5000]),
+                    Customer.consent_marketing.is_(True),
+                )
+            )
+        )
+    return found
+
+
 def parse_identity(text: str) -> tuple[str, str]:
     platform, sep, external_id = text.partition(":")
     if not sep or platform not in IDENTITY_PLATFORMS or not external_id.strip():

@@ -39,6 +39,7 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.community.demo",
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
+    "siyu.outreach.demo",
     "siyu.connectors.wecom.demo",
 )
 

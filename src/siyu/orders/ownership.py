@@ -340,3 +340,76 @@ def timeline_of(
         when = order.paid_at or order.ordered_at or order.created_at
         entries.append(TimelineEntry(when, "order", text, f"/orders?q={order.order_no}"))
     return entries
+
+
+def paid_by_fan(
+    session: Session, workspace_id: int, customer_ids: list[int], start: datetime, end: datetime
+) -> dict[int, int]:
+    """customer id → net paid fen of the fans' orders paid in [start, end) (buyers only)."""
+    net = Order.paid_amount_fen - Order.refund_amount_fen
+    found: dict[int, int] = {}
+    for first in range(0, len(customer_ids), 5000):
+        rows = session.execute(
+            select(Order.customer_id, func.sum(net))
+            .where(
+                Order.workspace_id == workspace_id,
+                Order.customer_id.in_(customer_ids[first : first + 5000]),
+                Order.paid_at >= start,
+                Order.paid_at < end,
+            )
+            .group_by(Order.customer_id)
+        )
+        found.update({int(c): int(total or 0) for c, total in rows if c is not None})
+    return found
+
+
+def first_paid_since(
+    session: Session, workspace_id: int, customer_ids: list[int], since: datetime
+) -> set[int]:
+    """Which of the fans paid an order at or after ``since`` (a playbook's "ordered" stop)."""
+    if not customer_ids:
+        return set()
+    return {
+        int(c)
+        for c in session.scalars(
+            select(Order.customer_id)
+            .where(
+                Order.workspace_id == workspace_id,
+                Order.customer_id.in_(customer_ids),
+                Order.paid_at >= since,
+            )
+            .distinct()
+        )
+        if c is not None
+    }
+
+
+def paid_moments_since(
+    session: Session, workspace_id: int, since: datetime
+) -> list[tuple[int, datetime, datetime]]:
+    """(fan, first paid, last paid) of every fan who paid an order since ``since``."""
+    recent = (
+        select(Order.customer_id)
+        .where(Order.workspace_id == workspace_id, Order.paid_at >= since)
+        .distinct()
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Order.customer_id, func.min(Order.paid_at), func.max(Order.paid_at))
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(recent),
+            Order.paid_at.is_not(None),
+        )
+        .group_by(Order.customer_id)
+    )
+    return [
+        (int(c), first, last)
+        for c, first, last in rows
+        if c is not None and first is not None and last is not None
+    ]
+
+
+def latest_paid_at(session: Session, workspace_id: int) -> datetime | None:
+    """When the workspace's latest imported order was paid (demo data dates itself by it)."""
+    return session.scalar(select(func.max(Order.paid_at)).where(Order.workspace_id == workspace_id))

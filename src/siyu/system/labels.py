@@ -17,6 +17,9 @@ JOB_LABELS = {
     "coupons.refresh_rules": N_("Refresh coupon rules"),
     "coupons.rebuild_stock": N_("Rebuild coupon stock"),
     "coupons.match_redemptions": N_("Match coupon use to orders"),
+    "outreach.send_broadcast": N_("Send a broadcast"),
+    "outreach.follow_up": N_("Follow up broadcasts"),
+    "outreach.playbooks": N_("Run playbooks"),
     "system.housekeeping": N_("Housekeeping"),
 }
 

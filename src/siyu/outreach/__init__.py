@@ -1,0 +1,1 @@
+"""Outreach: broadcasts, SOP playbooks, the content check, the quota ledger and lift."""
