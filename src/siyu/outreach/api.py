@@ -25,7 +25,7 @@ from siyu.outreach.schemas import (
 )
 from siyu.segments import service as segments_service
 from siyu.workspace.auth import Api, needs
-from siyu.workspace.models import Scope
+from siyu.workspace.roles import Scope
 
 router = APIRouter(tags=["outreach"])
 

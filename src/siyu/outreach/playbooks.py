@@ -36,7 +36,7 @@ from siyu.outreach.service import check_content, held_out, quota_rule
 from siyu.segments import service as segments_service
 from siyu.workspace import audit
 from siyu.workspace.audit import SYSTEM, Actor
-from siyu.workspace.models import Workspace
+from siyu.workspace.service import workspace_timezone
 
 AnchorSource = Callable[[Session, int, datetime], list[tuple[int, datetime]]]
 # A live's start has no domain yet: a live domain registers its source here, returning the
@@ -420,7 +420,7 @@ def _lay_out(
 ) -> None:
     if not enrolments:
         return
-    tz = session.get_one(Workspace, workspace_id).timezone
+    tz = workspace_timezone(session, workspace_id)
     steps = steps_of(session, playbook)
     fans = [e.customer_id for e in enrolments]
     texts = {
@@ -536,7 +536,7 @@ def _apply_quota(
     now: datetime,
 ) -> None:
     """Messages the quota refuses are skipped; the rest are counted against each fan's quota."""
-    tz = session.get_one(Workspace, workspace_id).timezone
+    tz = workspace_timezone(session, workspace_id)
     rule = quota_rule(session, workspace_id)
     refused = ledger.refused(session, workspace_id, rule, now, tz, wecom=False)
     allowed = []
@@ -584,7 +584,7 @@ def tasks_today(
     session: Session, workspace_id: int, operator_id: int | None, now: datetime | None = None
 ) -> list[OutreachTask]:
     """An operator's tasks due by the end of today (business day), pending first."""
-    tz = session.get_one(Workspace, workspace_id).timezone
+    tz = workspace_timezone(session, workspace_id)
     now = now or utcnow()
     end = day_bounds(business_day(now, tz), tz)[1]
     start = day_bounds(business_day(now, tz), tz)[0]
@@ -624,7 +624,7 @@ def completion(
     session: Session, workspace_id: int, now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """Per operator: tasks due by the end of today, and how many of them are done."""
-    tz = session.get_one(Workspace, workspace_id).timezone
+    tz = workspace_timezone(session, workspace_id)
     end = day_bounds(business_day(now or utcnow(), tz), tz)[1]
     rows = session.execute(
         select(

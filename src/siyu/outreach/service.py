@@ -37,7 +37,7 @@ from siyu.outreach.models import (
 from siyu.segments import service as segments_service
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import Workspace
+from siyu.workspace.service import workspace_timezone
 
 log = logging.getLogger("siyu.outreach")
 
@@ -87,7 +87,7 @@ def quota_rule(session: Session, workspace_id: int) -> ledger.QuotaRule:
 
 
 def _timezone(session: Session, workspace_id: int) -> str:
-    return session.get_one(Workspace, workspace_id).timezone
+    return workspace_timezone(session, workspace_id)
 
 
 # --- the content check -------------------------------------------------------------------------
