@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-
 revision: str = "0016"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
