@@ -50,7 +50,7 @@ def _insert_for(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def _invalid(field: str, message: str) -> Unprocessable:
+def invalid_field(field: str, message: str) -> Unprocessable:
     return Unprocessable(
         "invalid-content-field", detail=message, errors=[{"field": field, "message": message}]
     )
@@ -58,7 +58,7 @@ def _invalid(field: str, message: str) -> Unprocessable:
 
 def check_platform(platform: str) -> str:
     if platform not in CONTENT_PLATFORMS:
-        raise _invalid("platform", N_("Choose one of the content platforms."))
+        raise invalid_field("platform", N_("Choose one of the content platforms."))
     return platform
 
 
@@ -80,7 +80,7 @@ def add_account(
 ) -> ContentAccount:
     handle = handle.strip()[:100]
     if not handle:
-        raise _invalid("handle", N_("Give the account's name on the platform."))
+        raise invalid_field("handle", N_("Give the account's name on the platform."))
     existing = session.scalar(
         select(ContentAccount).where(
             ContentAccount.workspace_id == workspace_id,
@@ -104,7 +104,7 @@ def record_followers(
     """The account's follower count on ``day``; a second figure for the same day replaces it."""
     get_account(session, workspace_id, account_id)
     if followers < 0:
-        raise _invalid("followers", N_("A follower count cannot be negative."))
+        raise invalid_field("followers", N_("A follower count cannot be negative."))
     statement = _insert_for(session)(FollowerCount).values(
         workspace_id=workspace_id, account_id=account_id, day=day, followers=followers
     )
@@ -152,9 +152,9 @@ class MaterialIn:
 def create_material(session: Session, workspace_id: int, data: MaterialIn) -> Material:
     title = data.title.strip()[:200]
     if not title:
-        raise _invalid("title", N_("Give the material a title."))
+        raise invalid_field("title", N_("Give the material a title."))
     if data.spend_fen < 0:
-        raise _invalid("spend_fen", N_("Spend cannot be negative."))
+        raise invalid_field("spend_fen", N_("Spend cannot be negative."))
     check_operators(session, workspace_id, [data.owner_operator_id], "owner_operator_id")
     material = Material(
         workspace_id=workspace_id,
@@ -185,12 +185,12 @@ def add_post(session: Session, workspace_id: int, data: PostIn) -> Post:
     """A material published on a platform; a post with the same platform id is reused."""
     check_platform(data.platform)
     if data.kind not in POST_KINDS:
-        raise _invalid("kind", N_("Choose the kind of work."))
+        raise invalid_field("kind", N_("Choose the kind of work."))
     if data.material_id is not None:
         get_material(session, workspace_id, data.material_id)
     title = data.title.strip()[:300]
     if not title:
-        raise _invalid("title", N_("Give the post a title."))
+        raise invalid_field("title", N_("Give the post a title."))
     platform_id = (data.platform_post_id or "").strip()[:64] or None
     post = None
     if platform_id:
@@ -225,7 +225,7 @@ def _url(text: str | None) -> str | None:
     if not text:
         return None
     if not text.startswith(("https://", "http://")):
-        raise _invalid("url", N_("A link starts with https:// or http://."))
+        raise invalid_field("url", N_("A link starts with https:// or http://."))
     return text[:500]
 
 
@@ -298,9 +298,11 @@ def set_cadence(session: Session, workspace_id: int, platform: str, per_week: st
     try:
         tenths = int(Decimal(per_week.strip() or "0") * 10)
     except InvalidOperation:
-        raise _invalid("per_week", N_("Give the works a week as a number, e.g. 4.5.")) from None
+        raise invalid_field(
+            "per_week", N_("Give the works a week as a number, e.g. 4.5.")
+        ) from None
     if not 0 <= tenths <= 1000:
-        raise _invalid("per_week", N_("Give between 0 and 100 works a week."))
+        raise invalid_field("per_week", N_("Give between 0 and 100 works a week."))
     session.execute(
         delete(Cadence).where(Cadence.workspace_id == workspace_id, Cadence.platform == platform)
     )
@@ -321,12 +323,12 @@ def plan_post(
 ) -> PlannedPost:
     check_platform(platform)
     if kind not in POST_KINDS:
-        raise _invalid("kind", N_("Choose the kind of work."))
+        raise invalid_field("kind", N_("Choose the kind of work."))
     if material_id is not None:
         get_material(session, workspace_id, material_id)
     title = title.strip()[:200]
     if not title:
-        raise _invalid("title", N_("Give the planned work a title."))
+        raise invalid_field("title", N_("Give the planned work a title."))
     plan = PlannedPost(
         workspace_id=workspace_id,
         platform=platform,

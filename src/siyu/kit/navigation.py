@@ -24,6 +24,7 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("loyalty", N_("Points mall"), "★", "/loyalty"),
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
+    NavItem("content", N_("Public channels"), "▣", "/content"),
     NavItem("live", N_("Live campaigns"), "▶", None),
     NavItem("referral", N_("Fission & distribution"), "⇄", None),
 )
