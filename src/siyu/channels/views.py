@@ -152,10 +152,12 @@ def record_followers(
     db: DbSession,
     account_id: Int64,
     followers: Annotated[int, Form(ge=0, le=10**12)],
-    day: Annotated[date | None, Form()] = None,
+    day: Annotated[str, Form()] = "",
 ) -> Response:
     service.get_account(db, context.workspace.id, account_id)
-    on = day or today(context.workspace.timezone)
+    on = _day(day) if day else today(context.workspace.timezone)
+    if on is None:
+        return _accounts_page(request, context, db, gettext("Give the day as YYYY-MM-DD."))
     service.record_followers(db, context.workspace.id, account_id, on, followers)
     return _see_other("/content/accounts")
 
