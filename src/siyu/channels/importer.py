@@ -83,6 +83,7 @@ _DURATION_WORDS = re.compile(
 )
 _CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " "})
 MAX_COUNT = 10**15
+_NOWHERE: list[int] = []
 
 
 @dataclass(slots=True)
@@ -116,6 +117,8 @@ class ExportFile:
 
 def parse_count(text: str) -> int | None:
     """A count as creator centres write it: 3,456 · 1.2万 · 10w+ · 1.5亿 · "-" for none."""
+    if text.isdigit():  # most cells: plain digits
+        return _bounded(int(text))
     text = text.replace(",", "").replace("，", "").strip()
     if is_absent(text):
         return None
@@ -123,7 +126,10 @@ def parse_count(text: str) -> int | None:
     if match is None:
         raise ValueError(N_("Not a count."))
     number, unit = match.groups()
-    value = int(Decimal(number) * _MULTIPLIERS[unit])
+    return _bounded(int(Decimal(number) * _MULTIPLIERS[unit]))
+
+
+def _bounded(value: int) -> int:
     if value < 0:
         raise ValueError(N_("A count cannot be negative."))
     if value > MAX_COUNT:
@@ -222,69 +228,76 @@ def _check_columns(columns: ColumnMap) -> None:
 
 def work_rows(export: ExportFile, zone: ZoneInfo) -> Iterator[WorkFigures | RowError]:
     """Every data row as a work or an error; blank rows are skipped."""
+    where = {field: export.columns.positions.get(field) or _NOWHERE for field in ALIASES}
     for row in export.rows:
         if isinstance(row, UnreadableRow):
             yield RowError(row.row, None, None, row.reason)
             continue
         number, cells = row
-        if not any(str(cell).strip() for cell in cells):
-            continue
-        yield _work(export.columns, number, cells, zone)
+        texts = clean_cells(cells)
+        if any(texts):
+            yield _Row(export.columns.headers, where, cells, texts).work(number, zone)
 
 
-def _work(
-    columns: ColumnMap, number: int, cells: list[Cell], zone: ZoneInfo
-) -> WorkFigures | RowError:
-    texts = clean_cells(cells)
+@dataclass(slots=True)
+class _Row:
+    """One data row's cells, looked up by field (the first non-empty of its columns)."""
 
-    def cell(field: str) -> tuple[str, Cell]:
-        positions = columns.positions.get(field) or []
+    headers: list[str]
+    where: dict[str, list[int]]
+    cells: list[Cell]
+    texts: list[str]
+
+    def cell(self, field: str) -> tuple[str, Cell]:
+        positions = self.where[field]
         for index in positions:
-            if index < len(cells) and texts[index]:
-                raw = cells[index]
-                return columns.headers[index], raw if isinstance(raw, datetime) else texts[index]
-        return (columns.headers[positions[0]] if positions else field), ""
+            if index < len(self.texts) and self.texts[index]:
+                raw = self.cells[index]
+                return self.headers[index], raw if isinstance(raw, datetime) else self.texts[index]
+        return (self.headers[positions[0]] if positions else field), ""
 
-    def text(field: str) -> str:
-        value = cell(field)[1]
-        return value if isinstance(value, str) else str(value)
+    def text(self, field: str) -> str:
+        for index in self.where[field]:
+            if index < len(self.texts) and self.texts[index]:
+                return self.texts[index]
+        return ""
 
-    figures: dict[str, int | None] = {}
-    try:
+    def work(self, number: int, zone: ZoneInfo) -> WorkFigures | RowError:
         current = "published_at"
-        published_at = parse_published(cell("published_at")[1], zone)
-        for current in FIGURES:
-            figures[current] = parse_count(text(current).strip())
-        current = "completion"
-        completion = parse_permille(text("completion"))
-        current = "avg_watch"
-        avg_watch = parse_seconds(text("avg_watch"))
-    except ValueError as error:
-        column, value = cell(current)
-        return RowError(number, column, str(value), str(error))
-    post_id = _present(text("post_id"))
-    title = _present(text("title"))
-    if post_id is None and (title is None or published_at is None):
-        column = cell("title")[0]
-        return RowError(
-            number, column, title, N_("A work needs its id, or its title and publish time.")
+        try:
+            published_at = parse_published(self.cell("published_at")[1], zone)
+            counts = []
+            for current in FIGURES:
+                counts.append(parse_count(self.text(current)) or 0)
+            current = "completion"
+            completion = parse_permille(self.text("completion"))
+            current = "avg_watch"
+            avg_watch = parse_seconds(self.text("avg_watch"))
+        except ValueError as error:
+            column, value = self.cell(current)
+            return RowError(number, column, str(value), str(error))
+        post_id = _present(self.text("post_id"))
+        title = _present(self.text("title"))
+        if post_id is None and (title is None or published_at is None):
+            reason = N_("A work needs its id, or its title and publish time.")
+            return RowError(number, self.cell("title")[0], title, reason)
+        plays, likes, comments, shares, favorites, follower_gain = counts
+        return WorkFigures(
+            row=number,
+            post_id=post_id[:64] if post_id else None,
+            title=(title or post_id or "")[:300],
+            published_at=published_at,
+            kind=_kind(self.text("kind")),
+            url=_present(self.text("url")),
+            plays=plays,
+            likes=likes,
+            comments=comments,
+            shares=shares,
+            favorites=favorites,
+            follower_gain=follower_gain,
+            completion_permille=completion,
+            avg_watch_seconds=avg_watch,
         )
-    return WorkFigures(
-        row=number,
-        post_id=post_id[:64] if post_id else None,
-        title=(title or post_id or "")[:300],
-        published_at=published_at,
-        kind=_kind(text("kind")),
-        url=_present(text("url")),
-        plays=figures["plays"] or 0,
-        likes=figures["likes"] or 0,
-        comments=figures["comments"] or 0,
-        shares=figures["shares"] or 0,
-        favorites=figures["favorites"] or 0,
-        follower_gain=figures["follower_gain"] or 0,
-        completion_permille=completion,
-        avg_watch_seconds=avg_watch,
-    )
 
 
 def _present(text: str) -> str | None:

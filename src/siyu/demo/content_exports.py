@@ -120,8 +120,9 @@ def _count(value: int, style: str) -> str:
 def _douyin(work: ContentWork, f: dict[str, int]) -> list[object]:
     return [
         work.title, work.work_id, work.published.strftime("%Y-%m-%d %H:%M"),
-        "视频", "已发布", _count(f["plays"], "wan"), f"{30 + work.reach * 5:.1f}%",
-        f"{55 + work.reach * 4:.1f}%", f"{8 + work.reach * 3:.1f}秒", _count(f["likes"], "wan"),
+        "视频", "已发布", _count(f["plays"], "wan"), f"{min(30 + work.reach * 5, 92):.1f}%",
+        f"{min(55 + work.reach * 4, 97):.1f}%", f"{8 + work.reach * 3:.1f}秒",
+        _count(f["likes"], "wan"),
         f["comments"], f["shares"], f["favorites"], f["plays"] // 40, f["follower_gain"],
     ]  # fmt: skip
 
@@ -179,3 +180,21 @@ def write_content_export(
 def export_name(platform: str, as_of: date) -> str:
     suffix = "xlsx" if platform == "xiaohongshu" else "csv"
     return f"{platform}_作品数据_{as_of:%Y%m%d}.{suffix}"
+
+
+def many_works(platform: str, count: int, first: date, seed: int) -> list[ContentWork]:
+    """``count`` works, several a day from ``first``: the content import benchmark's file."""
+    rng = random.Random(f"{seed}-{platform}-many")
+    return [
+        ContentWork(
+            platform=platform,
+            work_id=_work_id(platform, rng),
+            title=_PLATFORM_TITLE[platform].format(
+                subject=SUBJECTS[n % len(SUBJECTS)], hook=f"第{n + 1}期"
+            ),
+            published=datetime.combine(first + timedelta(days=n // 24), time(n % 24)),
+            kind="video",
+            reach=rng.lognormvariate(0, 0.8),
+        )
+        for n in range(count)
+    ]
