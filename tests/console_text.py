@@ -41,6 +41,7 @@ LITERAL_WORDS = {
     "/orders/imports": {"siyu", "import", "orders", "orders.csv", "paid_amount"},
     "/settings/audit": {"testclient", "token"},
     "/settings/tokens": {"Authorization", "Bearer", "REST", "ERP"},
+    "/settings/wecom": {"AgentId", "Secret", "Token", "EncodingAESKey"},  # WeCom's field names
 }  # fmt: skip
 # Latin-script words the seeded data itself contains (buyer nicknames, product names).
 SEEDED_WORDS = frozenset(

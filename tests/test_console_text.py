@@ -39,6 +39,7 @@ NOT_PAGES = {
     "/coupons/campaigns/{campaign_id}/live",  # an event stream
     "/community/families/{family_id}/qr.{kind}",  # QR images
     "/community/groups/{group_id}/qr.{kind}",
+    "/wecom/live-codes/{way_id}/qr.png",
 }
 DEMO_SEEDS = (
     "siyu.analytics.demo",

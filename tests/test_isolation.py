@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
@@ -23,6 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.channels import service as channels
+from siyu.connectors.wecom import service as wecom
+from siyu.connectors.wecom import sync as wecom_sync
+from siyu.connectors.wecom.connection import client_for, register_transport
+from siyu.connectors.wecom.sync import SyncSummary
 from siyu.coupons import service as coupons
 from siyu.coupons import stream
 from siyu.customers.fan_links import FAN_COOKIE, csrf_for_fan_cookie, sign_fan_link
@@ -31,6 +36,7 @@ from siyu.kit.redis import get_redis
 from siyu.orders.service import import_file
 from siyu.workspace.models import Membership, Operator, Role, Workspace
 from tests import factories
+from tests.connectors.wecom import conftest as wecom_fixtures
 from tests.factories import ACTOR
 from tests.orders import export_files as ef
 
@@ -79,6 +85,7 @@ FIELD_RESOURCES = {
     "plan_id": "content_plan",
     "upload_id": "content_upload",
     "short_code": "post_link",
+    "way_id": "wecom_live_code",
     # A public address names its workspace: the caller's own, so B's rows must not be found
     "workspace_slug": "my_workspace",
 }
@@ -243,6 +250,7 @@ def _seed_other_workspace(
     ids["gift"] = post("/api/v1/points/gifts", gift)["id"]
     post("/api/v1/analytics/refresh", {})
     ids["job"] = _ok(client.get("/api/v1/jobs", headers=b))["items"][0]["id"]
+    ids["wecom_live_code"] = _wecom_live_code(session, theirs)
     return ids | _seed_content(session, theirs, tmp_path)
 
 
@@ -275,6 +283,22 @@ def _seed_content(session: Session, theirs: Workspace, tmp_path: Path) -> dict[s
         "content_plan": plan.id,
         "content_upload": upload.upload_id,
     }
+
+
+def _wecom_live_code(session: Session, theirs: Workspace) -> int:
+    """B connected to a fake WeCom corp, with one 「联系我」 live code."""
+    fake = wecom_fixtures.corp()
+    register_transport(wecom_fixtures.API_BASE, httpx.MockTransport(fake.handle))
+    try:
+        wecom_fixtures.connect(session, theirs, fake)
+        wecom_sync.sync_staff(session, theirs.id, client_for(session, theirs.id), SyncSummary())
+        way = wecom.create_contact_way(
+            session, theirs.id, channel_kind="live_room", channel_ref=f"{MARK}直播间"
+        )
+        session.commit()
+    finally:
+        register_transport(wecom_fixtures.API_BASE, None)
+    return way.id
 
 
 @pytest.fixture

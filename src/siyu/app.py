@@ -26,6 +26,9 @@ from siyu.community import api as community_api
 from siyu.community import h5 as community_h5
 from siyu.community import views as community_views
 from siyu.config import Settings, get_settings
+from siyu.connectors.wecom import hooks as wecom_hooks
+from siyu.connectors.wecom import sidebar as wecom_sidebar
+from siyu.connectors.wecom import views as wecom_views
 from siyu.coupons import api as coupons_api
 from siyu.coupons import h5 as coupons_h5
 from siyu.coupons import views as coupons_views
@@ -88,6 +91,8 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     coupons_views.protected,
     loyalty_views.router,
     channels_views.router,
+    wecom_views.router,
+    wecom_views.protected,
 )
 FAN_ROUTERS: tuple[APIRouter, ...] = (
     h5.router,
@@ -96,6 +101,8 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     coupons_h5.router,
     loyalty_h5.router,
     channels_h5.router,
+    wecom_hooks.router,
+    wecom_sidebar.router,
 )
 
 
@@ -127,6 +134,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_v1)
     for router in (*CONSOLE_ROUTERS, *FAN_ROUTERS):
         app.include_router(router)
+    if settings.wecom_demo_fake:
+        from siyu.connectors.wecom import demo as wecom_demo
+
+        wecom_demo.mount(app)
     return app
 
 

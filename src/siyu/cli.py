@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -11,6 +12,7 @@ from siyu.analytics.cli import analytics_app
 from siyu.channels.cli import import_content
 from siyu.community.cli import community_app
 from siyu.config import get_settings
+from siyu.connectors.wecom.cli import wecom_app
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
@@ -41,6 +43,7 @@ app.add_typer(points_app, name="points")
 app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(wecom_app, name="wecom")
 
 # --- serving ----------------------------------------------------------------------------
 
@@ -110,10 +113,12 @@ def demo(
     ] = False,
 ) -> None:
     """Create the embedded database, seed the demo workspace, and serve the console."""
-    from siyu.config import follow_serving_port
+    from siyu.config import follow_serving_port, reset_settings_cache
     from siyu.demo.seed import DEMO_OPERATORS, DEMO_PASSWORD, seed_demo
 
     follow_serving_port(host, port)  # links made while seeding point at this port too
+    os.environ["SIYU_WECOM_DEMO_FAKE"] = "true"  # the demo's WeCom corp is a local fake
+    reset_settings_cache()
     summary = seed_demo(reset=reset)
     typer.echo(summary)
     url = f"http://{host}:{port}"

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     public_base_url: str = DEFAULT_PUBLIC_BASE_URL  # where fan links and live codes point
     demo_orders: int = Field(default=120_000, ge=100)  # size of `siyu demo` (tests use less)
+    wecom_demo_fake: bool = False  # `siyu demo`: serve the demo's fake WeCom corp in-process
     # Coupon grabs: attempts a second allowed per customer and per fan-page address (0: off).
     grab_customer_attempts_per_second: int = Field(default=5, ge=0)
     grab_ip_attempts_per_second: int = Field(default=50, ge=0)

@@ -945,3 +945,26 @@ def set_intimacy(
             )
         )
     return matched, len(levels) - matched
+
+
+def customer_by_identity(
+    session: Session, workspace_id: int, platform: str, external_id: str
+) -> int | None:
+    """The fan holding the identity ``platform:external_id`` in the workspace, if any."""
+    customer_id = session.scalar(_ids_with_identity(workspace_id, platform, external_id))
+    return int(customer_id) if customer_id is not None else None
+
+
+def tag_ids_of(session: Session, workspace_id: int, customer_ids: list[int]) -> dict[int, set[int]]:
+    """Fan id → the ids of its tags, for many fans in one query."""
+    found: dict[int, set[int]] = {customer_id: set() for customer_id in customer_ids}
+    if customer_ids:
+        rows = session.execute(
+            select(CustomerTag.customer_id, CustomerTag.tag_id).where(
+                CustomerTag.workspace_id == workspace_id,
+                CustomerTag.customer_id.in_(customer_ids),
+            )
+        )
+        for customer_id, tag_id in rows:
+            found[customer_id].add(tag_id)
+    return found

@@ -38,6 +38,7 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
     "siyu.channels.demo",
+    "siyu.connectors.wecom.demo",
 )
 
 

@@ -25,6 +25,7 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
     NavItem("content", N_("Public channels"), "▣", "/content"),
+    NavItem("wecom", N_("WeCom"), "✆", "/wecom/live-codes"),
     NavItem("live", N_("Live campaigns"), "▶", None),
     NavItem("referral", N_("Fission & distribution"), "⇄", None),
 )
@@ -34,4 +35,5 @@ SETTINGS_NAV: tuple[NavItem, ...] = (
     NavItem("tokens", N_("API tokens"), "⌘", "/settings/tokens", admin_only=True),
     NavItem("audit", N_("Audit log"), "≣", "/settings/audit", admin_only=True),
     NavItem("jobs", N_("Background jobs"), "↻", "/settings/jobs", admin_only=True),
+    NavItem("wecom_settings", N_("WeCom settings"), "✆", "/settings/wecom", admin_only=True),
 )

@@ -76,3 +76,45 @@ def net_paid_since(
             if customer_id is not None and paid_at is not None and paid_at >= since[customer_id]:
                 totals[customer_id] = totals.get(customer_id, 0) + int(net)
     return totals
+
+
+def gmv_by_customer(
+    session: Session, workspace_id: int, customer_ids: list[int], since: datetime | None = None
+) -> dict[int, tuple[int, int]]:
+    """Fan id → (net GMV in fen, paid orders) of the given fans' orders paid since ``since``
+    (all time without it); fans without a paid order are left out."""
+    if not customer_ids:
+        return {}
+    statement = (
+        select(
+            Order.customer_id,
+            func.sum(Order.paid_amount_fen - func.coalesce(Order.refund_amount_fen, 0)),
+            func.count(),
+        )
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(customer_ids),
+            Order.paid_at.is_not(None),
+        )
+        .group_by(Order.customer_id)
+    )
+    if since is not None:
+        statement = statement.where(Order.paid_at >= since)
+    return {
+        int(customer_id): (int(gmv or 0), int(orders))
+        for customer_id, gmv, orders in session.execute(statement)
+        if customer_id is not None
+    }
+
+
+def recent_orders(
+    session: Session, workspace_id: int, customer_id: int, limit: int = 5
+) -> list[tuple[str, datetime | None, int, str]]:
+    """A fan's latest orders as (order number, paid at, paid amount in fen, status)."""
+    rows = session.execute(
+        select(Order.order_no, Order.paid_at, Order.paid_amount_fen, Order.status)
+        .where(Order.workspace_id == workspace_id, Order.customer_id == customer_id)
+        .order_by(Order.ordered_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return [(no, paid_at, int(amount), status) for no, paid_at, amount, status in rows]

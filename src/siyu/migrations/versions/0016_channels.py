@@ -1,7 +1,7 @@
 """public channels: accounts, materials, posts, figures, calendar, imports, attribution
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-07 03:58:12.708511
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0016"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Connectors to the systems where a private domain lives (WeCom first)."""
