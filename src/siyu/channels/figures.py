@@ -364,6 +364,42 @@ def cadences(session: Session, workspace_id: int) -> dict[str, float]:
 # --- content → fans → GMV -----------------------------------------------------------------
 
 
+def _post_fans(
+    session: Session, workspace_id: int, post_ids: set[int]
+) -> list[tuple[int, int, datetime]]:
+    """(post, fan, when) for every fan a post brought in: through its short link (stored
+    here) or added on WeCom through its live code (read from the WeCom connector). A fan
+    counts once, for the first post that brought them."""
+    first: dict[int, tuple[int, datetime]] = {}
+
+    def keep(post_id: int, customer_id: int, at: datetime) -> None:
+        if post_id in post_ids and (customer_id not in first or at < first[customer_id][1]):
+            first[customer_id] = (post_id, at)
+
+    stored = select(PostFan.post_id, PostFan.customer_id, PostFan.added_at).where(
+        PostFan.workspace_id == workspace_id
+    )
+    for post_id, customer_id, at in session.execute(stored):
+        keep(post_id, customer_id, at)
+    for channel in _wecom_channels(session, workspace_id):
+        keep(*channel)
+    return [(post_id, customer_id, at) for customer_id, (post_id, at) in first.items()]
+
+
+def _wecom_channels(session: Session, workspace_id: int) -> list[tuple[int, int, datetime]]:
+    from siyu.channels.service import WECOM_CHANNEL
+    from siyu.connectors.wecom.service import fan_channels
+
+    return [
+        (int(row.channel_ref), row.customer_id, row.added_at)
+        for row in fan_channels(session, workspace_id)
+        if row.channel_kind == WECOM_CHANNEL
+        and row.channel_ref
+        and row.channel_ref.isdigit()
+        and row.added_at is not None
+    ]
+
+
 @dataclass
 class FunnelRow:
     key: str  # a platform, or a material's id as text
@@ -398,13 +434,7 @@ def report(session: Session, workspace_id: int) -> Report:
             )
         )
     }
-    fans = list(
-        session.execute(
-            select(PostFan.post_id, PostFan.customer_id, PostFan.added_at).where(
-                PostFan.workspace_id == workspace_id
-            )
-        )
-    )
+    fans = _post_fans(session, workspace_id, set(posts))
     gmv = net_paid_since(session, workspace_id, {customer: at for _p, customer, at in fans})
     visits = dict(
         session.execute(

@@ -43,6 +43,7 @@ from siyu.workspace.models import Workspace
 from siyu.workspace.service import check_operators
 
 LINK_CODE_BYTES = 6  # eight URL-safe characters
+WECOM_CHANNEL = "content_post"  # the WeCom connector's channel kind for a post's live code
 _IMPORT_LOCK_BASE = 0x5C0_0000
 
 
@@ -287,6 +288,33 @@ def attribute_fans(
     ]
     if rows:
         session.execute(_insert_for(session)(PostFan).on_conflict_do_nothing(), rows)
+
+
+def wecom_connected(session: Session, workspace_id: int) -> bool:
+    """Whether the workspace has WeCom connected, so posts can carry live codes."""
+    from siyu.connectors.wecom.connection import connection_of
+
+    return connection_of(session, workspace_id) is not None
+
+
+def make_live_code(session: Session, workspace_id: int, post_id: int, actor: Actor) -> Post:
+    """Give the post its own WeCom 「联系我」 live code (kept once made): fans added through it
+    are attributed to the post (channel ``content_post``, the post's id)."""
+    from siyu.connectors.wecom.service import create_contact_way
+
+    post = get_post(session, workspace_id, post_id)
+    if post.wecom_state is None:
+        way = create_contact_way(
+            session,
+            workspace_id,
+            channel_kind=WECOM_CHANNEL,
+            channel_ref=str(post.id),
+            name=post.title[:100],
+            actor=actor,
+        )
+        post.wecom_state, post.wecom_qr_url = way.state, way.qr_code
+        session.flush()
+    return post
 
 
 # --- calendar -----------------------------------------------------------------------------

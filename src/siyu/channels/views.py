@@ -277,6 +277,7 @@ def _material_page(
             "kinds": POST_KINDS,
             "link_base": str(request.base_url).rstrip("/"),
             "can_edit": context.can(Role.operator),
+            "wecom_ready": service.wecom_connected(db, context.workspace.id),
             "error": error,
             **LABELS,
         },
@@ -329,6 +330,17 @@ def posts_page(
     platform: str = "",
     cursor: str | None = None,
 ) -> Response:
+    return _posts_page(request, context, db, platform, cursor)
+
+
+def _posts_page(
+    request: Request,
+    context: ConsoleContext,
+    db: Session,
+    platform: str = "",
+    cursor: str | None = None,
+    error: str | None = None,
+) -> Response:
     chosen = platform if platform in CONTENT_PLATFORMS else ""
     posts, next_cursor = figures.list_posts(
         db, context.workspace.id, platform=chosen or None, cursor=cursor, limit=PAGE_SIZE
@@ -349,9 +361,31 @@ def posts_page(
             "next_url": f"/content/posts?{query}cursor={next_cursor}" if next_cursor else None,
             "link_base": str(request.base_url).rstrip("/"),
             "can_edit": context.can(Role.operator),
+            "wecom_ready": service.wecom_connected(db, context.workspace.id),
+            "error": error,
             **LABELS,
         },
+        status_code=422 if error else 200,
     )
+
+
+@router.post("/content/posts/{post_id}/live-code", dependencies=CSRF)
+def make_live_code(
+    request: Request,
+    context: OperatorConsole,
+    db: DbSession,
+    post_id: Int64,
+    back: Annotated[str, Form()] = "",
+) -> Response:
+    service.get_post(db, context.workspace.id, post_id)
+    if not service.wecom_connected(db, context.workspace.id):
+        message = gettext("Connect WeCom first: live codes are made there.")
+        return _posts_page(request, context, db, error=message)
+    try:
+        service.make_live_code(db, context.workspace.id, post_id, context.actor())
+    except Problem as problem:
+        return _posts_page(request, context, db, error=_refused(problem))
+    return _see_other(_back(back, "/content/posts"))
 
 
 @router.post("/content/posts/{post_id}/material", dependencies=CSRF)
