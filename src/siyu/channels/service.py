@@ -526,7 +526,7 @@ def _split_rows(rows: list[WorkFigures | RowError]) -> tuple[list[WorkFigures], 
     """Works and errors; a second row for the same work in one file is an error."""
     works: list[WorkFigures] = []
     errors: list[RowError] = []
-    seen: dict[tuple[str, ...], int] = {}
+    seen: dict[tuple[str, str | int], int] = {}
     for row in rows:
         if isinstance(row, RowError):
             errors.append(row)
@@ -541,20 +541,21 @@ def _split_rows(rows: list[WorkFigures | RowError]) -> tuple[list[WorkFigures], 
     return works, errors
 
 
-def _identity(work: WorkFigures) -> tuple[str, ...]:
+def _identity(work: WorkFigures) -> tuple[str, str | int]:
     if work.post_id:
         return ("id", work.post_id)
-    return ("title", work.title, _minute(work.published_at))
+    return (work.title, _minute(work.published_at))
 
 
-def _minute(moment: datetime | None) -> str:
-    return moment.replace(second=0, microsecond=0).isoformat() if moment else ""
+def _minute(moment: datetime | None) -> int:
+    """The publish time to the minute (exports differ in seconds); -1 for none."""
+    return int(moment.timestamp()) // 60 if moment else -1
 
 
 @dataclass
 class _Existing:
     by_id: dict[str, int]
-    by_title: dict[tuple[str, str], int]
+    by_title: dict[tuple[str, int], int]
 
 
 def _existing_posts(
