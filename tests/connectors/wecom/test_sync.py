@@ -118,3 +118,16 @@ def test_group_live_code_auto_creates_rooms(session: Session, connected: Connect
     assert sent["room_base_name"] == "宠粉群活码" and way.qr_code
     with pytest.raises(Problem):
         service.create_join_way(session, ws, name="x", chat_ids=["wrUnknown"])
+
+
+def test_an_operator_merge_moves_the_contact_to_the_surviving_fan(
+    session: Session, connected: Connected
+) -> None:
+    ws = connected.workspace_id
+    _sync(session, ws)
+    ahua = customers.customer_by_identity(session, ws, "wecom", "wmB")
+    shop = resolve_customers(session, ws, [FanKey("douyin", "dy-ahua", None)]).customer_ids[0]
+    assert ahua is not None and shop is not None
+    customers.merge_customers(session, ws, shop, ahua, factories.ACTOR)
+    _sync(session, ws)
+    assert [c.customer_id for c in service.fan_channels(session, ws, [shop])] == [shop]

@@ -225,7 +225,7 @@ class FakeWecom:
     def asgi_app(self) -> Any:
         from starlette.applications import Starlette
         from starlette.requests import Request
-        from starlette.responses import JSONResponse
+        from starlette.responses import JSONResponse, RedirectResponse, Response
         from starlette.routing import Route
 
         async def endpoint(request: Request) -> JSONResponse:
@@ -233,7 +233,25 @@ class FakeWecom:
             body = json.loads(raw) if raw else None
             return JSONResponse(self.answer(request.url.path, dict(request.query_params), body))
 
-        return Starlette(routes=[Route("/cgi-bin/{rest:path}", endpoint, methods=["GET", "POST"])])
+        async def authorize(request: Request) -> Response:
+            """WeCom's OAuth page, reduced to its answer: back to ``redirect_uri`` (a path of
+            this site) with a code for ``userid``."""
+            target = request.query_params.get("redirect_uri", "")
+            userid = request.query_params.get("userid", "")
+            if not target.startswith("/") or target.startswith("//") or userid not in self.staff:
+                return JSONResponse(
+                    _error(40029, "invalid redirect_uri or userid"), status_code=400
+                )
+            joiner = "&" if "?" in target else "?"
+            code = self.issue_oauth_code(userid)
+            return RedirectResponse(f"{target}{joiner}code={code}", status_code=302)
+
+        return Starlette(
+            routes=[
+                Route("/cgi-bin/{rest:path}", endpoint, methods=["GET", "POST"]),
+                Route("/connect/oauth2/authorize", authorize, methods=["GET"]),
+            ]
+        )
 
     # --- endpoints -----------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from siyu.config import get_settings
 from siyu.connectors.wecom.client import WecomError
 from siyu.connectors.wecom.connection import client_for
-from siyu.connectors.wecom.models import WecomContact, WecomFollow, WecomStaff
+from siyu.connectors.wecom.models import WecomFollow, WecomStaff
 from siyu.connectors.wecom.sync import push_tags
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Forbidden, NotFound, Unauthorized
@@ -116,12 +116,10 @@ def _fan(db: Session, staff: Staff, external_userid: str) -> int:
             WecomFollow.userid == staff.userid,
         )
     )
-    customer_id = db.scalar(
-        select(WecomContact.customer_id).where(
-            WecomContact.workspace_id == staff.workspace_id,
-            WecomContact.external_userid == external_userid,
-        )
-    )
+    from siyu.customers import service as customers
+
+    # Through the identity: after an operator's merge it names the surviving fan.
+    customer_id = customers.customer_by_identity(db, staff.workspace_id, "wecom", external_userid)
     if relation is None or customer_id is None:
         raise NotFound(
             "wecom-contact-not-found", title=N_("This chat's customer is not synced yet")

@@ -252,8 +252,8 @@ def apply_contact(
     contact.unionid = str(data.get("unionid") or "") or None
     contact.contact_type = int(data.get("type") or 1)
     contact.synced_at = utcnow()
-    if contact.customer_id is None:
-        contact.customer_id = _fan_for(session, workspace_id, data, follows, summary)
+    # Through the identity every time: an operator's merge moves it to the surviving fan.
+    contact.customer_id = _fan_for(session, workspace_id, data, follows, summary)
     session.flush()
     summary.contacts += 1
     reported = {str(f["userid"]) for f in follows}

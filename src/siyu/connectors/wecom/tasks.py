@@ -8,13 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.connectors.wecom import callbacks
+from siyu.connectors.wecom.client import WecomError
 from siyu.connectors.wecom.connection import client_for
 from siyu.connectors.wecom.models import WecomConnection
-from siyu.connectors.wecom.sync import sync_all
+from siyu.connectors.wecom.sync import push_tags, sync_all
 from siyu.jobs import job
 
 log = logging.getLogger("siyu.wecom")
 RECONCILE_EVERY_SECONDS = 3600
+PUSH_TAGS_EVERY_SECONDS = 300
 
 
 @job("wecom.send_welcome", max_attempts=1)
@@ -49,3 +51,21 @@ def reconcile(session: Session) -> None:
     for workspace_id in session.scalars(select(WecomConnection.workspace_id)):
         enqueue(session, "wecom.sync", {"workspace_id": workspace_id}, workspace_id=workspace_id)
     session.commit()
+
+
+@job("wecom.push_tags", every_seconds=PUSH_TAGS_EVERY_SECONDS)
+def push_all_tags(session: Session) -> None:
+    """Siyu's tag changes (by hand, segment rules, live codes) marked in WeCom within minutes."""
+    for workspace_id in list(session.scalars(select(WecomConnection.workspace_id))):
+        client = client_for(session, workspace_id)
+        try:
+            marked = push_tags(session, workspace_id, client)
+        except WecomError as error:
+            log.warning("wecom tag push of workspace %s stopped: %s", workspace_id, error)
+            session.rollback()
+            continue
+        finally:
+            client.close()
+        session.commit()
+        if marked:
+            log.info("wecom tag push of workspace %s: %s relations marked", workspace_id, marked)
