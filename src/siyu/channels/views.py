@@ -217,7 +217,11 @@ def create_material(
                 copy_text=copy_text,
                 media_ref=media_ref,
                 tags=tags.replace("，", ",").split(","),
-                owner_operator_id=_int_or_none(owner_operator_id),
+                owner_operator_id=_int_or_none(
+                    owner_operator_id,
+                    "owner_operator_id",
+                    N_("Choose an operator of this workspace."),
+                ),
                 spend_fen=_fen(spend),
             ),
         )
@@ -226,14 +230,13 @@ def create_material(
     return _see_other(f"/content/materials/{material.id}")
 
 
-def _int_or_none(text: str) -> int | None:
+def _int_or_none(text: str, field: str, message: str) -> int | None:
+    """A chosen id from a form's select: empty for none; anything else not an id is refused."""
     text = text.strip()
     if not text:
         return None
     if not text.isdigit() or len(text) > 18:
-        raise service.invalid_field(
-            "owner_operator_id", N_("Choose an operator of this workspace.")
-        )
+        raise service.invalid_field(field, message)
     return int(text)
 
 
@@ -396,13 +399,8 @@ def attach_post(
     material_id: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "",
 ) -> Response:
-    chosen = material_id.strip()
-    service.attach_post(
-        db,
-        context.workspace.id,
-        post_id,
-        int(chosen) if chosen.isdigit() and len(chosen) < 19 else None,
-    )
+    chosen = _int_or_none(material_id, "material_id", N_("Choose a material."))
+    service.attach_post(db, context.workspace.id, post_id, chosen)
     return _see_other(_back(back, "/content/posts"))
 
 
@@ -496,7 +494,7 @@ def plan_post(
             kind=kind,
             day=day,
             title=title,
-            material_id=_int_or_none(material_id),
+            material_id=_int_or_none(material_id, "material_id", N_("Choose a material.")),
         )
     except Problem as problem:
         return _calendar_page(request, context, db, view, day.isoformat(), _refused(problem))
