@@ -18,6 +18,7 @@ BENCHMARKS = {
     "grab": "benchmarks.bench_grab",
     "surge": "benchmarks.bench_surge",
     "outreach": "benchmarks.bench_outreach",
+    "content": "benchmarks.bench_content",
     "wecom": "benchmarks.bench_wecom",
 }
 

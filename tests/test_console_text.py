@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.app import CONSOLE_ROUTERS
+from siyu.channels.models import ContentUpload, Material
 from siyu.community.models import FanGroup
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.models import Customer
@@ -34,6 +35,7 @@ from .analytics.store_data import seed_history
 QUERIES = {"/customers/{customer_id}/merge": "?source={other_customer_id}"}
 NOT_PAGES = {
     "/orders/imports/{run_id}/rejects.csv",
+    "/content/imports/{upload_id}/rejects.csv",
     "/analytics/export",
     "/login",
     "/coupons/campaigns/{campaign_id}/live",  # an event stream
@@ -47,6 +49,7 @@ DEMO_SEEDS = (
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
     "siyu.outreach.demo",
+    "siyu.channels.demo",
 )
 REJECTING_FILE = (
     "order_no,buyer_id,paid_amount,paid_at,status\n"
@@ -93,6 +96,8 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "campaign_id": first(CouponCampaign),
         "item_id": first(MallItem),
         "broadcast_id": first(Broadcast),
+        "material_id": first(Material),
+        "upload_id": first(ContentUpload),
     }
 
 

@@ -23,6 +23,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.channels import service as channels
 from siyu.connectors.wecom import service as wecom
 from siyu.connectors.wecom import sync as wecom_sync
 from siyu.connectors.wecom.connection import client_for, register_transport
@@ -83,6 +84,12 @@ FIELD_RESOURCES = {
     "playbook_id": "playbook",
     "task_id": "outreach_task",
     "term_id": "content_term",
+    "account_id": "content_account",
+    "material_id": "material",
+    "post_id": "post",
+    "plan_id": "content_plan",
+    "upload_id": "content_upload",
+    "short_code": "post_link",
     "way_id": "wecom_live_code",
     # A public address names its workspace: the caller's own, so B's rows must not be found
     "workspace_slug": "my_workspace",
@@ -250,7 +257,38 @@ def _seed_other_workspace(
     post("/api/v1/analytics/refresh", {})
     ids["job"] = _ok(client.get("/api/v1/jobs", headers=b))["items"][0]["id"]
     ids["wecom_live_code"] = _wecom_live_code(session, theirs)
-    return ids
+    return ids | _seed_content(session, theirs, tmp_path)
+
+
+def _seed_content(session: Session, theirs: Workspace, tmp_path: Path) -> dict[str, Any]:
+    """Public channels: an account, a material, a post with its short link, a calendar entry
+    and an import with a rejected row."""
+    account = channels.add_account(session, theirs.id, "douyin", f"{MARK}账号", None)
+    material = channels.create_material(
+        session, theirs.id, channels.MaterialIn(title=f"{MARK}素材")
+    )
+    post = channels.add_post(
+        session,
+        theirs.id,
+        channels.PostIn(platform="douyin", title=f"{MARK}作品", material_id=material.id),
+    )
+    channels.ensure_link(session, theirs.id, post.id)
+    plan = channels.plan_post(
+        session, theirs.id, platform="weibo", kind="live_announcement", day=NOW.date(),
+        title=f"{MARK}预告",
+    )  # fmt: skip
+    export = tmp_path / "b-content.csv"
+    export.write_text(f"作品ID,作品名称,发布时间,播放量\n1,{MARK}导入,2026-11-03 20:00,多\n")
+    upload = channels.import_export(session, theirs, export, actor=ACTOR)
+    session.commit()
+    return {
+        "content_account": account.id,
+        "material": material.id,
+        "post": post.id,
+        "post_link": post.link_code,
+        "content_plan": plan.id,
+        "content_upload": upload.upload_id,
+    }
 
 
 def _seed_outreach(
@@ -475,6 +513,8 @@ SKIPPED_PAGES = {
     ("POST", "/logout"): "ends the walking session",
     ("POST", "/login"): "signs in anew (no workspace data)",
     ("GET", "/h5/coupons/s/{token}"): "a fan's share link is public by design",
+    ("GET", "/p/{short_code}"): "a post's short link is public by design",
+    ("GET", "/h5/content/{short_code}"): "a post's landing page is public by design",
 }
 
 

@@ -19,6 +19,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from siyu import __version__, h5
 from siyu.analytics import api as analytics_api
 from siyu.analytics import views as analytics_views
+from siyu.channels import api as channels_api
+from siyu.channels import h5 as channels_h5
+from siyu.channels import views as channels_views
 from siyu.community import api as community_api
 from siyu.community import h5 as community_h5
 from siyu.community import views as community_views
@@ -74,6 +77,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     coupons_api.router,
     loyalty_api.router,
     outreach_api.router,
+    channels_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
@@ -91,6 +95,7 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     loyalty_views.router,
     outreach_views.router,
     outreach_views.protected,
+    channels_views.router,
     wecom_views.router,
     wecom_views.protected,
 )
@@ -100,6 +105,7 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     community_h5.router,
     coupons_h5.router,
     loyalty_h5.router,
+    channels_h5.router,
     wecom_hooks.router,
     wecom_sidebar.router,
 )

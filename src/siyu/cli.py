@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from siyu.analytics.cli import analytics_app
+from siyu.channels.cli import import_content
 from siyu.community.cli import community_app
 from siyu.config import get_settings
 from siyu.connectors.wecom.cli import wecom_app
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(operator_app, name="operator")
 app.add_typer(token_app, name="token")
+import_app.command("content")(import_content)
 app.add_typer(import_app, name="import")
 app.add_typer(customer_app, name="customer")
 app.add_typer(points_app, name="points")

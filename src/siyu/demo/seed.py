@@ -40,6 +40,7 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
     "siyu.outreach.demo",
+    "siyu.channels.demo",
     "siyu.connectors.wecom.demo",
 )
 

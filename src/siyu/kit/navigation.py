@@ -25,6 +25,7 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
     NavItem("outreach", N_("Outreach"), "✉", "/outreach"),
+    NavItem("content", N_("Public channels"), "▣", "/content"),
     NavItem("wecom", N_("WeCom"), "✆", "/wecom/live-codes"),
     NavItem("live", N_("Live campaigns"), "▶", None),
     NavItem("referral", N_("Fission & distribution"), "⇄", None),

@@ -6,6 +6,7 @@ GMV here is the net paid amount of paid orders (paid amount less refunds), by th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session
 from siyu.kit.clock import day_bounds
 from siyu.kit.sql import local_date
 from siyu.orders.models import Order
+
+_ID_BATCH = 500
 
 
 def gmv_by_day(
@@ -50,6 +53,29 @@ def gmv_by_day(
         date.fromisoformat(str(key)[:10]): (int(gmv or 0), int(orders))
         for key, gmv, orders in session.execute(statement)
     }
+
+
+def net_paid_since(
+    session: Session, workspace_id: int, since: Mapping[int, datetime]
+) -> dict[int, int]:
+    """Fan id → net GMV in fen of the fan's paid orders paid at or after the moment given for
+    that fan (e.g. when a post brought them in); fans without such orders are left out."""
+    totals: dict[int, int] = {}
+    ids = list(since)
+    for start in range(0, len(ids), _ID_BATCH):
+        statement = select(
+            Order.customer_id,
+            Order.paid_at,
+            Order.paid_amount_fen - func.coalesce(Order.refund_amount_fen, 0),
+        ).where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(ids[start : start + _ID_BATCH]),
+            Order.paid_at.is_not(None),
+        )
+        for customer_id, paid_at, net in session.execute(statement):
+            if customer_id is not None and paid_at is not None and paid_at >= since[customer_id]:
+                totals[customer_id] = totals.get(customer_id, 0) + int(net)
+    return totals
 
 
 def gmv_by_customer(

@@ -1,0 +1,44 @@
+"""REST endpoints of the public channels domain (every query scoped to the token's workspace)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from siyu.channels import figures
+from siyu.channels.schemas import ContentPlatform, PostOut, SummaryOut
+from siyu.kit.pagination import Page
+from siyu.kit.web import DbSession
+from siyu.workspace.auth import Api
+
+router = APIRouter(tags=["content"])
+MAX_SUMMARY_DAYS = 366
+
+
+@router.get("/content/posts", response_model=Page[PostOut])
+def list_posts(
+    api: Api,
+    db: DbSession,
+    platform: ContentPlatform | None = None,
+    cursor: str | None = None,
+    limit: int = Query(default=50, ge=1, le=200),
+) -> Page[PostOut]:
+    """Posts on the public platforms with their latest imported figures, newest first."""
+    posts, next_cursor = figures.list_posts(
+        db, api.workspace_id, platform=platform, cursor=cursor, limit=limit
+    )
+    return Page(items=[PostOut.model_validate(post) for post in posts], next_cursor=next_cursor)
+
+
+@router.get("/content/summary", response_model=SummaryOut)
+def content_summary(
+    api: Api,
+    db: DbSession,
+    platform: ContentPlatform | None = None,
+    days: int = Query(default=30, ge=1, le=MAX_SUMMARY_DAYS),
+) -> SummaryOut:
+    """Works published over the `days` days before today (the workspace's time zone) and their
+    figures: plays, likes and follower gain are the works' latest totals."""
+    data = figures.summary(
+        db, api.workspace_id, api.workspace.timezone, platform=platform, days=days
+    )
+    return SummaryOut(**data)
