@@ -44,6 +44,9 @@ from siyu.kit.web import (
     wants_problem_json,
     widen_thread_limiter,
 )
+from siyu.live import api as live_api
+from siyu.live import h5 as live_h5
+from siyu.live import views as live_views
 from siyu.loyalty import api as loyalty_api
 from siyu.loyalty import h5 as loyalty_h5
 from siyu.loyalty import views as loyalty_views
@@ -68,6 +71,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     segments_api.router,
     coupons_api.router,
     loyalty_api.router,
+    live_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
@@ -83,6 +87,8 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     coupons_views.router,
     coupons_views.protected,
     loyalty_views.router,
+    live_views.router,
+    live_views.protected,
 )
 FAN_ROUTERS: tuple[APIRouter, ...] = (
     h5.router,
@@ -90,6 +96,8 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     community_h5.router,
     coupons_h5.router,
     loyalty_h5.router,
+    live_h5.router,
+    live_h5.share_router,
 )
 
 

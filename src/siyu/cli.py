@@ -13,6 +13,7 @@ from siyu.config import get_settings
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
+from siyu.live.cli import live_app
 from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
 from siyu.workspace.audit import cli_actor
@@ -39,6 +40,7 @@ app.add_typer(points_app, name="points")
 app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(live_app, name="live")
 
 # --- serving ----------------------------------------------------------------------------
 

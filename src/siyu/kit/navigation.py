@@ -24,7 +24,7 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("loyalty", N_("Points mall"), "★", "/loyalty"),
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
-    NavItem("live", N_("Live campaigns"), "▶", None),
+    NavItem("live", N_("Live campaigns"), "▶", "/lives"),
     NavItem("referral", N_("Fission & distribution"), "⇄", None),
 )
 

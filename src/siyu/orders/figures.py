@@ -6,7 +6,7 @@ GMV here is the net paid amount of paid orders (paid amount less refunds), by th
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -50,3 +50,31 @@ def gmv_by_day(
         date.fromisoformat(str(key)[:10]): (int(gmv or 0), int(orders))
         for key, gmv, orders in session.execute(statement)
     }
+
+
+def paid_orders_between(
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    platform: str,
+    streamer_id: str | None = None,
+) -> Select[tuple[int, int | None, int, datetime]]:
+    """A select of the paid orders of one platform paid in [``start``, ``end``) (and brought by
+    ``streamer_id`` when given): order id, customer id, net paid fen, paid at. A live's orders,
+    for the live domain to count and attribute in SQL."""
+    statement = select(
+        Order.id,
+        Order.customer_id,
+        (Order.paid_amount_fen - func.coalesce(Order.refund_amount_fen, 0)).label("net_fen"),
+        Order.paid_at,
+    ).where(
+        Order.workspace_id == workspace_id,
+        Order.platform == platform,
+        Order.paid_at.is_not(None),
+        Order.paid_at >= start,
+        Order.paid_at < end,
+    )
+    if streamer_id:
+        statement = statement.where(Order.streamer_id == streamer_id)
+    return statement  # type: ignore[return-value]
