@@ -17,6 +17,7 @@ from siyu.community.models import FanGroup
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.models import Customer
 from siyu.kit.web import LOCALE_COOKIE
+from siyu.live.models import Live
 from siyu.loyalty.models import MallItem
 from siyu.orders.models import ImportRun
 from siyu.orders.service import import_file
@@ -43,6 +44,7 @@ DEMO_SEEDS = (
     "siyu.community.demo",
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
+    "siyu.live.demo",
 )
 REJECTING_FILE = (
     "order_no,buyer_id,paid_amount,paid_at,status\n"
@@ -88,6 +90,7 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "group_id": first(FanGroup),
         "campaign_id": first(CouponCampaign),
         "item_id": first(MallItem),
+        "live_id": first(Live),
     }
 
 

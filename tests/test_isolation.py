@@ -72,6 +72,9 @@ FIELD_RESOURCES = {
     "token": "share",
     "message_id": "message",
     "note_id": "note",
+    "live_id": "live",
+    "draw_id": "draw",
+    "coupon_campaign_ids": "campaign",
     # A public address names its workspace: the caller's own, so B's rows must not be found
     "workspace_slug": "my_workspace",
 }
@@ -234,6 +237,21 @@ def _seed_other_workspace(
         "reason": MARK,
     }
     ids["gift"] = post("/api/v1/points/gifts", gift)["id"]
+    live = {
+        "title": f"{MARK}直播",
+        "platform": "douyin",
+        "starts_at": (NOW - timedelta(hours=3)).isoformat(),
+        "ends_at": (NOW - timedelta(hours=1)).isoformat(),
+        "coupon_campaign_ids": [ids["campaign"]],
+    }
+    ids["live"] = post("/api/v1/lives", live)["id"]
+    share_link = post(f"/api/v1/lives/{ids['live']}/share-links", {"customer_id": fan})
+    client.get(f"/s/{share_link['code']}", follow_redirects=False)
+    client.cookies.clear()
+    post(f"/api/v1/lives/{ids['live']}/reservations", {"customer_id": fan})
+    draw = {"name": f"{MARK}抽奖", "pool": "reservers", "winners": 1}
+    ids["draw"] = post(f"/api/v1/lives/{ids['live']}/draws", draw)["id"]
+    post(f"/api/v1/draws/{ids['draw']}/run")
     post("/api/v1/analytics/refresh", {})
     ids["job"] = _ok(client.get("/api/v1/jobs", headers=b))["items"][0]["id"]
     return ids
@@ -411,6 +429,7 @@ SKIPPED_PAGES = {
     ("POST", "/logout"): "ends the walking session",
     ("POST", "/login"): "signs in anew (no workspace data)",
     ("GET", "/h5/coupons/s/{token}"): "a fan's share link is public by design",
+    ("GET", "/s/{code}"): "a fan's live share link is public by design",
 }
 
 

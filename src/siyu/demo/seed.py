@@ -37,6 +37,7 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.community.demo",
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
+    "siyu.live.demo",
 )
 
 

@@ -356,7 +356,9 @@ def share_of(session: Session, live: Live, customer_id: int) -> LiveShare | None
     ).first()
 
 
-def record_visit(session: Session, share: LiveShare, visitor: str) -> bool:
+def record_visit(
+    session: Session, share: LiveShare, visitor: str, at: datetime | None = None
+) -> bool:
     """Count the visitor once per link; whether this visit was the first."""
     inserted = session.scalar(
         _insert(session)(LiveVisit)
@@ -365,7 +367,7 @@ def record_visit(session: Session, share: LiveShare, visitor: str) -> bool:
             live_id=share.live_id,
             share_id=share.id,
             visitor=visitor[:64],
-            visited_at=utcnow(),
+            visited_at=at or utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["share_id", "visitor"])
         .returning(LiveVisit.id)
@@ -391,19 +393,9 @@ def first_touch(session: Session, live: Live, visitor: str) -> LiveShare | None:
 def bind_visitor(session: Session, live: Live, visitor: str, customer_id: int) -> None:
     """The visitor turned out to be this fan (they opened the live's page signed in). A fan
     whose profile is newer than their first visit became a fan through the link."""
-    share = first_touch(session, live, visitor)
+    share = identify_visitor(session, live, visitor, customer_id)
     if share is None:
         return
-    session.execute(
-        update(LiveVisit)
-        .where(
-            LiveVisit.workspace_id == live.workspace_id,
-            LiveVisit.live_id == live.id,
-            LiveVisit.visitor == visitor[:64],
-            LiveVisit.customer_id.is_(None),
-        )
-        .values(customer_id=customer_id)
-    )
     first_visit = session.scalar(
         select(func.min(LiveVisit.visited_at)).where(
             LiveVisit.live_id == live.id, LiveVisit.visitor == visitor[:64]
@@ -412,6 +404,25 @@ def bind_visitor(session: Session, live: Live, visitor: str, customer_id: int) -
     fan = customers.get_customer(session, live.workspace_id, customer_id)
     if first_visit is not None and fan.created_at >= first_visit:
         record_invite(session, share, customer_id, "new_fan")
+
+
+def identify_visitor(
+    session: Session, live: Live, visitor: str, customer_id: int
+) -> LiveShare | None:
+    """Tie the visitor's visits of the live to the fan; the link of their first touch."""
+    share = first_touch(session, live, visitor)
+    if share is not None:
+        session.execute(
+            update(LiveVisit)
+            .where(
+                LiveVisit.workspace_id == live.workspace_id,
+                LiveVisit.live_id == live.id,
+                LiveVisit.visitor == visitor[:64],
+                LiveVisit.customer_id.is_(None),
+            )
+            .values(customer_id=customer_id)
+        )
+    return share
 
 
 @dataclass(frozen=True)
