@@ -33,7 +33,7 @@ from siyu.kit.qr import qr_png_data_uri
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 from siyu.live import service, visits
-from siyu.live.models import PLATFORM_LABELS, POOL_LABELS, Live
+from siyu.live.models import PHASE_LABELS, PLATFORM_LABELS, POOL_LABELS, Live
 from siyu.live.service import live_not_found
 
 router = APIRouter(prefix="/h5/lives", include_in_schema=False)
@@ -56,6 +56,23 @@ async def open_share(request: Request, code: str) -> Response:
         visits.VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax"
     )
     return response
+
+
+@router.get("", response_class=HTMLResponse)
+def my_lives(request: Request, fan: CurrentFan, db: DbSession) -> Response:
+    """The workspace's lives for the fan: coming ones first, then the last few."""
+    rows, _ = service.list_lives(db, fan.workspace.id, limit=20)
+    rows.sort(key=lambda live: (service.phase_of(live) == "ended", live.starts_at))
+    items = [
+        {
+            "live": live,
+            "phase": service.phase_of(live),
+            "draws": [d for d in service.draws_of(db, live) if d.ran_at is not None],
+        }
+        for live in rows
+    ]
+    context = {"items": items, "PLATFORM_LABELS": PLATFORM_LABELS, "PHASE_LABELS": PHASE_LABELS}
+    return render(request, "live/h5_lives.html", context, headers=PRIVATE)
 
 
 def optional_fan(request: Request, db: DbSession) -> FanContext | None:

@@ -25,6 +25,7 @@ PLATFORM_LABELS = {
     "xiaohongshu": N_("Xiaohongshu"),
     "channels": N_("WeChat Channels"),
 }
+PHASE_LABELS = {"upcoming": N_("Upcoming"), "on_air": N_("On air"), "ended": N_("Ended")}
 INVITE_KINDS = ("reserved", "new_fan", "ordered")
 INVITE_LABELS = {
     "reserved": N_("Reserved"),

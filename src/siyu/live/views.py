@@ -28,6 +28,7 @@ from siyu.kit.web import DbSession
 from siyu.live import reminders, service
 from siyu.live.models import (
     INVITE_LABELS,
+    PHASE_LABELS,
     PLATFORM_LABELS,
     POOL_LABELS,
     PRIZE_LABELS,
@@ -40,7 +41,6 @@ from siyu.workspace.auth import Console, OperatorConsole, csrf_protect
 router = APIRouter(include_in_schema=False)
 protected = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 
-PHASE_LABELS = {"upcoming": N_("Upcoming"), "on_air": N_("On air"), "ended": N_("Ended")}
 NOTICES = {
     "created": N_("Live created."),
     "saved": N_("Live saved."),
