@@ -154,3 +154,13 @@ def test_a_fan_of_another_workspace_gets_not_found(
     _sign_in(client, other.id, fan)
     assert client.get(f"/h5/lives/{live.id}").status_code == 404
     assert client.get("/h5/lives/999999").status_code == 404
+
+
+def test_the_hourly_job_settles_recent_lives(session: Session, workspace: Workspace) -> None:
+    from siyu.live.tasks import settle_order_invites
+
+    start = utcnow() - timedelta(hours=5)
+    recent = make_live(session, workspace.id, starts_at=start, ends_at=start + timedelta(hours=2))
+    make_live(session, workspace.id)  # upcoming: not yet
+    assert service.lives_ended_since(session, utcnow() - timedelta(days=1)) == [recent]
+    settle_order_invites(session)

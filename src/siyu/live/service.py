@@ -751,3 +751,12 @@ def has_unbound_visit(session: Session, live: Live, visitor: str) -> bool:
         )
         is not None
     )
+
+
+def lives_ended_since(session: Session, since: datetime) -> list[Live]:
+    """Lives of every workspace that ended after ``since`` (the hourly settlement's work)."""
+    return list(
+        session.scalars(
+            select(Live).where(Live.ends_at >= since, Live.starts_at <= utcnow()).order_by(Live.id)
+        )
+    )
