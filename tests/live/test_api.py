@@ -181,3 +181,20 @@ def test_another_workspaces_live_is_not_found(
     assert client.get(f"/api/v1/lives/{live['id']}", headers=headers).status_code == 404
     board = client.get(f"/api/v1/lives/{live['id']}/leaderboard", headers=headers)
     assert board.status_code == 404
+
+
+def test_bad_input_is_a_clear_4xx(api: TestClient) -> None:
+    huge = 2**63
+    live = _live(api)
+    path = f"/api/v1/lives/{live['id']}"
+    assert api.get(f"/api/v1/lives/{huge}").status_code == 422  # past BIGINT
+    assert api.post(f"{path}/reservations", json={"customer_id": huge}).status_code == 422
+    assert api.post(f"{path}/share-links", json={"customer_id": -1}).status_code == 422
+    assert api.get(f"{path}/leaderboard", params={"limit": 0}).status_code == 422
+    assert api.get(f"{path}/leaderboard", params={"limit": 10**6}).status_code == 422
+    assert api.patch(path, json={"title": None}).status_code == 422
+    assert api.patch(path, json={"title": "a\u0000b"}).status_code == 422
+    many = {"name": "x", "pool": "reservers", "winners": 1001}
+    assert api.post(f"{path}/draws", json=many).status_code == 422
+    foreign = {"coupon_campaign_ids": [huge]}
+    assert api.patch(path, json=foreign).status_code in (404, 422)

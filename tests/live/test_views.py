@@ -101,7 +101,10 @@ def test_grace_period_and_post_live_coupons(
     campaign = make_campaign(session, workspace.id, 10, channel="post_live")
     session.commit()
     saved = client.post("/lives/settings", data={"csrf_token": csrf, "grace_minutes": "90"})
-    assert saved.status_code == 200
+    assert saved.status_code == 200  # followed to the list
+    for bad in ("-5", "many"):
+        refused = client.post("/lives/settings", data={"csrf_token": csrf, "grace_minutes": bad})
+        assert refused.status_code == 422 and 'role="alert"' in refused.text
     assert service.grace_minutes(session, workspace.id) == 90
     issued = client.post(
         f"/lives/{live.id}/post-live",

@@ -79,8 +79,19 @@ def _lines(text: str) -> list[str]:
 def lives(
     request: Request, context: Console, db: DbSession, notice: str = "", cursor: str | None = None
 ) -> Response:
-    ws = context.workspace.id
-    rows, next_cursor = service.list_lives(db, ws, cursor=cursor, limit=50)
+    return _list_page(request, db, context.workspace.id, notice=notice, cursor=cursor)
+
+
+def _list_page(
+    request: Request,
+    db: Session,
+    workspace_id: int,
+    *,
+    notice: str = "",
+    cursor: str | None = None,
+    error: str | None = None,
+) -> Response:
+    rows, next_cursor = service.list_lives(db, workspace_id, cursor=cursor, limit=50)
     return render(
         request,
         "live/lives.html",
@@ -88,24 +99,27 @@ def lives(
             "active_nav": "live",
             "rows": [(live, service.phase_of(live)) for live in rows],
             "next_cursor": next_cursor,
-            "grace": service.grace_minutes(db, ws),
+            "grace": service.grace_minutes(db, workspace_id),
             "notice": NOTICES.get(notice),
+            "error": error,
             "PLATFORM_LABELS": PLATFORM_LABELS,
             "PHASE_LABELS": PHASE_LABELS,
         },
+        status_code=422 if error else 200,
     )
 
 
-@protected.post("/lives/settings")
+@protected.post("/lives/settings", response_class=HTMLResponse)
 async def save_grace(request: Request, context: OperatorConsole, db: DbSession) -> Response:
     form = await _form(request)
+    ws = context.workspace.id
     try:
         minutes = int(form.get("grace_minutes", ""))
-        await run_in_threadpool(
-            service.set_grace_minutes, db, context.workspace.id, minutes, context.actor()
-        )
-    except (Problem, ValueError):
-        return RedirectResponse("/lives?notice=", status_code=303)
+        await run_in_threadpool(service.set_grace_minutes, db, ws, minutes, context.actor())
+    except Problem as problem:
+        return _list_page(request, db, ws, error=_message(problem))
+    except ValueError:
+        return _list_page(request, db, ws, error=gettext("Numbers are expected in the form"))
     return RedirectResponse("/lives?notice=grace", status_code=303)
 
 
