@@ -20,6 +20,7 @@ BENCHMARKS = {
     "outreach": "benchmarks.bench_outreach",
     "content": "benchmarks.bench_content",
     "wecom": "benchmarks.bench_wecom",
+    "live": "benchmarks.bench_live",
 }
 
 

@@ -66,6 +66,17 @@ def seeded(api: TestClient, session: Session, workspace: Workspace) -> dict[str,
     )
     tier = _created(api, "/points/tiers", {"code": "gold", "name": "金卡", "rank": 1})
     earn = _created(api, "/points/earn-rules", {"name": "双倍", "multiplier_permille": 2000})
+    live = _created(
+        api,
+        "/lives",
+        {
+            "title": "宠粉夜", "platform": "douyin",
+            "starts_at": "2026-01-01T11:00:00Z", "ends_at": "2026-01-01T14:00:00Z",
+        },
+    )  # fmt: skip
+    draw = _created(
+        api, f"/lives/{live['id']}/draws", {"name": "锦鲤", "pool": "buyers", "winners": 1}
+    )
     return {
         "customer_id": customer_id,
         "group_id": group["id"],
@@ -77,6 +88,8 @@ def seeded(api: TestClient, session: Session, workspace: Workspace) -> dict[str,
         "code": tier["code"],
         "slug": "fuli",
         "operator_id": operator.id,
+        "live_id": live["id"],
+        "draw_id": draw["id"],
     }
 
 

@@ -18,6 +18,7 @@ from siyu.community.models import FanGroup
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.models import Customer
 from siyu.kit.web import LOCALE_COOKIE
+from siyu.live.models import Live
 from siyu.loyalty.models import MallItem
 from siyu.orders.models import ImportRun
 from siyu.orders.service import import_file
@@ -50,6 +51,7 @@ DEMO_SEEDS = (
     "siyu.loyalty.demo",
     "siyu.outreach.demo",
     "siyu.channels.demo",
+    "siyu.live.demo",
 )
 REJECTING_FILE = (
     "order_no,buyer_id,paid_amount,paid_at,status\n"
@@ -98,6 +100,7 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "broadcast_id": first(Broadcast),
         "material_id": first(Material),
         "upload_id": first(ContentUpload),
+        "live_id": first(Live),
     }
 
 

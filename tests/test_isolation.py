@@ -91,6 +91,9 @@ FIELD_RESOURCES = {
     "upload_id": "content_upload",
     "short_code": "post_link",
     "way_id": "wecom_live_code",
+    "live_id": "live",
+    "draw_id": "draw",
+    "coupon_campaign_ids": "campaign",
     # A public address names its workspace: the caller's own, so B's rows must not be found
     "workspace_slug": "my_workspace",
 }
@@ -254,6 +257,21 @@ def _seed_other_workspace(
     }
     ids["gift"] = post("/api/v1/points/gifts", gift)["id"]
     ids.update(_seed_outreach(client, session, theirs, b, ids))
+    live = {
+        "title": f"{MARK}直播",
+        "platform": "douyin",
+        "starts_at": (NOW - timedelta(hours=3)).isoformat(),
+        "ends_at": (NOW - timedelta(hours=1)).isoformat(),
+        "coupon_campaign_ids": [ids["campaign"]],
+    }
+    ids["live"] = post("/api/v1/lives", live)["id"]
+    share_link = post(f"/api/v1/lives/{ids['live']}/share-links", {"customer_id": fan})
+    client.get(f"/s/{share_link['code']}", follow_redirects=False)
+    client.cookies.clear()
+    post(f"/api/v1/lives/{ids['live']}/reservations", {"customer_id": fan})
+    draw = {"name": f"{MARK}抽奖", "pool": "reservers", "winners": 1}
+    ids["draw"] = post(f"/api/v1/lives/{ids['live']}/draws", draw)["id"]
+    post(f"/api/v1/draws/{ids['draw']}/run")
     post("/api/v1/analytics/refresh", {})
     ids["job"] = _ok(client.get("/api/v1/jobs", headers=b))["items"][0]["id"]
     ids["wecom_live_code"] = _wecom_live_code(session, theirs)
@@ -515,6 +533,7 @@ SKIPPED_PAGES = {
     ("GET", "/h5/coupons/s/{token}"): "a fan's share link is public by design",
     ("GET", "/p/{short_code}"): "a post's short link is public by design",
     ("GET", "/h5/content/{short_code}"): "a post's landing page is public by design",
+    ("GET", "/s/{code}"): "a fan's live share link is public by design",
 }
 
 

@@ -50,6 +50,9 @@ from siyu.kit.web import (
     wants_problem_json,
     widen_thread_limiter,
 )
+from siyu.live import api as live_api
+from siyu.live import h5 as live_h5
+from siyu.live import views as live_views
 from siyu.loyalty import api as loyalty_api
 from siyu.loyalty import h5 as loyalty_h5
 from siyu.loyalty import views as loyalty_views
@@ -78,6 +81,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     loyalty_api.router,
     outreach_api.router,
     channels_api.router,
+    live_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
@@ -98,6 +102,8 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     channels_views.router,
     wecom_views.router,
     wecom_views.protected,
+    live_views.router,
+    live_views.protected,
 )
 FAN_ROUTERS: tuple[APIRouter, ...] = (
     h5.router,
@@ -108,6 +114,8 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     channels_h5.router,
     wecom_hooks.router,
     wecom_sidebar.router,
+    live_h5.router,
+    live_h5.share_router,
 )
 
 

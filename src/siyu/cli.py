@@ -16,6 +16,7 @@ from siyu.connectors.wecom.cli import wecom_app
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
+from siyu.live.cli import live_app
 from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
 from siyu.outreach.cli import outreach_app
@@ -46,6 +47,7 @@ app.add_typer(coupons_app, name="coupons")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(wecom_app, name="wecom")
 app.add_typer(outreach_app, name="outreach")
+app.add_typer(live_app, name="live")
 
 # --- serving ----------------------------------------------------------------------------
 

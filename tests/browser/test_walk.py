@@ -258,7 +258,7 @@ def phone_fan(
     page.goto(_fan_link(server, server_env, seeded_ids["customer_id"]))
     page.wait_for_url(f"{server}/h5/me")
     html = [page.content()]
-    for path in ("/h5/points/mall", "/h5/coupons"):
+    for path in ("/h5/points/mall", "/h5/coupons", "/h5/lives"):
         html.append(context.request.get(f"{server}{path}").text())
     families = signed_in[Role.owner].request.get(f"{server}/community/families")
     html.append(families.text())  # the live-code addresses

@@ -26,8 +26,9 @@ UNKNOWN_ID = "987654321"
 MALFORMED_ID = "abc"
 # GET forms: opened without their fields they show the form again with the field's message.
 FORM_ANSWERS = {"/customers/{customer_id}/merge": 422}
-# HTMX fragments of a page (the 360 page's panels, timeline and link card; the builder's inputs)
-FRAGMENT_SUFFIXES = ("/panel", "/timeline", "/link", "/builder")
+# HTMX fragments of a page (the 360 page's panels, timeline and link card; the builder's inputs;
+# a live's leaderboard)
+FRAGMENT_SUFFIXES = ("/panel", "/timeline", "/link", "/builder", "/leaderboard")
 LINK = re.compile(r"""(?:href|hx-get|data-url)="(?:https?://[^/"]+)?(/[^"?#]*)""")
 
 

@@ -42,6 +42,7 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.outreach.demo",
     "siyu.channels.demo",
     "siyu.connectors.wecom.demo",
+    "siyu.live.demo",
 )
 
 

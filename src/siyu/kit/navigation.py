@@ -24,10 +24,10 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("loyalty", N_("Points mall"), "★", "/loyalty"),
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
+    NavItem("live", N_("Live campaigns"), "▶", "/lives"),
     NavItem("outreach", N_("Outreach"), "✉", "/outreach"),
     NavItem("content", N_("Public channels"), "▣", "/content"),
     NavItem("wecom", N_("WeCom"), "✆", "/wecom/live-codes"),
-    NavItem("live", N_("Live campaigns"), "▶", None),
     NavItem("referral", N_("Fission & distribution"), "⇄", None),
 )
 

@@ -118,3 +118,31 @@ def recent_orders(
         .limit(limit)
     )
     return [(no, paid_at, int(amount), status) for no, paid_at, amount, status in rows]
+
+
+def paid_orders_between(
+    workspace_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    platform: str,
+    streamer_id: str | None = None,
+) -> Select[tuple[int, int | None, int, datetime]]:
+    """A select of the paid orders of one platform paid in [``start``, ``end``) (and brought by
+    ``streamer_id`` when given): order id, customer id, net paid fen, paid at. A live's orders,
+    for the live domain to count and attribute in SQL."""
+    statement = select(
+        Order.id,
+        Order.customer_id,
+        (Order.paid_amount_fen - func.coalesce(Order.refund_amount_fen, 0)).label("net_fen"),
+        Order.paid_at,
+    ).where(
+        Order.workspace_id == workspace_id,
+        Order.platform == platform,
+        Order.paid_at.is_not(None),
+        Order.paid_at >= start,
+        Order.paid_at < end,
+    )
+    if streamer_id:
+        statement = statement.where(Order.streamer_id == streamer_id)
+    return statement  # type: ignore[return-value]
