@@ -25,7 +25,8 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
     NavItem("live", N_("Live campaigns"), "▶", None),
-    NavItem("referral", N_("Fission & distribution"), "⇄", None),
+    NavItem("referral", N_("Fission & distribution"), "⇄", "/referral"),
+    NavItem("engagement", N_("Check-in camps"), "✓", "/camps"),
 )
 
 SETTINGS_NAV: tuple[NavItem, ...] = (

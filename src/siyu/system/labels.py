@@ -17,6 +17,7 @@ JOB_LABELS = {
     "coupons.refresh_rules": N_("Refresh coupon rules"),
     "coupons.rebuild_stock": N_("Rebuild coupon stock"),
     "coupons.match_redemptions": N_("Match coupon use to orders"),
+    "referral.settle": N_("Pay referral rewards"),
     "system.housekeeping": N_("Housekeeping"),
 }
 
