@@ -81,6 +81,7 @@ def get_camp(camp_id: Int64, api: Api, db: DbSession) -> CampDetailOut:
 )
 def check_in(camp_id: Int64, body: CheckInIn, api: Api, db: DbSession) -> CheckInOut:
     """Today's check-in of a member of the camp's group (the task done, in a few words)."""
+    service.get_camp(db, api.workspace_id, camp_id)  # the path's camp first: 404 before 422
     check_customers(db, api.workspace_id, [body.customer_id], "customer_id")
     row = service.check_in(
         db,
