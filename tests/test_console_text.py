@@ -16,6 +16,7 @@ from siyu.app import CONSOLE_ROUTERS
 from siyu.community.models import FanGroup
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.models import Customer
+from siyu.engagement.models import Camp
 from siyu.kit.web import LOCALE_COOKIE
 from siyu.loyalty.models import MallItem
 from siyu.orders.models import ImportRun
@@ -37,12 +38,15 @@ NOT_PAGES = {
     "/coupons/campaigns/{campaign_id}/live",  # an event stream
     "/community/families/{family_id}/qr.{kind}",  # QR images
     "/community/groups/{group_id}/qr.{kind}",
+    "/camps/{camp_id}/checkins/{checkin_id}/photo",  # an uploaded photo
 }
 DEMO_SEEDS = (
     "siyu.analytics.demo",
     "siyu.community.demo",
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
+    "siyu.referral.demo",
+    "siyu.engagement.demo",
 )
 REJECTING_FILE = (
     "order_no,buyer_id,paid_amount,paid_at,status\n"
@@ -88,6 +92,7 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "group_id": first(FanGroup),
         "campaign_id": first(CouponCampaign),
         "item_id": first(MallItem),
+        "camp_id": first(Camp),
     }
 
 

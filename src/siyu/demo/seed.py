@@ -37,6 +37,8 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.community.demo",
     "siyu.coupons.demo",
     "siyu.loyalty.demo",
+    "siyu.referral.demo",
+    "siyu.engagement.demo",
 )
 
 

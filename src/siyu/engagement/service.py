@@ -30,6 +30,7 @@ from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
+from siyu.loyalty.labels import CAMP_REASON
 from siyu.workspace import audit
 from siyu.workspace.audit import SYSTEM, Actor
 
@@ -289,7 +290,7 @@ def _reward(session: Session, camp: Camp, completion: CampCompletion) -> None:
                 camp.workspace_id,
                 completion.customer_id,
                 camp.reward_points,
-                "check-in camp completed",
+                CAMP_REASON,
                 SYSTEM,
                 f"camp-{camp.id}-{completion.customer_id}",
             )

@@ -25,6 +25,7 @@ from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
+from siyu.loyalty.labels import REFERRAL_REASON
 from siyu.referral.models import (
     MAX_WINDOW_DAYS,
     REWARD_KINDS,
@@ -523,7 +524,7 @@ def _deliver(session: Session, settings: ReferralSettings, reward: ReferralRewar
             reward.workspace_id,
             reward.beneficiary_id,
             reward.points,
-            "referral reward: an invitee's first order",
+            REFERRAL_REASON,
             SYSTEM,
             f"referral-{reward.invitee_id}-{reward.level}",
         )
