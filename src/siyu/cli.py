@@ -12,9 +12,11 @@ from siyu.community.cli import community_app
 from siyu.config import get_settings
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
+from siyu.engagement.cli import camps_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
 from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
+from siyu.referral.cli import referral_app
 from siyu.workspace.audit import cli_actor
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(points_app, name="points")
 app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
+app.add_typer(referral_app, name="referral")
+app.add_typer(camps_app, name="camps")
 app.add_typer(analytics_app, name="analytics")
 
 # --- serving ----------------------------------------------------------------------------
