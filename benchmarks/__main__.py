@@ -17,6 +17,7 @@ BENCHMARKS = {
     "points": "benchmarks.bench_points",
     "grab": "benchmarks.bench_grab",
     "surge": "benchmarks.bench_surge",
+    "referral": "benchmarks.bench_referral",
 }
 
 
