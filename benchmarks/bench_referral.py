@@ -3,7 +3,8 @@ store keeps (the composite foreign key to the inviter's own row and depth, the d
 one place per fan), against the same rows inserted in the same run into a bare table of the
 same columns with no constraint but its primary key. The ratio is what the store-side depth
 cap costs per row. A third figure: referrals through ``service.refer`` one transaction each
-(settings, both fans checked, the inviter's row ensured, the audit entry).
+(settings, both fans checked, the inviter's row ensured, the audit entry), against one bare
+single-row INSERT per transaction into the bare table, serially as well.
 
 The tree: 20,000 fans at the top, 50,000 invited by them and 30,000 at the second level, in
 chunks of 5,000 rows per transaction (parents before children, as the key requires).
@@ -131,6 +132,12 @@ def _run_store(url: str, store: str) -> list[Result]:
         through_service = measure(
             f"service.refer, one transaction each ({store})", SERVICE_CALLS, refer_all
         )
+        one_row = rows[:SERVICE_CALLS]
+        bare_single = measure(
+            f"one bare INSERT per transaction ({store})",
+            SERVICE_CALLS,
+            lambda: [_insert_all(engine, "bare_referrals", [row]) for row in one_row],
+        )
         with engine.connect() as connection:
             deepest = connection.execute(
                 text("SELECT max(depth) FROM referrals WHERE workspace_id = :ws"), {"ws": ws}
@@ -140,7 +147,7 @@ def _run_store(url: str, store: str) -> list[Result]:
     table = Result(f"referral_inserts_{store}", guarded, details=dict(details))
     table.compare(bare, aim=">= 0.5: the depth key and CHECKs at most double a row's cost")
     single = Result(f"referral_service_{store}", through_service, details=dict(details))
-    single.compare(bare, aim="informative: a whole audited transaction per referral")
+    single.compare(bare_single, aim=">= 0.05: a whole audited transaction against one INSERT")
     return [table, single]
 
 
