@@ -38,7 +38,7 @@ NOT_PAGES = {
     "/coupons/campaigns/{campaign_id}/live",  # an event stream
     "/community/families/{family_id}/qr.{kind}",  # QR images
     "/community/groups/{group_id}/qr.{kind}",
-    "/camps/{camp_id}/checkins/{checkin_id}/photo",  # an uploaded photo
+    "/camps/checkins/{checkin_id}/photo",  # an uploaded photo
 }
 DEMO_SEEDS = (
     "siyu.analytics.demo",

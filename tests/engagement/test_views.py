@@ -34,10 +34,14 @@ def test_create_a_camp_and_see_its_board(
     created = client.post("/camps", data=form, follow_redirects=False)
     assert created.status_code == 303
     camp_id = int(created.headers["location"].rsplit("/", 1)[1])
-    service.check_in(
-        session, workspace.id, camp_id, fan, note="敷了面膜", photo=None, tz="Asia/Shanghai"
+    photo = service.Photo(b"\x89PNG fake bytes", "image/png")
+    row = service.check_in(
+        session, workspace.id, camp_id, fan, note="敷了面膜", photo=photo, tz="Asia/Shanghai"
     )
     session.commit()
+    image = client.get(f"/camps/checkins/{row.id}/photo")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert f"/camps/checkins/{row.id}/photo" in client.get("/camps").text
     page = client.get(f"/camps/{camp_id}")
     assert page.status_code == 200 and "二十一天护肤打卡" in page.text
     assert "敷了面膜" in page.text

@@ -3,6 +3,7 @@ members' check-ins of the past days, today's through the service, and the comple
 
 from __future__ import annotations
 
+import base64
 import random
 from datetime import timedelta
 
@@ -25,6 +26,13 @@ TASKS = (
     "敷一片补水面膜，说说感受",
     "睡前一小时放下手机",
     "复盘这一周：皮肤最大的变化是什么",
+)
+# A 1×1 PNG stands for the photos fans attach: the console links each one.
+PHOTO = service.Photo(
+    base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+    ),
+    "image/png",
 )
 NOTES = ("完成啦", "今天坚持住了", "打卡！", "和闺蜜一起做的", "感觉皮肤水润了", "明天继续")
 
@@ -70,7 +78,7 @@ def seed(session: Session, workspace_id: int) -> None:
                     camp.id,
                     fan,
                     note=rng.choice(NOTES),
-                    photo=None,
+                    photo=PHOTO if rng.random() < 0.3 else None,
                     tz=workspace.timezone,
                 )
             except Problem:

@@ -374,3 +374,15 @@ def recent_checkins(session: Session, camp: Camp, limit: int = 30) -> list[Check
             .limit(limit)
         )
     )
+
+
+def recent_photos(session: Session, workspace_id: int, limit: int = 8) -> list[CheckIn]:
+    """The latest check-ins with a photo, in every camp (the photos themselves stay unloaded)."""
+    return list(
+        session.scalars(
+            select(CheckIn)
+            .where(CheckIn.workspace_id == workspace_id, CheckIn.photo_type.is_not(None))
+            .order_by(CheckIn.id.desc())
+            .limit(limit)
+        )
+    )

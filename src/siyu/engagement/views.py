@@ -16,7 +16,7 @@ from siyu.engagement import service
 from siyu.engagement.models import RULE_LABELS
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import today
-from siyu.kit.errors import NotFound, Problem
+from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
@@ -59,6 +59,7 @@ def _list_page(
             "states": {c.id: service.camp_state(c, on) for c in camps},
             "ends": {c.id: service.ends_on(c) for c in camps},
             "campaigns": list_campaigns(db, ws, limit=200)[0],
+            "photos": service.recent_photos(db, ws),
             "STATE_LABELS": STATE_LABELS,
             "RULE_LABELS": RULE_LABELS,
             "error": error,
@@ -157,10 +158,8 @@ def camp_page(camp_id: Int64, request: Request, context: Console, db: DbSession)
     )
 
 
-@router.get("/camps/{camp_id}/checkins/{checkin_id}/photo")
-def checkin_photo(camp_id: Int64, checkin_id: Int64, context: Console, db: DbSession) -> Response:
+@router.get("/camps/checkins/{checkin_id}/photo")
+def checkin_photo(checkin_id: Int64, context: Console, db: DbSession) -> Response:
     row = service.checkin_photo(db, context.workspace.id, checkin_id)
-    if row.camp_id != camp_id:
-        raise NotFound("checkin-not-found", title=N_("No such check-in"))
     headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
     return Response(row.photo, media_type=row.photo_type, headers=headers)
