@@ -14,8 +14,8 @@ from siyu.engagement import service
 from siyu.engagement.models import MAX_PHOTO_BYTES, RULE_LABELS, Camp
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import today
-from siyu.kit.errors import NotFound, Problem
-from siyu.kit.i18n import N_, gettext
+from siyu.kit.errors import Problem
+from siyu.kit.i18n import gettext
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
 
@@ -35,13 +35,9 @@ def my_camps(request: Request, fan: CurrentFan, db: DbSession) -> Response:
     )
 
 
-def _fan_camp(db: DbSession, fan: FanContext, camp_id: int) -> Camp:
-    """One of the fan's camps; another group's camp is as absent as a missing one."""
+def _is_member(db: DbSession, fan: FanContext, camp: Camp) -> bool:
     camps = service.camps_for_fan(db, fan.workspace.id, fan.customer.id)
-    found = next((c for c in camps if c.id == camp_id), None)
-    if found is None:
-        raise NotFound("camp-not-found", title=N_("No such check-in camp"))
-    return found
+    return any(c.id == camp.id for c in camps)
 
 
 def _camp_page(
@@ -64,6 +60,7 @@ def _camp_page(
         "names": {cid: (label.name or "") for cid, label in names.items()},
         "me": fan.customer.id,
         "state": service.camp_state(camp, on),
+        "member": _is_member(db, fan, camp),
         "rule_label": RULE_LABELS[camp.rule],
         "csrf": fan_csrf_token(request),
         "error": error,
@@ -80,7 +77,8 @@ def _camp_page(
 
 @router.get("/camps/{camp_id}", response_class=HTMLResponse)
 def camp_page(camp_id: Int64, request: Request, fan: CurrentFan, db: DbSession) -> Response:
-    return _camp_page(request, db, fan, _fan_camp(db, fan, camp_id))
+    """Any camp of the fan's workspace: its board for all, the check-in form for its members."""
+    return _camp_page(request, db, fan, service.get_camp(db, fan.workspace.id, camp_id))
 
 
 @router.post("/camps/{camp_id}/check-in", response_class=HTMLResponse)
@@ -93,7 +91,7 @@ async def check_in(
     note: Annotated[str, Form()] = "",
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
-    camp = _fan_camp(db, fan, camp_id)
+    camp = service.get_camp(db, fan.workspace.id, camp_id)
     picture = None
     if photo is not None and photo.filename:
         content = await photo.read(MAX_PHOTO_BYTES + 1)
