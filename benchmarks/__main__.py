@@ -21,6 +21,7 @@ BENCHMARKS = {
     "content": "benchmarks.bench_content",
     "wecom": "benchmarks.bench_wecom",
     "live": "benchmarks.bench_live",
+    "referral": "benchmarks.bench_referral",
 }
 
 

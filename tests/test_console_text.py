@@ -17,6 +17,7 @@ from siyu.channels.models import ContentUpload, Material
 from siyu.community.models import FanGroup
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.models import Customer
+from siyu.engagement.models import Camp
 from siyu.kit.web import LOCALE_COOKIE
 from siyu.live.models import Live
 from siyu.loyalty.models import MallItem
@@ -43,6 +44,7 @@ NOT_PAGES = {
     "/community/families/{family_id}/qr.{kind}",  # QR images
     "/community/groups/{group_id}/qr.{kind}",
     "/wecom/live-codes/{way_id}/qr.png",
+    "/camps/checkins/{checkin_id}/photo",  # an uploaded photo
 }
 DEMO_SEEDS = (
     "siyu.analytics.demo",
@@ -52,6 +54,8 @@ DEMO_SEEDS = (
     "siyu.outreach.demo",
     "siyu.channels.demo",
     "siyu.live.demo",
+    "siyu.referral.demo",
+    "siyu.engagement.demo",
 )
 REJECTING_FILE = (
     "order_no,buyer_id,paid_amount,paid_at,status\n"
@@ -101,6 +105,7 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "material_id": first(Material),
         "upload_id": first(ContentUpload),
         "live_id": first(Live),
+        "camp_id": first(Camp),
     }
 
 

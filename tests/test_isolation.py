@@ -32,6 +32,7 @@ from siyu.coupons import service as coupons
 from siyu.coupons import stream
 from siyu.customers.fan_links import FAN_COOKIE, csrf_for_fan_cookie, sign_fan_link
 from siyu.db import Base, database
+from siyu.kit.clock import today
 from siyu.kit.redis import get_redis
 from siyu.orders.service import import_file
 from siyu.workspace.models import Membership, Operator, Workspace
@@ -94,6 +95,12 @@ FIELD_RESOURCES = {
     "live_id": "live",
     "draw_id": "draw",
     "coupon_campaign_ids": "campaign",
+    "inviter_id": "fan",
+    "invitee_id": "fan2",
+    "referral_id": "referral",
+    "camp_id": "camp",
+    "checkin_id": "checkin",
+    "coupon_campaign_id": "campaign",
     # A public address names its workspace: the caller's own, so B's rows must not be found
     "workspace_slug": "my_workspace",
 }
@@ -272,6 +279,18 @@ def _seed_other_workspace(
     draw = {"name": f"{MARK}抽奖", "pool": "reservers", "winners": 1}
     ids["draw"] = post(f"/api/v1/lives/{ids['live']}/draws", draw)["id"]
     post(f"/api/v1/draws/{ids['draw']}/run")
+    ids["referral"] = post("/api/v1/referrals", {"inviter_id": fan, "invitee_id": ids["fan2"]})[
+        "id"
+    ]
+    camp = {
+        "group_id": ids["group"],
+        "title": f"{MARK}打卡",
+        "starts_on": today("Asia/Shanghai").isoformat(),
+        "tasks": [f"{MARK}任务"] * 7,
+    }
+    ids["camp"] = post("/api/v1/camps", camp)["id"]
+    checkin = {"customer_id": fan, "note": f"{MARK}打卡"}
+    ids["checkin"] = post(f"/api/v1/camps/{ids['camp']}/check-ins", checkin)["id"]
     post("/api/v1/analytics/refresh", {})
     ids["job"] = _ok(client.get("/api/v1/jobs", headers=b))["items"][0]["id"]
     ids["wecom_live_code"] = _wecom_live_code(session, theirs)
@@ -534,6 +553,7 @@ SKIPPED_PAGES = {
     ("GET", "/p/{short_code}"): "a post's short link is public by design",
     ("GET", "/h5/content/{short_code}"): "a post's landing page is public by design",
     ("GET", "/s/{code}"): "a fan's live share link is public by design",
+    ("GET", "/r/{code}"): "a fan's invite link is public by design",
 }
 
 

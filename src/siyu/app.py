@@ -36,6 +36,9 @@ from siyu.customers import api as customers_api
 from siyu.customers import h5 as customers_h5
 from siyu.customers import views as customers_views
 from siyu.customers.fan_links import FanSessionRequired
+from siyu.engagement import api as engagement_api
+from siyu.engagement import h5 as engagement_h5
+from siyu.engagement import views as engagement_views
 from siyu.error_pages import error_page, validation_status
 from siyu.kit.errors import Problem
 from siyu.kit.templating import PACKAGE_DIR
@@ -60,6 +63,9 @@ from siyu.orders import api as orders_api
 from siyu.orders import views as orders_views
 from siyu.outreach import api as outreach_api
 from siyu.outreach import views as outreach_views
+from siyu.referral import api as referral_api
+from siyu.referral import h5 as referral_h5
+from siyu.referral import views as referral_views
 from siyu.segments import api as segments_api
 from siyu.system import api as system_api
 from siyu.system import views as system_views
@@ -82,6 +88,8 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     outreach_api.router,
     channels_api.router,
     live_api.router,
+    referral_api.router,
+    engagement_api.router,
 )
 CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     workspace_views.router,
@@ -104,6 +112,10 @@ CONSOLE_ROUTERS: tuple[APIRouter, ...] = (
     wecom_views.protected,
     live_views.router,
     live_views.protected,
+    referral_views.router,
+    referral_views.protected,
+    engagement_views.router,
+    engagement_views.protected,
 )
 FAN_ROUTERS: tuple[APIRouter, ...] = (
     h5.router,
@@ -116,6 +128,9 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     wecom_sidebar.router,
     live_h5.router,
     live_h5.share_router,
+    referral_h5.router,
+    referral_h5.links,
+    engagement_h5.router,
 )
 
 

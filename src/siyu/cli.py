@@ -15,11 +15,13 @@ from siyu.config import get_settings
 from siyu.connectors.wecom.cli import wecom_app
 from siyu.coupons.cli import coupons_app
 from siyu.customers.cli import customer_app
+from siyu.engagement.cli import camps_app
 from siyu.kit.cli import JsonFlag, WorkspaceSlug, emit, fail, unit_of_work
 from siyu.live.cli import live_app
 from siyu.loyalty.cli import points_app
 from siyu.orders.cli import import_app
 from siyu.outreach.cli import outreach_app
+from siyu.referral.cli import referral_app
 from siyu.workspace.audit import cli_actor
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ app.add_typer(customer_app, name="customer")
 app.add_typer(points_app, name="points")
 app.add_typer(community_app, name="community")
 app.add_typer(coupons_app, name="coupons")
+app.add_typer(referral_app, name="referral")
+app.add_typer(camps_app, name="camps")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(wecom_app, name="wecom")
 app.add_typer(outreach_app, name="outreach")

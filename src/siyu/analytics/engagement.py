@@ -163,7 +163,7 @@ referral_points AS (
     -- each distinct referred customer counts 1, and 1 more once they have bought
     SELECT r.referrer_id AS customer_id,
            count(DISTINCT r.referred_id) + count(DISTINCT m.customer_id) AS points
-    FROM referrals r LEFT JOIN metrics m ON m.customer_id = r.referred_id
+    FROM referral_pairs r LEFT JOIN metrics m ON m.customer_id = r.referred_id
     GROUP BY r.referrer_id
 ),
 everyone AS (
@@ -224,7 +224,7 @@ def koc_scores(
     tables = {
         "metrics": metrics,
         "group_activity": group_activity,
-        "referrals": referrals,
+        "referral_pairs": referrals,
         "weights": _weights_table(group_weights),
     }
     return run_sql(_KOC_SQL, tables, params)

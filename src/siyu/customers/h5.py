@@ -54,6 +54,8 @@ def _benefit_cards(db: DbSession, workspace_id: int, customer_id: int) -> list[d
         BenefitCard("✂", N_("Coupons"), "/h5/coupons", N_("%(n)s to use")),
         BenefitCard("☺", N_("Fan groups"), "/h5/groups", N_("Join our fan groups")),
         BenefitCard("▶", N_("Lives"), "/h5/lives", N_("Reserve lives and invite friends")),
+        BenefitCard("✓", N_("Check-in camps"), "/h5/camps", N_("Do the day's task")),
+        BenefitCard("⇄", N_("Invite friends"), "/h5/invite", N_("Your invite link")),
     )
     counts = {"/h5/points": balance, "/h5/coupons": unused}
     return [

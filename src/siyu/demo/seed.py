@@ -43,6 +43,8 @@ DEMO_EXTENSIONS: tuple[str, ...] = (
     "siyu.channels.demo",
     "siyu.connectors.wecom.demo",
     "siyu.live.demo",
+    "siyu.referral.demo",
+    "siyu.engagement.demo",
 )
 
 

@@ -25,10 +25,11 @@ MAIN_NAV: tuple[NavItem, ...] = (
     NavItem("coupons", N_("Coupons"), "✂", "/coupons"),
     NavItem("community", N_("Fan groups"), "◉", "/community"),
     NavItem("live", N_("Live campaigns"), "▶", "/lives"),
+    NavItem("referral", N_("Fission & distribution"), "⇄", "/referral"),
+    NavItem("engagement", N_("Check-in camps"), "✓", "/camps"),
     NavItem("outreach", N_("Outreach"), "✉", "/outreach"),
     NavItem("content", N_("Public channels"), "▣", "/content"),
     NavItem("wecom", N_("WeCom"), "✆", "/wecom/live-codes"),
-    NavItem("referral", N_("Fission & distribution"), "⇄", None),
 )
 
 SETTINGS_NAV: tuple[NavItem, ...] = (

@@ -41,15 +41,22 @@ ACTOR_LABELS = {
     "system": N_("System"),
 }
 ORDER_REASON = N_("%(platform)s order %(order_no)s")
+# Reasons other domains give the points they grant: stored in English, shown translated.
+REFERRAL_REASON = N_("Referral reward: an invited fan's first order")
+CAMP_REASON = N_("Check-in camp completed")
+SYSTEM_REASONS = frozenset({REFERRAL_REASON, CAMP_REASON})
 
 
 def reason_text(reason: str | None) -> str:
     """A ledger reason as operators read it: ``douyin:123`` (an order conversion) becomes
-    "抖音 order 123"; a reason typed by an operator is shown as written."""
+    "抖音 order 123"; a reason another domain grants points with is translated; a reason typed
+    by an operator is shown as written."""
     platform, _, order_no = (reason or "").partition(":")
     if platform in PLATFORM_LABELS and order_no:
         return gettext(ORDER_REASON) % {
             "platform": gettext(PLATFORM_LABELS[platform]),
             "order_no": order_no,
         }
+    if reason in SYSTEM_REASONS:
+        return gettext(reason)
     return reason or ""

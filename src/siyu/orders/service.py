@@ -731,3 +731,46 @@ def _parsed(order: OrderIn) -> ParsedOrder:
 
 def _utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else as_utc(moment)
+
+
+# --- read functions for other domains ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FirstPaidOrder:
+    order_id: int
+    paid_at: datetime
+    paid_amount_fen: int
+
+
+def first_paid_orders(
+    session: Session, workspace_id: int, customer_ids: Iterable[int]
+) -> dict[int, FirstPaidOrder]:
+    """Each fan's earliest paid order (paid, amount above zero), one query for all the fans: the
+    referral rewards wait for an invitee's own first order."""
+    wanted = set(customer_ids)
+    if not wanted:
+        return {}
+    ranked = (
+        select(
+            Order.customer_id,
+            Order.id,
+            Order.paid_at,
+            Order.paid_amount_fen,
+            func.row_number()
+            .over(partition_by=Order.customer_id, order_by=(Order.paid_at, Order.id))
+            .label("rank"),
+        )
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.in_(wanted),
+            Order.paid_at.is_not(None),
+            Order.paid_amount_fen > 0,
+        )
+        .subquery()
+    )
+    rows = session.execute(select(ranked).where(ranked.c.rank == 1))
+    return {
+        row.customer_id: FirstPaidOrder(row.id, as_utc(row.paid_at), row.paid_amount_fen)
+        for row in rows
+    }

@@ -20,6 +20,7 @@ JOB_LABELS = {
     "outreach.send_broadcast": N_("Send a broadcast"),
     "outreach.follow_up": N_("Follow up broadcasts"),
     "outreach.playbooks": N_("Run playbooks"),
+    "referral.settle": N_("Pay referral rewards"),
     "system.housekeeping": N_("Housekeeping"),
 }
 

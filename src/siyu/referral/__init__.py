@@ -1,0 +1,1 @@
+"""Old brings new (老带新): referrals, invite links and rewards for first paid orders."""
