@@ -9,7 +9,9 @@ from siyu.jobs import job
 from siyu.outreach import service
 
 
-@job("outreach.send_broadcast", max_attempts=3)
+# Not retried: a run that failed half-way may have created WeCom tasks that a second run would
+# create again. The broadcast stays scheduled and the failure shows in the jobs page.
+@job("outreach.send_broadcast", max_attempts=1)
 def send_broadcast(session: Session, broadcast_id: int) -> None:
     from siyu.outreach.models import Broadcast
 
