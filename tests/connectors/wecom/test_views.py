@@ -13,6 +13,7 @@ from siyu.connectors.wecom.models import WecomContactWay
 from siyu.connectors.wecom.sync import sync_all
 from siyu.customers import service as customers
 from siyu.kit.clock import utcnow
+from siyu.kit.web import LOCALE_COOKIE
 from siyu.orders.schemas import OrderIn
 from siyu.orders.service import record_orders
 from siyu.workspace.models import Role, Workspace
@@ -66,11 +67,9 @@ def test_settings_connect_test_and_health(
     assert "60020" in failed.text
     health = client.get("/settings/wecom/health")
     assert health.status_code == 200 and "60020" in health.text
-    client.cookies.set("siyu_locale", "en")
-    assert (
-        "Connector health"
-        in client.get("/settings/wecom/health", headers={"Accept-Language": "en"}).text
-    )
+    assert "连接器状态" in health.text  # Chinese by default
+    client.cookies.set(LOCALE_COOKIE, "en")
+    assert "Connector health" in client.get("/settings/wecom/health").text
 
 
 def test_live_codes_page_creates_a_code_and_reports(
@@ -163,3 +162,9 @@ def test_sidebar_signs_in_by_oauth_and_shows_the_fan(
     assert (
         client.get(f"/wecom/sidebar?workspace={slug}&external_userid=wmNobody").status_code == 404
     )
+
+
+def test_sidebar_opened_outside_wecom(client: TestClient) -> None:
+    page = client.get("/wecom/sidebar")
+    assert page.status_code == 200 and "请从企业微信中打开此页面" in page.text
+    assert client.get("/wecom/sidebar?workspace=nobody&external_userid=x").status_code == 404

@@ -42,7 +42,7 @@ router = APIRouter(prefix="/wecom", include_in_schema=False)
 COOKIE = "siyu_wecom_sidebar"
 COOKIE_SECONDS = 12 * 3600
 PRIVATE = {"Cache-Control": "private, no-store", "Referrer-Policy": "no-referrer"}
-Slug = Annotated[str, Query(min_length=1, max_length=64)]
+Slug = Annotated[str, Query(max_length=64)]
 ExternalId = Annotated[str, Query(max_length=64)]
 FormText = Annotated[str, Form()]
 
@@ -132,10 +132,12 @@ def _fan(db: Session, staff: Staff, external_userid: str) -> int:
 def sidebar(
     request: Request,
     db: DbSession,
-    workspace: Slug,
+    workspace: Slug = "",
     external_userid: ExternalId = "",
     code: Annotated[str, Query(max_length=256)] = "",
 ) -> Response:
+    if not workspace:  # opened outside WeCom's app configuration
+        return render(request, "wecom/sidebar.html", {"staff": None, "fan": None}, headers=PRIVATE)
     if code:
         return _sign_in(db, workspace, code, external_userid)
     staff = _staff(request, db, workspace)
