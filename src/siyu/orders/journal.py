@@ -1,7 +1,8 @@
 """The undo journal of a running import: what each committed chunk changed, and its undoing.
 
-An import commits a chunk at a time (short transactions, so requests never wait long behind
-it), yet a file is applied whole or not at all. Each chunk writes, in its own transaction, an
+An import commits in short transactions (requests never wait long behind it), yet a file is
+applied whole or not at all. Each chunk (a batch of orders) writes, in the transaction that
+commits it, an
 ``ImportChunk`` row saying what it did: the orders it created, the earlier state of the orders
 and items it rewrote, and what resolving its buyers wrote (fans, identities, phones). The
 run's last transaction marks it completed and drops the journal. A run that fails, or whose

@@ -1,12 +1,12 @@
 """Orders: importing seller export files and batches pushed through the API.
 
 A file is applied whole or not at all, yet no request waits behind an import for longer than
-one batch: the import commits a batch of ``BATCH_ORDERS`` orders per short transaction, each
-with its undo record (``siyu.orders.journal``). The run turns ``completed`` in the last
-transaction. A fatal problem half-way, or any error, takes back every committed batch (newest
-first) and leaves only the failed run; a run whose process died is taken back by the next
-import of its workspace, or at start-up (``recover_interrupted_imports``). A dry run does the
-work of each batch and rolls it back.
+about ``TRANSACTION_SECONDS`` and one batch: the import writes batches of ``BATCH_ORDERS``
+orders, each with its undo record (``siyu.orders.journal``), and commits at most that often.
+The run turns ``completed`` in the last transaction. A fatal problem half-way, or any error,
+takes back every committed batch (newest first) and leaves only the failed run; a run whose
+process died is taken back by the next import of its workspace, or at start-up
+(``recover_interrupted_imports``). A dry run does the work of each batch and rolls it back.
 
 The file is streamed (memory stays flat for 1M-row files), each batch written with a few bulk
 statements (``siyu.orders.upsert``). Imports of one workspace run one at a time: each holds
