@@ -3,7 +3,7 @@ no tasks, stop conditions end an enrolment, and operators work their tasks for t
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -112,3 +112,27 @@ def test_every_template_passes_the_content_check(session: Session, workspace: Wo
     for key in playbooks.TEMPLATES:
         playbooks.create_from_template(session, workspace.id, key, ACTOR)
     assert len(playbooks.list_playbooks(session, workspace.id)) == len(playbooks.TEMPLATES)
+
+
+def test_a_lives_reservers_are_its_anchor(session: Session, workspace: Workspace) -> None:
+    from siyu.live import service as lives
+    from siyu.live.service import LiveDraft
+
+    now = datetime.now(UTC)
+    started = lives.create_live(
+        session,
+        workspace.id,
+        LiveDraft("今晚上新", "douyin", now - timedelta(hours=1), now + timedelta(hours=1)),
+        ACTOR,
+    )
+    later = lives.create_live(
+        session,
+        workspace.id,
+        LiveDraft("明晚专场", "douyin", now + timedelta(days=1), now + timedelta(days=1, hours=2)),
+        ACTOR,
+    )
+    early, late = make_fans(session, workspace.id, 2, prefix="live")
+    lives.reserve(session, workspace.id, started.id, early)
+    lives.reserve(session, workspace.id, later.id, late)
+    anchors = playbooks.ANCHOR_SOURCES["live_start"](session, workspace.id, now - timedelta(days=1))
+    assert [fan for fan, _ in anchors] == [early]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from siyu.coupons import service as coupons
 from siyu.customers import service as customers
-from siyu.kit.clock import utcnow
+from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
@@ -303,6 +303,23 @@ def reserver_ids(session: Session, live: Live) -> Select[Any]:
     return select(LiveReservation.customer_id).where(
         LiveReservation.workspace_id == live.workspace_id, LiveReservation.live_id == live.id
     )
+
+
+def reservers_of_lives_started(
+    session: Session, workspace_id: int, since: datetime, until: datetime
+) -> list[tuple[int, datetime]]:
+    """(fan, the live's start) for every reservation of a live that started in [since, until):
+    the anchor of playbooks that follow a live."""
+    rows = session.execute(
+        select(LiveReservation.customer_id, Live.starts_at)
+        .join(Live, (Live.id == LiveReservation.live_id) & (Live.workspace_id == workspace_id))
+        .where(
+            LiveReservation.workspace_id == workspace_id,
+            Live.starts_at >= since,
+            Live.starts_at < until,
+        )
+    )
+    return [(customer_id, as_utc(starts_at)) for customer_id, starts_at in rows]
 
 
 def list_reservations(

@@ -28,6 +28,7 @@ from siyu.kit.clock import as_utc, business_day, day_bounds, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.sql import get_in_workspace
+from siyu.live import service as lives
 from siyu.orders import ownership as orders
 from siyu.outreach import content, ledger
 from siyu.outreach.channels import OperatorTaskChannel
@@ -39,9 +40,6 @@ from siyu.workspace.audit import SYSTEM, Actor
 from siyu.workspace.service import workspace_timezone
 
 AnchorSource = Callable[[Session, int, datetime], list[tuple[int, datetime]]]
-# A live's start has no domain yet: a live domain registers its source here, returning the
-# fans who watched (or reserved) a live that started since the given moment.
-LIVE_ANCHOR_SOURCES: list[AnchorSource] = []
 LOOKBACK = timedelta(days=1)  # how far back an enrolment run looks for anchors
 
 
@@ -327,9 +325,8 @@ def _last_paid(session: Session, workspace_id: int, since: datetime) -> list[tup
 def _live_starts(
     session: Session, workspace_id: int, since: datetime
 ) -> list[tuple[int, datetime]]:
-    return [
-        found for source in LIVE_ANCHOR_SOURCES for found in source(session, workspace_id, since)
-    ]
+    """The reservers of every live that has started since ``since``."""
+    return lives.reservers_of_lives_started(session, workspace_id, since, utcnow())
 
 
 ANCHOR_SOURCES: dict[str, AnchorSource] = {
