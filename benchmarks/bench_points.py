@@ -69,6 +69,7 @@ def _parallel(calls: int, action: Callable[[int], object]) -> None:
 
 
 def _seed(sessions: sessionmaker[Session]) -> tuple[int, list[int], int, list[tuple[int, str]]]:
+    from siyu.loyalty import mall as loyalty_mall
     from siyu.loyalty import service
     from siyu.orders.models import Order
     from siyu.orders.schemas import OrderIn
@@ -105,7 +106,7 @@ def _seed(sessions: sessionmaker[Session]) -> tuple[int, list[int], int, list[tu
             service.adjust(
                 session, ws, customer_id, 1_000_000, "bench", actor, f"seed-{customer_id}"
             )
-        item = service.create_item(
+        item = loyalty_mall.create_item(
             session,
             ws,
             {
@@ -122,7 +123,9 @@ def _seed(sessions: sessionmaker[Session]) -> tuple[int, list[int], int, list[tu
 
 
 def _run_store(url: str, store: str) -> list[Result]:
-    from siyu.loyalty import service
+    from siyu.loyalty import conversions as loyalty_conversions
+    from siyu.loyalty import mall as loyalty_mall
+    from siyu.loyalty import reports as loyalty_reports
     from siyu.workspace.audit import Actor
 
     actor = Actor("system", label="bench")
@@ -131,7 +134,7 @@ def _run_store(url: str, store: str) -> list[Result]:
 
         def redeem(i: int) -> int:
             with sessions() as session:
-                redemption, _ = service.redeem(
+                redemption, _ = loyalty_mall.redeem(
                     session, ws, fans[i % len(fans)], item, 1, f"bench-{i}", actor
                 )
                 session.commit()
@@ -140,7 +143,9 @@ def _run_store(url: str, store: str) -> list[Result]:
         def convert(i: int) -> int:
             customer_id, number = orders[i]
             with sessions() as session:
-                result = service.convert_order(session, ws, customer_id, "taobao", number, actor)
+                result = loyalty_conversions.convert_order(
+                    session, ws, customer_id, "taobao", number, actor
+                )
                 session.commit()
                 return result.points
 
@@ -167,18 +172,18 @@ def _run_store(url: str, store: str) -> list[Result]:
                 return 1
 
         redemptions = measure(
-            f"service.redeem, {THREADS} threads ({store})",
+            f"loyalty_mall.redeem, {THREADS} threads ({store})",
             REDEMPTIONS,
             lambda: _parallel(REDEMPTIONS, redeem),
         )
         conversions = measure(
-            f"service.convert_order, {THREADS} threads ({store})",
+            f"loyalty_conversions.convert_order, {THREADS} threads ({store})",
             CONVERSIONS,
             lambda: _parallel(CONVERSIONS, convert),
         )
         with sessions() as session:
             # The bare UPDATEs below bypass the ledger on purpose: check before them.
-            assert service.check_invariants(session, ws) == []
+            assert loyalty_reports.check_invariants(session, ws) == []
         floor = measure(
             f"bare conditional UPDATE of the same accounts, {THREADS} threads ({store})",
             BARE,

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from siyu.kit.clock import utcnow
+from siyu.loyalty import mall as loyalty_mall
 from siyu.loyalty import service
 from siyu.loyalty.models import MallItem
 from siyu.orders.models import Order
@@ -76,7 +77,7 @@ def item(session: Session, workspace_id: int, **values: Any) -> MallItem:
         "stock": 10,
         "cost_fen": 1500,
     }
-    return service.create_item(session, workspace_id, {**defaults, **values}, ACTOR)
+    return loyalty_mall.create_item(session, workspace_id, {**defaults, **values}, ACTOR)
 
 
 LONG_AGO = datetime(2025, 1, 10, 12, tzinfo=UTC)

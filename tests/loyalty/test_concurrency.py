@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.kit.errors import Conflict, Problem
-from siyu.loyalty import service
+from siyu.loyalty import conversions, mall, reports, service
 from siyu.loyalty.models import PointsAccount, PointsConversion, Redemption
 from siyu.workspace import service as workspaces
 from tests.concurrency import in_parallel, scratch_store
@@ -49,7 +49,9 @@ def test_fifty_parallel_conversions_of_one_order_credit_it_once() -> None:
 
         def convert(_: int) -> int:
             with sessions() as session:
-                result = service.convert_order(session, ws, customer_id, "taobao", number, ACTOR)
+                result = conversions.convert_order(
+                    session, ws, customer_id, "taobao", number, ACTOR
+                )
                 session.commit()
                 return result.points
 
@@ -60,7 +62,7 @@ def test_fifty_parallel_conversions_of_one_order_credit_it_once() -> None:
         with sessions() as session:
             assert service.summary(session, ws, customer_id).balance == 520
             assert session.scalar(select(func.count()).select_from(PointsConversion)) == 1
-            assert service.check_invariants(session) == []
+            assert reports.check_invariants(session) == []
 
 
 def test_five_hundred_parallel_redemptions_of_twenty_in_stock() -> None:
@@ -74,7 +76,7 @@ def test_five_hundred_parallel_redemptions_of_twenty_in_stock() -> None:
 
         def redeem(i: int) -> int:
             with sessions() as session:
-                redemption, _ = service.redeem(
+                redemption, _ = mall.redeem(
                     session, ws, customer_ids[i % fans], item_id, 1, f"rush-{i}", ACTOR
                 )
                 session.commit()
@@ -84,7 +86,7 @@ def test_five_hundred_parallel_redemptions_of_twenty_in_stock() -> None:
         outcomes = Counter(_outcome(r) for r in results)
         assert outcomes == {"ok": stock, "out-of-stock": 500 - stock}, outcomes
         with sessions() as session:
-            assert service.get_item(session, ws, item_id).stock == 0
+            assert mall.get_item(session, ws, item_id).stock == 0
             assert session.scalar(select(func.count()).select_from(Redemption)) == stock
             total = session.scalar(select(func.sum(PointsAccount.balance)))
             assert total == fans * points_each - stock * price
@@ -96,7 +98,7 @@ def test_five_hundred_parallel_redemptions_of_twenty_in_stock() -> None:
             for customer_id in customer_ids:
                 spent = per_fan.get(customer_id, 0) * price
                 assert service.summary(session, ws, customer_id).balance == points_each - spent
-            assert service.check_invariants(session) == []
+            assert reports.check_invariants(session) == []
 
 
 def test_one_fan_racing_herself_never_goes_below_zero() -> None:
@@ -109,9 +111,7 @@ def test_one_fan_racing_herself_never_goes_below_zero() -> None:
 
         def redeem(i: int) -> int:
             with sessions() as session:
-                redemption, _ = service.redeem(
-                    session, ws, customer_id, item_id, 1, f"me-{i}", ACTOR
-                )
+                redemption, _ = mall.redeem(session, ws, customer_id, item_id, 1, f"me-{i}", ACTOR)
                 session.commit()
                 return redemption.id
 
@@ -119,5 +119,5 @@ def test_one_fan_racing_herself_never_goes_below_zero() -> None:
         assert outcomes == {"ok": 5, "insufficient-points": 35}, outcomes
         with sessions() as session:
             assert service.summary(session, ws, customer_id).balance == 5
-            assert service.get_item(session, ws, item_id).stock == 95
-            assert service.check_invariants(session) == []
+            assert mall.get_item(session, ws, item_id).stock == 95
+            assert reports.check_invariants(session) == []

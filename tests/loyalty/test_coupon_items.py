@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from siyu.coupons import service as coupons
 from siyu.customers.fan_links import sign_fan_link
 from siyu.kit.errors import Problem
+from siyu.loyalty import mall as loyalty_mall
 from siyu.loyalty import service
 from siyu.workspace.models import Workspace
 from tests.factories import ACTOR
@@ -34,7 +35,7 @@ def test_a_coupon_item_issues_a_claimed_coupon_and_ships_nothing(
     item = h.item(session, workspace.id, name="10 元券", coupon_template_id=template_id, stock=5)
     assert item.virtual  # a coupon is handed over on the spot
 
-    redemption, _ = service.redeem(session, workspace.id, fan, item.id, 2, "k-1", ACTOR)
+    redemption, _ = loyalty_mall.redeem(session, workspace.id, fan, item.id, 2, "k-1", ACTOR)
 
     assert redemption.state == "delivered" and redemption.delivered_at is not None
     held = coupons.coupons_of(session, workspace.id, fan)
@@ -42,11 +43,11 @@ def test_a_coupon_item_issues_a_claimed_coupon_and_ships_nothing(
     assert {c.claim.source for c in held} == {"points"}
     assert all(c.campaign.channel == "points" for c in held)
     assert held[0].claim.valid_until is not None
-    queue, _ = service.list_redemptions(session, workspace.id, state="pending")
+    queue, _ = loyalty_mall.list_redemptions(session, workspace.id, state="pending")
     assert queue == []
     assert service.summary(session, workspace.id, fan).balance == 800
     # A replay of the same request issues nothing more.
-    service.redeem(session, workspace.id, fan, item.id, 2, "k-1", ACTOR)
+    loyalty_mall.redeem(session, workspace.id, fan, item.id, 2, "k-1", ACTOR)
     assert len(coupons.coupons_of(session, workspace.id, fan)) == 2
 
 
@@ -55,13 +56,13 @@ def test_a_virtual_item_without_a_coupon_is_not_shipped_either(
 ) -> None:
     fan = h.rich_fan(session, workspace.id, "阿圆", 500)
     item = h.item(session, workspace.id, name="直播间抽奖资格", virtual=True)
-    redemption, _ = service.redeem(session, workspace.id, fan, item.id, 1, "k-2", ACTOR)
+    redemption, _ = loyalty_mall.redeem(session, workspace.id, fan, item.id, 1, "k-2", ACTOR)
     assert redemption.state == "delivered"
     shipped_goods = h.item(session, workspace.id, name="珊瑚绒拖鞋")
-    parcel, _ = service.redeem(
+    parcel, _ = loyalty_mall.redeem(
         session, workspace.id, fan, shipped_goods.id, 1, "k-3", ACTOR, address="上海市徐汇区"
     )
-    queue, _ = service.list_redemptions(session, workspace.id, state="pending")
+    queue, _ = loyalty_mall.list_redemptions(session, workspace.id, state="pending")
     assert [r.id for r in queue] == [parcel.id]
 
 
@@ -79,11 +80,11 @@ def test_a_refused_coupon_undoes_the_points_and_the_stock(
     item = h.item(session, workspace.id, coupon_template_id=template_id, stock=500)
     campaign = coupons.points_campaign(session, workspace.id, template_id)
     campaign.per_customer_limit = 1  # the fan may hold one coupon of this template
-    service.redeem(session, workspace.id, fan, item.id, 1, "k-4", ACTOR)
+    loyalty_mall.redeem(session, workspace.id, fan, item.id, 1, "k-4", ACTOR)
     with pytest.raises(Problem) as refused:
-        service.redeem(session, workspace.id, fan, item.id, 1, "k-5", ACTOR)
+        loyalty_mall.redeem(session, workspace.id, fan, item.id, 1, "k-5", ACTOR)
     assert refused.value.slug == "coupon-already-claimed"
-    assert service.get_item(session, workspace.id, item.id).stock == 499
+    assert loyalty_mall.get_item(session, workspace.id, item.id).stock == 499
     assert service.summary(session, workspace.id, fan).balance == 100_000 - 100
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from siyu.loyalty import demo, service
+from siyu.loyalty import demo, reports
+from siyu.loyalty import mall as loyalty_mall
+from siyu.loyalty import tiers as loyalty_tiers
 from siyu.workspace.models import Workspace
 
 from . import helpers as h
@@ -14,15 +16,15 @@ def test_demo_seed(session: Session, workspace: Workspace) -> None:
     for n in range(40):
         h.order(session, workspace.id, f"fan-{n % 12}", paid_fen=50_000 + n * 3_000)
     demo.seed(session, workspace.id)
-    assert [t.name for t in service.list_tiers(session, workspace.id)] == [
+    assert [t.name for t in loyalty_tiers.list_tiers(session, workspace.id)] == [
         "普通",
         "银卡",
         "金卡",
         "黑钻",
     ]
-    shelves = {i.shelf for i in service.list_items(session, workspace.id)}
+    shelves = {i.shelf for i in loyalty_mall.list_items(session, workspace.id)}
     assert shelves == {"aspirational", "essentials", "seasonal"}
-    redemptions, _ = service.list_redemptions(session, workspace.id, limit=200)
+    redemptions, _ = loyalty_mall.list_redemptions(session, workspace.id, limit=200)
     assert {r.state for r in redemptions} >= {"pending", "shipped", "delivered"}
-    assert service.report(session, workspace.id).issued > 0
-    assert service.check_invariants(session, workspace.id) == []
+    assert reports.report(session, workspace.id).issued > 0
+    assert reports.check_invariants(session, workspace.id) == []

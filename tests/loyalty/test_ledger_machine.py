@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from siyu.kit import clock
 from siyu.kit.errors import Conflict
-from siyu.loyalty import ledger, service
+from siyu.loyalty import conversions as loyalty_conversions
+from siyu.loyalty import ledger, mall, reports, service
 from siyu.workspace.models import Workspace
 from tests.factories import ACTOR, make_workspace
 
@@ -81,7 +82,7 @@ class OneFanLedger(RuleBasedStateMachine):
             paid_at=ShiftedClock.now() - timedelta(days=2),
         )
         self.paid_at[order.order_no] = ShiftedClock.now() - timedelta(days=2)
-        result = service.convert_order(
+        result = loyalty_conversions.convert_order(
             self.session, self.ws.id, self.fan, "taobao", order.order_no, ACTOR
         )
         if completed:
@@ -105,7 +106,7 @@ class OneFanLedger(RuleBasedStateMachine):
             paid_fen=paid,
             paid_at=self.paid_at[number],
         )
-        service.settle_conversions(self.session, self.ws.id)
+        loyalty_conversions.settle_conversions(self.session, self.ws.id)
         self.pending -= points
         self._earn(points)
         self.vested.append((number, paid, points))
@@ -116,7 +117,7 @@ class OneFanLedger(RuleBasedStateMachine):
         key = f"m-{next(_keys)}"
         if self.balance < cost:
             with pytest.raises(Conflict):
-                service.redeem(
+                mall.redeem(
                     self.session,
                     self.ws.id,
                     self.fan,
@@ -127,7 +128,7 @@ class OneFanLedger(RuleBasedStateMachine):
                     address=HOME,
                 )
             return
-        redemption, _ = service.redeem(
+        redemption, _ = mall.redeem(
             self.session, self.ws.id, self.fan, self.item, quantity, key, ACTOR, address=HOME
         )
         self.balance -= cost
@@ -138,7 +139,7 @@ class OneFanLedger(RuleBasedStateMachine):
     @rule(which=st.integers(min_value=0, max_value=50))
     def cancel(self, which: int) -> None:
         redemption_id, cost, epoch = self.open.pop(which % len(self.open))
-        service.cancel(self.session, self.ws.id, redemption_id, "changed mind", ACTOR)
+        mall.cancel(self.session, self.ws.id, redemption_id, "changed mind", ACTOR)
         if epoch == self.epoch:
             self.balance += cost
         else:  # back into lots that are past their expiry by now
@@ -159,8 +160,8 @@ class OneFanLedger(RuleBasedStateMachine):
             refund_fen=refund,
             paid_at=self.paid_at[number],
         )
-        service.settle_conversions(self.session, self.ws.id)
-        worth = service.points_for(paid - refund, 1000)
+        loyalty_conversions.settle_conversions(self.session, self.ws.id)
+        worth = loyalty_conversions.points_for(paid - refund, 1000)
         clawed = points - worth
         self.due = 0  # a claw-back expires the due lots before taking anything
         taken = min(self.balance, clawed)
@@ -184,7 +185,7 @@ class OneFanLedger(RuleBasedStateMachine):
     @rule()
     def expire_everything(self) -> None:
         later = ShiftedClock.now() + timedelta(days=800)
-        expired = service.expire_due(self.session, self.ws.id, now=later)
+        expired = loyalty_conversions.expire_due(self.session, self.ws.id, now=later)
         assert expired.points == self.balance + self.due
         self.balance = self.due = 0
 
@@ -197,7 +198,7 @@ class OneFanLedger(RuleBasedStateMachine):
         self.due += self.balance
         self.balance = 0
         # every pending conversion is now past its vesting days: the settle job vests them
-        service.settle_conversions(self.session, self.ws.id)
+        loyalty_conversions.settle_conversions(self.session, self.ws.id)
         for number, paid, points in self.waiting:
             self.pending -= points
             self._earn(points)
@@ -209,13 +210,13 @@ class OneFanLedger(RuleBasedStateMachine):
         got = service.summary(self.session, self.ws.id, self.fan)
         assert (got.balance, got.debt, got.pending) == (self.balance, self.debt, self.pending)
         assert got.balance >= 0
-        assert service.check_invariants(self.session, self.ws.id) == []
+        assert reports.check_invariants(self.session, self.ws.id) == []
 
 
 def test_ledger_state_machine(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     OneFanLedger.session = session
-    monkeypatch.setattr(service, "utcnow", ShiftedClock.now)
-    monkeypatch.setattr(ledger, "utcnow", ShiftedClock.now)
+    for module in (service, loyalty_conversions, mall, ledger):
+        monkeypatch.setattr(module, "utcnow", ShiftedClock.now)
     run_state_machine_as_test(
         OneFanLedger,
         settings=settings(

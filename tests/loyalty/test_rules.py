@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from siyu.kit.clock import utcnow
 from siyu.kit.crypto import decrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from siyu.loyalty import service
+from siyu.loyalty import conversions, earn_rules, mall, reports, service
+from siyu.loyalty import gifts as loyalty_gifts
+from siyu.loyalty import tiers as loyalty_tiers
 from siyu.loyalty.models import PointsLot
 from siyu.workspace.models import Workspace
 from tests.factories import ACTOR, make_operator
@@ -25,19 +27,19 @@ def _balance(session: Session, ws: Workspace, customer_id: int) -> int:
 
 
 def _clean(session: Session, ws: Workspace) -> None:
-    assert service.check_invariants(session, ws.id) == []
+    assert reports.check_invariants(session, ws.id) == []
 
 
 def test_points_for_whole_yuan_times_multiplier() -> None:
-    assert service.points_for(12_399, 1000) == 123
-    assert service.points_for(99, 1000) == 0
-    assert service.points_for(10_000, 1500) == 150
-    assert service.points_for(10_050, 1000, per_yuan=2) == 200
+    assert conversions.points_for(12_399, 1000) == 123
+    assert conversions.points_for(99, 1000) == 0
+    assert conversions.points_for(10_000, 1500) == 150
+    assert conversions.points_for(10_050, 1000, per_yuan=2) == 200
 
 
 def test_completed_order_converts_at_once(session: Session, workspace: Workspace) -> None:
     o = h.order(session, workspace.id, "lulu", paid_fen=29_900, refund_fen=1_000)
-    result = service.convert_order(
+    result = conversions.convert_order(
         session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR
     )
     assert (result.points, result.pending_points, result.balance) == (289, 0, 289)
@@ -46,9 +48,9 @@ def test_completed_order_converts_at_once(session: Session, workspace: Workspace
 
 def test_each_order_converts_once(session: Session, workspace: Workspace) -> None:
     o = h.order(session, workspace.id, "lulu")
-    service.convert_order(session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR)
+    conversions.convert_order(session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR)
     with pytest.raises(Conflict) as caught:
-        service.convert_order(session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR)
+        conversions.convert_order(session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR)
     assert caught.value.slug == "order-already-converted"
 
 
@@ -66,22 +68,22 @@ def test_refusals(session: Session, workspace: Workspace) -> None:
     }
     for number, slug in cases.items():
         with pytest.raises(Unprocessable) as caught:
-            service.convert_order(session, workspace.id, me, "taobao", number, ACTOR)
+            conversions.convert_order(session, workspace.id, me, "taobao", number, ACTOR)
         assert caught.value.slug == slug
     with pytest.raises(NotFound):
-        service.convert_order(session, workspace.id, me, "taobao", "NOPE", ACTOR)
+        conversions.convert_order(session, workspace.id, me, "taobao", "NOPE", ACTOR)
 
 
 def test_paid_order_is_pending_until_completed(session: Session, workspace: Workspace) -> None:
     o = h.order(session, workspace.id, "lulu", status="paid", paid_fen=5_000)
     cid = o.customer_id
     assert cid is not None
-    result = service.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
+    result = conversions.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
     assert (result.points, result.pending_points, result.balance) == (0, 50, 0)
     assert service.summary(session, workspace.id, cid).pending == 50
-    assert service.settle_conversions(session, workspace.id)["vested"] == 0
+    assert conversions.settle_conversions(session, workspace.id)["vested"] == 0
     h.order(session, workspace.id, "lulu", order_no=o.order_no, status="completed", paid_fen=5_000)
-    assert service.settle_conversions(session, workspace.id)["vested"] == 1
+    assert conversions.settle_conversions(session, workspace.id)["vested"] == 1
     got = service.summary(session, workspace.id, cid)
     assert (got.balance, got.pending) == (50, 0)
     _clean(session, workspace)
@@ -90,9 +92,9 @@ def test_paid_order_is_pending_until_completed(session: Session, workspace: Work
 def test_pending_vests_n_days_after_payment(session: Session, workspace: Workspace) -> None:
     o = h.order(session, workspace.id, "lulu", status="shipped", paid_fen=5_000)
     assert o.customer_id is not None
-    service.convert_order(session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR)
+    conversions.convert_order(session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR)
     later = utcnow() + timedelta(days=14)
-    assert service.settle_conversions(session, workspace.id, later)["vested"] == 1
+    assert conversions.settle_conversions(session, workspace.id, later)["vested"] == 1
     _clean(session, workspace)
 
 
@@ -102,18 +104,18 @@ def test_refund_claws_back_and_spent_points_become_debt(
     o = h.order(session, workspace.id, "lulu", paid_fen=20_000)
     cid = o.customer_id
     assert cid is not None
-    service.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
+    conversions.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
     gift = h.item(session, workspace.id, points_price=150, virtual=True)
-    service.redeem(session, workspace.id, cid, gift.id, 1, "r1", ACTOR)
+    mall.redeem(session, workspace.id, cid, gift.id, 1, "r1", ACTOR)
     assert _balance(session, workspace.id and workspace, cid) == 50
     h.order(session, workspace.id, "lulu", order_no=o.order_no, paid_fen=20_000, refund_fen=20_000)
-    service.settle_conversions(session, workspace.id)
+    conversions.settle_conversions(session, workspace.id)
     got = service.summary(session, workspace.id, cid)
     assert (got.balance, got.debt) == (0, 150)
     _clean(session, workspace)
     # The next order settles the debt first.
     nxt = h.order(session, workspace.id, "lulu", paid_fen=30_000)
-    service.convert_order(session, workspace.id, cid, "taobao", nxt.order_no, ACTOR)
+    conversions.convert_order(session, workspace.id, cid, "taobao", nxt.order_no, ACTOR)
     got = service.summary(session, workspace.id, cid)
     assert (got.balance, got.debt) == (150, 0)
     _clean(session, workspace)
@@ -125,7 +127,7 @@ def test_partial_refund_of_a_pending_conversion_shrinks_it(
     o = h.order(session, workspace.id, "lulu", status="paid", paid_fen=10_000)
     cid = o.customer_id
     assert cid is not None
-    service.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
+    conversions.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
     h.order(
         session,
         workspace.id,
@@ -135,7 +137,7 @@ def test_partial_refund_of_a_pending_conversion_shrinks_it(
         paid_fen=10_000,
         refund_fen=4_000,
     )
-    service.settle_conversions(session, workspace.id)
+    conversions.settle_conversions(session, workspace.id)
     assert service.summary(session, workspace.id, cid).pending == 60
     _clean(session, workspace)
 
@@ -150,12 +152,12 @@ def test_spending_takes_the_soonest_expiring_points_first(
     cid = old.customer_id
     assert cid is not None
     for o in (new, old):
-        service.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
+        conversions.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
     lots = session.scalars(select(PointsLot).where(PointsLot.customer_id == cid)).all()
     # Earned now, both expire at the end of the 12th month after today: equal expiry, id order.
     assert all(lot.remaining == 100 for lot in lots)
     gift = h.item(session, workspace.id, points_price=120, virtual=True)
-    service.redeem(session, workspace.id, cid, gift.id, 1, "fifo", ACTOR)
+    mall.redeem(session, workspace.id, cid, gift.id, 1, "fifo", ACTOR)
     remaining = [
         lot.remaining
         for lot in session.scalars(
@@ -180,11 +182,11 @@ def test_expiry_job_expires_due_lots_once(session: Session, workspace: Workspace
     soon = service.summary(session, workspace.id, cid)
     assert soon.expiring_soon == 0 and soon.next_expiry is not None
     later = soon.next_expiry + timedelta(seconds=1)
-    dry = service.expire_due(session, workspace.id, now=later, dry_run=True)
+    dry = conversions.expire_due(session, workspace.id, now=later, dry_run=True)
     assert dry.points == 300 and _balance(session, workspace, cid) == 300
-    done = service.expire_due(session, workspace.id, now=later)
+    done = conversions.expire_due(session, workspace.id, now=later)
     assert done.as_dict() == {"lots": 1, "points": 300, "customers": 1}
-    assert service.expire_due(session, workspace.id, now=later).points == 0
+    assert conversions.expire_due(session, workspace.id, now=later).points == 0
     assert _balance(session, workspace, cid) == 0
     _clean(session, workspace)
 
@@ -192,18 +194,18 @@ def test_expiry_job_expires_due_lots_once(session: Session, workspace: Workspace
 def test_redeem_cancel_returns_points_and_stock(session: Session, workspace: Workspace) -> None:
     cid = h.rich_fan(session, workspace.id, "lulu", 500)
     gift = h.item(session, workspace.id, points_price=200, stock=3)
-    redemption, replay = service.redeem(
+    redemption, replay = mall.redeem(
         session, workspace.id, cid, gift.id, 2, "k1", ACTOR, address="上海市徐汇区漕溪北路 1 号"
     )
     assert not replay and redemption.points == 400
     assert redemption.address_enc is not None
     assert "上海" in decrypt_pii(redemption.address_enc, context=service.ADDRESS_CONTEXT)
-    assert service.get_item(session, workspace.id, gift.id).stock == 1
-    service.cancel(session, workspace.id, redemption.id, "fan changed mind", ACTOR)
+    assert mall.get_item(session, workspace.id, gift.id).stock == 1
+    mall.cancel(session, workspace.id, redemption.id, "fan changed mind", ACTOR)
     assert _balance(session, workspace, cid) == 500
-    assert service.get_item(session, workspace.id, gift.id).stock == 3
+    assert mall.get_item(session, workspace.id, gift.id).stock == 3
     with pytest.raises(Conflict) as caught:
-        service.ship(session, workspace.id, redemption.id, "SF", "SF123", ACTOR)
+        mall.ship(session, workspace.id, redemption.id, "SF", "SF123", ACTOR)
     assert caught.value.slug == "redemption-state-conflict"
     _clean(session, workspace)
 
@@ -211,33 +213,33 @@ def test_redeem_cancel_returns_points_and_stock(session: Session, workspace: Wor
 def test_fulfilment_states(session: Session, workspace: Workspace) -> None:
     cid = h.rich_fan(session, workspace.id, "lulu", 500)
     gift = h.item(session, workspace.id)
-    r, _ = service.redeem(session, workspace.id, cid, gift.id, 1, "k", ACTOR, address="北京")
+    r, _ = mall.redeem(session, workspace.id, cid, gift.id, 1, "k", ACTOR, address="北京")
     with pytest.raises(Conflict):
-        service.deliver(session, workspace.id, r.id, ACTOR)
-    shipped = service.ship(session, workspace.id, r.id, "顺丰", "SF1001", ACTOR)
+        mall.deliver(session, workspace.id, r.id, ACTOR)
+    shipped = mall.ship(session, workspace.id, r.id, "顺丰", "SF1001", ACTOR)
     assert (shipped.state, shipped.carrier, shipped.tracking_no) == ("shipped", "顺丰", "SF1001")
-    assert service.deliver(session, workspace.id, r.id, ACTOR).state == "delivered"
+    assert mall.deliver(session, workspace.id, r.id, ACTOR).state == "delivered"
     with pytest.raises(Conflict):
-        service.cancel(session, workspace.id, r.id, "late", ACTOR)
+        mall.cancel(session, workspace.id, r.id, "late", ACTOR)
 
 
 def test_refusals_of_redemptions(session: Session, workspace: Workspace) -> None:
     cid = h.rich_fan(session, workspace.id, "lulu", 150)
     gift = h.item(session, workspace.id, points_price=100, stock=1, per_customer_limit=1)
     with pytest.raises(Unprocessable) as caught:
-        service.redeem(session, workspace.id, cid, gift.id, 1, "a", ACTOR)
+        mall.redeem(session, workspace.id, cid, gift.id, 1, "a", ACTOR)
     assert caught.value.slug == "address-required"
     with pytest.raises(Conflict) as conflict:
-        service.redeem(session, workspace.id, cid, gift.id, 2, "b", ACTOR, address="x")
+        mall.redeem(session, workspace.id, cid, gift.id, 2, "b", ACTOR, address="x")
     assert conflict.value.slug == "insufficient-points"
-    service.redeem(session, workspace.id, cid, gift.id, 1, "c", ACTOR, address="x")
+    mall.redeem(session, workspace.id, cid, gift.id, 1, "c", ACTOR, address="x")
     rich = h.rich_fan(session, workspace.id, "mimi", 1000)
     with pytest.raises(Conflict) as conflict:
-        service.redeem(session, workspace.id, rich, gift.id, 1, "d", ACTOR, address="x")
+        mall.redeem(session, workspace.id, rich, gift.id, 1, "d", ACTOR, address="x")
     assert conflict.value.slug == "out-of-stock"
-    service.update_item(session, workspace.id, gift.id, {"stock_delta": 5}, ACTOR)
+    mall.update_item(session, workspace.id, gift.id, {"stock_delta": 5}, ACTOR)
     with pytest.raises(Conflict) as conflict:
-        service.redeem(session, workspace.id, cid, gift.id, 1, "e", ACTOR, address="x")
+        mall.redeem(session, workspace.id, cid, gift.id, 1, "e", ACTOR, address="x")
     assert conflict.value.slug in {"redemption-limit-reached", "insufficient-points"}
     _clean(session, workspace)
 
@@ -245,12 +247,12 @@ def test_refusals_of_redemptions(session: Session, workspace: Workspace) -> None
 def test_idempotency_key_replays_or_refuses(session: Session, workspace: Workspace) -> None:
     cid = h.rich_fan(session, workspace.id, "lulu", 500)
     gift = h.item(session, workspace.id, virtual=True)
-    first, replay1 = service.redeem(session, workspace.id, cid, gift.id, 1, "same", ACTOR)
-    again, replay2 = service.redeem(session, workspace.id, cid, gift.id, 1, "same", ACTOR)
+    first, replay1 = mall.redeem(session, workspace.id, cid, gift.id, 1, "same", ACTOR)
+    again, replay2 = mall.redeem(session, workspace.id, cid, gift.id, 1, "same", ACTOR)
     assert (first.id, replay1, replay2) == (again.id, False, True)
     assert _balance(session, workspace, cid) == 400
     with pytest.raises(Unprocessable) as caught:
-        service.redeem(session, workspace.id, cid, gift.id, 2, "same", ACTOR)
+        mall.redeem(session, workspace.id, cid, gift.id, 2, "same", ACTOR)
     assert caught.value.slug == "idempotency-key-reused"
     entry, _ = service.adjust(session, workspace.id, cid, -50, "typo", ACTOR, "adj-1")
     same, replay = service.adjust(session, workspace.id, cid, -50, "typo", ACTOR, "adj-1")
@@ -268,29 +270,29 @@ def test_tiers_and_tier_multiplier(session: Session, workspace: Workspace) -> No
         ("silver", "银卡", 1, 200, 1200),
         ("gold", "金卡", 2, 1000, 1500),
     ):
-        service.save_tier(session, workspace.id, code, name, rank, floor, mult)
+        loyalty_tiers.save_tier(session, workspace.id, code, name, rank, floor, mult)
     cid = h.rich_fan(session, workspace.id, "lulu", 250)
-    assert service.recompute_tiers(session, workspace.id) == 1
+    assert loyalty_tiers.recompute_tiers(session, workspace.id) == 1
     assert service.summary(session, workspace.id, cid).tier_name == "银卡"
     o = h.order(session, workspace.id, "lulu", paid_fen=10_000)
-    result = service.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
+    result = conversions.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
     assert result.points == 120
-    assert [c.to_tier for c in service.tier_history(session, workspace.id, cid)] == ["silver"]
+    assert [c.to_tier for c in loyalty_tiers.tier_history(session, workspace.id, cid)] == ["silver"]
     reserved = h.item(session, workspace.id, min_tier_code="gold", virtual=True)
     with pytest.raises(Forbidden):
-        service.redeem(session, workspace.id, cid, reserved.id, 1, "t", ACTOR)
+        mall.redeem(session, workspace.id, cid, reserved.id, 1, "t", ACTOR)
 
 
 def test_campaign_and_platform_multipliers(session: Session, workspace: Workspace) -> None:
     now = utcnow()
-    service.add_earn_rule(
+    earn_rules.add_earn_rule(
         session, workspace.id, "双11", 2000, starts_at=now - timedelta(days=5), ends_at=now
     )
-    service.add_earn_rule(session, workspace.id, "抖音", 1500, platform="douyin")
+    earn_rules.add_earn_rule(session, workspace.id, "抖音", 1500, platform="douyin")
     o = h.order(session, workspace.id, "lulu", paid_fen=10_000)
     assert o.customer_id is not None
     assert (
-        service.convert_order(
+        conversions.convert_order(
             session, workspace.id, o.customer_id, "taobao", o.order_no, ACTOR
         ).points
         == 200
@@ -298,7 +300,7 @@ def test_campaign_and_platform_multipliers(session: Session, workspace: Workspac
     d = h.order(session, workspace.id, "dy", paid_fen=10_000, platform="douyin")
     assert d.customer_id is not None
     assert (
-        service.convert_order(
+        conversions.convert_order(
             session, workspace.id, d.customer_id, "douyin", d.order_no, ACTOR
         ).points
         == 300
@@ -308,8 +310,8 @@ def test_campaign_and_platform_multipliers(session: Session, workspace: Workspac
 def test_gifts_budget_and_approval(session: Session, workspace: Workspace) -> None:
     operator = make_operator(session, workspace)
     cid = h.fan(session, workspace.id, "lulu")
-    service.set_gift_budget(session, workspace.id, operator.id, 10_000, ACTOR)
-    tea = service.send_gift(
+    loyalty_gifts.set_gift_budget(session, workspace.id, operator.id, 10_000, ACTOR)
+    tea = loyalty_gifts.send_gift(
         session,
         workspace.id,
         operator.id,
@@ -320,7 +322,7 @@ def test_gifts_budget_and_approval(session: Session, workspace: Workspace) -> No
         actor=ACTOR,
     )
     assert tea.state == "approved"
-    big = service.send_gift(
+    big = loyalty_gifts.send_gift(
         session,
         workspace.id,
         operator.id,
@@ -332,7 +334,7 @@ def test_gifts_budget_and_approval(session: Session, workspace: Workspace) -> No
     )
     assert big.state == "pending_approval"
     with pytest.raises(Conflict) as caught:
-        service.send_gift(
+        loyalty_gifts.send_gift(
             session,
             workspace.id,
             operator.id,
@@ -343,10 +345,10 @@ def test_gifts_budget_and_approval(session: Session, workspace: Workspace) -> No
             actor=ACTOR,
         )
     assert caught.value.slug == "gift-budget-exceeded"
-    service.decide_gift(session, workspace.id, big.id, False, operator.id, ACTOR)
-    assert service.gift_budget(session, workspace.id, operator.id) == (10_000, 2_000)
+    loyalty_gifts.decide_gift(session, workspace.id, big.id, False, operator.id, ACTOR)
+    assert loyalty_gifts.gift_budget(session, workspace.id, operator.id) == (10_000, 2_000)
     towel = h.item(session, workspace.id, cost_fen=1_500, stock=2)
-    sent = service.send_gift(
+    sent = loyalty_gifts.send_gift(
         session,
         workspace.id,
         operator.id,
@@ -359,18 +361,18 @@ def test_gifts_budget_and_approval(session: Session, workspace: Workspace) -> No
         address="杭州",
     )
     assert sent.redemption_id is not None and sent.cost_fen == 1_500
-    assert service.get_item(session, workspace.id, towel.id).stock == 1
-    report = service.report(session, workspace.id)
+    assert mall.get_item(session, workspace.id, towel.id).stock == 1
+    report = reports.report(session, workspace.id)
     assert report.gift_cost_fen == 3_500
 
 
 def test_report_and_check(session: Session, workspace: Workspace) -> None:
     cid = h.rich_fan(session, workspace.id, "lulu", 1_000)
     o = h.order(session, workspace.id, "lulu", paid_fen=50_000)
-    service.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
+    conversions.convert_order(session, workspace.id, cid, "taobao", o.order_no, ACTOR)
     gift = h.item(session, workspace.id, points_price=300, cost_fen=3_000, virtual=True)
-    service.redeem(session, workspace.id, cid, gift.id, 1, "r", ACTOR)
-    got = service.report(session, workspace.id)
+    mall.redeem(session, workspace.id, cid, gift.id, 1, "r", ACTOR)
+    got = reports.report(session, workspace.id)
     assert (got.issued, got.adjusted, got.redeemed, got.outstanding) == (500, 1_000, 300, 1_200)
     assert got.redemption_cost_fen == 3_000 and got.outstanding_cost_fen == 12_000
     _clean(session, workspace)
@@ -385,7 +387,7 @@ def test_merged_fan_can_convert_the_source_fans_order(
     b_id = h.fan(session, workspace.id, "new-account")
     assert a.customer_id is not None
     customers.merge_customers(session, workspace.id, b_id, a.customer_id, ACTOR)
-    result = service.convert_order(session, workspace.id, b_id, "taobao", a.order_no, ACTOR)
+    result = conversions.convert_order(session, workspace.id, b_id, "taobao", a.order_no, ACTOR)
     assert result.points == 100
 
 
@@ -398,7 +400,7 @@ def test_check_reports_drift(session: Session, workspace: Workspace) -> None:
     session.execute(
         update(PointsAccount).where(PointsAccount.customer_id == cid).values(balance=90)
     )
-    drifts = service.check_invariants(session, workspace.id)
+    drifts = reports.check_invariants(session, workspace.id)
     assert {d.what for d in drifts} == {"balance-vs-entries", "balance-vs-lots"}
     assert drifts[0].cached == 90 and drifts[0].computed == 100
 
@@ -409,18 +411,22 @@ def test_segment_multiplier_and_reserved_item(session: Session, workspace: Works
     douyin = segments.create_segment(
         session, workspace.id, name="抖音粉丝", filter_text='platform = "douyin"', actor=ACTOR
     )
-    service.add_earn_rule(session, workspace.id, "抖音粉丝双倍", 2000, segment_id=douyin.id)
+    earn_rules.add_earn_rule(session, workspace.id, "抖音粉丝双倍", 2000, segment_id=douyin.id)
     dy = h.order(session, workspace.id, "dy-fan", paid_fen=10_000, platform="douyin")
     tb = h.order(session, workspace.id, "tb-fan", paid_fen=10_000)
     assert dy.customer_id is not None and tb.customer_id is not None
-    got = service.convert_order(session, workspace.id, dy.customer_id, "douyin", dy.order_no, ACTOR)
+    got = conversions.convert_order(
+        session, workspace.id, dy.customer_id, "douyin", dy.order_no, ACTOR
+    )
     assert got.points == 200
-    got = service.convert_order(session, workspace.id, tb.customer_id, "taobao", tb.order_no, ACTOR)
+    got = conversions.convert_order(
+        session, workspace.id, tb.customer_id, "taobao", tb.order_no, ACTOR
+    )
     assert got.points == 100
     only = h.item(session, workspace.id, segment_id=douyin.id, points_price=50, virtual=True)
-    service.redeem(session, workspace.id, dy.customer_id, only.id, 1, "s1", ACTOR)
+    mall.redeem(session, workspace.id, dy.customer_id, only.id, 1, "s1", ACTOR)
     with pytest.raises(Forbidden):
-        service.redeem(session, workspace.id, tb.customer_id, only.id, 1, "s2", ACTOR)
+        mall.redeem(session, workspace.id, tb.customer_id, only.id, 1, "s2", ACTOR)
 
 
 def test_points_past_expiry_never_spent_before_the_nightly_job(
@@ -432,30 +438,30 @@ def test_points_past_expiry_never_spent_before_the_nightly_job(
     old_lot_ends = service.summary(session, workspace.id, cid).next_expiry
     assert old_lot_ends is not None
     later = old_lot_ends + timedelta(seconds=1)
-    monkeypatch.setattr(service, "utcnow", lambda: later)
-    monkeypatch.setattr(ledger, "utcnow", lambda: later)
+    for module in (service, mall, ledger):
+        monkeypatch.setattr(module, "utcnow", lambda: later)
     service.adjust(session, workspace.id, cid, 100, "new lot", ACTOR, "fresh")
     assert _balance(session, workspace, cid) == 100  # the 300 past expiry don't show
     dear = h.item(session, workspace.id, points_price=200, stock=3, virtual=True)
     with pytest.raises(Conflict) as refused:
-        service.redeem(session, workspace.id, cid, dear.id, 1, "dear", ACTOR)
+        mall.redeem(session, workspace.id, cid, dear.id, 1, "dear", ACTOR)
     assert refused.value.slug == "insufficient-points"
     assert refused.value.extra["balance"] == 100
     cheap = h.item(session, workspace.id, points_price=100, stock=3, virtual=True)
-    redemption, _ = service.redeem(session, workspace.id, cid, cheap.id, 1, "cheap", ACTOR)
+    redemption, _ = mall.redeem(session, workspace.id, cid, cheap.id, 1, "cheap", ACTOR)
     assert redemption.lots_used and _balance(session, workspace, cid) == 0
     kinds = [e.kind for e in service.list_entries(session, workspace.id, customer_id=cid)[0]]
     assert kinds[:2] == ["redeem", "expire"]
-    assert service.expire_due(session, workspace.id, now=later).points == 0
+    assert conversions.expire_due(session, workspace.id, now=later).points == 0
     _clean(session, workspace)
 
 
 def test_tier_from_points_or_spend(session: Session, workspace: Workspace) -> None:
-    service.save_tier(session, workspace.id, "normal", "普通", 0, 0)
-    service.save_tier(
+    loyalty_tiers.save_tier(session, workspace.id, "normal", "普通", 0, 0)
+    loyalty_tiers.save_tier(
         session, workspace.id, "silver", "银卡", 1, 500, 1200, min_spend_fen_12m=100_000
     )
-    service.save_tier(session, workspace.id, "gold", "金卡", 2, 5000, 1500)
+    loyalty_tiers.save_tier(session, workspace.id, "gold", "金卡", 2, 5000, 1500)
     pointsy = h.rich_fan(session, workspace.id, "pointsy", 600)  # silver by points
     h.order(session, workspace.id, "spender", paid_fen=80_000)
     h.order(session, workspace.id, "spender", paid_fen=30_000)  # ¥1100 spent, no points at all
@@ -465,23 +471,25 @@ def test_tier_from_points_or_spend(session: Session, workspace: Workspace) -> No
     )
     spender = h.order(session, workspace.id, "spender", paid_fen=100).customer_id
     assert spender is not None and small.customer_id and old.customer_id
-    service.recompute_tiers(session, workspace.id)
+    loyalty_tiers.recompute_tiers(session, workspace.id)
     tiers = {
         cid: service.summary(session, workspace.id, cid).tier_code
         for cid in (pointsy, spender, small.customer_id, old.customer_id)
     }
     assert tiers[pointsy] == "silver" and tiers[spender] == "silver"
     assert tiers[small.customer_id] is None and tiers[old.customer_id] is None  # no account
-    assert "110100 fen" in service.tier_history(session, workspace.id, spender)[0].reason
+    assert "110100 fen" in loyalty_tiers.tier_history(session, workspace.id, spender)[0].reason
     # the spend-reached tier's multiplier applies to the next conversion
     o = h.order(session, workspace.id, "spender", paid_fen=10_000)
     assert (
-        service.convert_order(session, workspace.id, spender, "taobao", o.order_no, ACTOR).points
+        conversions.convert_order(
+            session, workspace.id, spender, "taobao", o.order_no, ACTOR
+        ).points
         == 120
     )
     with pytest.raises(Unprocessable) as bad:
-        service.save_tier(session, workspace.id, "Bad Code", "x", 0, 0)
+        loyalty_tiers.save_tier(session, workspace.id, "Bad Code", "x", 0, 0)
     assert bad.value.slug == "tier-code-invalid"
     with pytest.raises(Unprocessable):
-        service.save_tier(session, workspace.id, "neg", "负", 0, 0, min_spend_fen_12m=-1)
+        loyalty_tiers.save_tier(session, workspace.id, "neg", "负", 0, 0, min_spend_fen_12m=-1)
     _clean(session, workspace)

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.loyalty import service
+from siyu.loyalty import conversions, service
 from siyu.workspace.models import AuditEntry, Workspace
 from siyu.workspace.roles import Role, Scope
 from tests import factories
@@ -67,7 +67,7 @@ def test_auto_convert_is_set_per_fan_and_converts(
     on = api.put(url, json={"enabled": True})
     assert on.status_code == 200, on.text
     assert on.json()["auto_convert"] is True
-    assert service.auto_convert(session, workspace.id) == 1
+    assert conversions.auto_convert(session, workspace.id) == 1
     assert api.put(url, json={"enabled": False}).json()["auto_convert"] is False
     unknown = api.put("/api/v1/customers/999999/points/auto-convert", json={"enabled": True})
     assert unknown.status_code == 404

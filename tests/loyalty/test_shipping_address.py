@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.customers.fan_links import sign_fan_link
-from siyu.loyalty import service
+from siyu.loyalty import mall as loyalty_mall
 from siyu.loyalty.models import Redemption
 from siyu.workspace.models import AuditEntry, Workspace
 from siyu.workspace.roles import Role
@@ -55,7 +55,7 @@ def test_a_recipient_is_stored_encrypted_and_masked(
     assert redemption.address_enc is not None and "王芳".encode() not in redemption.address_enc
     assert b"13800138000" not in redemption.address_enc
     assert redemption.address_masked == "王* 138****8000 浙江省杭州市西湖区"
-    clear = service.redemption_address(session, redemption, h.ACTOR, reason="ship")
+    clear = loyalty_mall.redemption_address(session, redemption, h.ACTOR, reason="ship")
     assert clear == "王芳 13800138000 浙江省杭州市西湖区 文三路 90 号"
     replay = api.post("/api/v1/mall/redemptions", json=sent["body"])
     assert replay.status_code == 200
@@ -69,7 +69,7 @@ def test_the_single_text_still_works(
     assert sent["response"].status_code == 201, sent["response"].text
     redemption = _stored(session)
     assert redemption.address_masked == "上海市徐汇区…"
-    clear = service.redemption_address(session, redemption, h.ACTOR, reason="ship")
+    clear = loyalty_mall.redemption_address(session, redemption, h.ACTOR, reason="ship")
     assert clear == "上海市徐汇区漕溪北路 1 号 林小姐 13900001111"
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from siyu.loyalty import service
+from siyu.loyalty import earn_rules, mall
+from siyu.loyalty import tiers as loyalty_tiers
 from siyu.workspace.models import Workspace
 from siyu.workspace.roles import Role
 from tests import factories
@@ -43,11 +44,11 @@ def test_items_queue_bulk_ship_and_report(
     assert made.status_code == 303, made.text
     page = client.get("/loyalty/items")
     assert "兰蔻小黑瓶" in page.text and "大牌正装" in page.text
-    item = service.list_items(session, workspace.id)[0]
+    item = mall.list_items(session, workspace.id)[0]
     assert item.cost_fen == 12_050
     fan = h.rich_fan(session, workspace.id, "lulu", 2_000)
-    first, _ = service.redeem(session, workspace.id, fan, item.id, 1, "a", ACTOR, address="上海")
-    second, _ = service.redeem(session, workspace.id, fan, item.id, 1, "b", ACTOR, address="上海")
+    first, _ = mall.redeem(session, workspace.id, fan, item.id, 1, "a", ACTOR, address="上海")
+    second, _ = mall.redeem(session, workspace.id, fan, item.id, 1, "b", ACTOR, address="上海")
     session.commit()
     queue = client.get("/loyalty/redemptions")
     assert queue.status_code == 200 and f'href="/customers/{fan}"' in queue.text  # by name
@@ -58,7 +59,7 @@ def test_items_queue_bulk_ship_and_report(
     assert (
         shipped.status_code == 422 and "已发货 1 单" in shipped.text and "第 3 行" in shipped.text
     )
-    assert service.get_redemption(session, workspace.id, first.id).state == "shipped"
+    assert mall.get_redemption(session, workspace.id, first.id).state == "shipped"
     report = client.get("/loyalty")
     assert report.status_code == 200 and "积分报表" in report.text and "¥241.00" in report.text
     panel = client.get(f"/loyalty/customers/{fan}/panel")
@@ -127,7 +128,7 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
         "multiplier": "1.5",
     }
     assert client.post("/loyalty/tiers", data=tier, follow_redirects=False).status_code == 303
-    saved = service.get_tier(session, workspace.id, "gold")
+    saved = loyalty_tiers.get_tier(session, workspace.id, "gold")
     assert (saved.min_spend_fen_12m, saved.multiplier_permille) == (500_000, 1500)
     again = client.post("/loyalty/tiers", data=tier, follow_redirects=False)
     assert again.status_code == 409
@@ -138,7 +139,7 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
     )
     assert edited.status_code == 303
     session.expire_all()
-    saved = service.get_tier(session, workspace.id, "gold")
+    saved = loyalty_tiers.get_tier(session, workspace.id, "gold")
     assert (saved.min_spend_fen_12m, saved.multiplier_permille) == (None, 2000)
     rule = {
         "csrf_token": csrf,
@@ -149,7 +150,7 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
         "ends_at": "2026-11-12T00:00",
     }
     assert client.post("/loyalty/earn-rules", data=rule, follow_redirects=False).status_code == 303
-    made = service.list_earn_rules(session, workspace.id)[0]
+    made = earn_rules.list_earn_rules(session, workspace.id)[0]
     assert made.multiplier_permille == 2000 and made.platform == "douyin"
     bad = client.post("/loyalty/earn-rules", data={**rule, "ends_at": "2026-11-10T00:00"})
     assert bad.status_code == 422
@@ -169,7 +170,7 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
     assert client.post("/loyalty/items", data=item).status_code == 422
     item["available_until"] = "2027-02-28T23:59"
     assert client.post("/loyalty/items", data=item, follow_redirects=False).status_code == 303
-    shelf_item = service.list_items(session, workspace.id, shelf="seasonal")[0]
+    shelf_item = mall.list_items(session, workspace.id, shelf="seasonal")[0]
     assert shelf_item.available_from is not None and shelf_item.available_until is not None
     assert "2027-02-28T23:59" in client.get(f"/loyalty/items/{shelf_item.id}").text
     operator = _sign_in(client, session, workspace, Role.operator)
@@ -196,7 +197,7 @@ def test_refused_forms_come_back_with_the_message_and_what_was_typed(
     assert item.status_code == 422, item.text
     assert "金额" in item.text
     assert 'value="保温杯"' in item.text and 'value="abc"' in item.text
-    assert service.list_items(session, workspace.id) == []
+    assert mall.list_items(session, workspace.id) == []
 
     gift = client.post(
         "/loyalty/gifts",
@@ -219,11 +220,11 @@ def test_bulk_shipping_that_ships_every_line_redirects(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     csrf = _sign_in(client, session, workspace, Role.operator)
-    item = service.create_item(
+    item = mall.create_item(
         session, workspace.id, {"name": "杯子", "shelf": "essentials", "points_price": 10,
                                 "stock": 5}, ACTOR)  # fmt: skip
     fan = h.rich_fan(session, workspace.id, "lulu", 100)
-    redemption, _ = service.redeem(session, workspace.id, fan, item.id, 1, "a", ACTOR, address="x")
+    redemption, _ = mall.redeem(session, workspace.id, fan, item.id, 1, "a", ACTOR, address="x")
     session.commit()
     shipped = client.post(
         "/loyalty/redemptions/bulk-ship",

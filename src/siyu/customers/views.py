@@ -332,13 +332,13 @@ def timeline(request: Request, context: Console, db: DbSession, customer_id: int
     """Orders, points, coupons, group joins, notes and events, merged newest first."""
     from siyu.community import service as community
     from siyu.coupons import service as coupons
-    from siyu.loyalty import service as loyalty
+    from siyu.loyalty import reports as loyalty_reports
 
     ws = context.workspace.id
     service.get_customer(db, ws, customer_id)
     parts = [
         ownership.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
-        loyalty.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
+        loyalty_reports.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
         coupons.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
         community.timeline_of(db, ws, customer_id, TIMELINE_SIZE),
         _own_timeline(db, ws, customer_id),

@@ -10,7 +10,11 @@ from fastapi import APIRouter, Query, Response
 from siyu.kit.bounds import Int64
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
-from siyu.loyalty import service
+from siyu.loyalty import conversions as loyalty_conversions
+from siyu.loyalty import earn_rules, service
+from siyu.loyalty import gifts as loyalty_gifts
+from siyu.loyalty import mall as loyalty_mall
+from siyu.loyalty import tiers as loyalty_tiers
 from siyu.loyalty.models import Redemption
 from siyu.loyalty.schemas import (
     AdjustmentIn,
@@ -67,7 +71,7 @@ def _redemption_out(redemption: Redemption) -> RedemptionOut:
 def convert(body: ConversionIn, api: Api, db: DbSession) -> ConversionOut:
     """Turn one of the fan's orders into points (409 when the order was converted already; 422
     when it is someone else's, unpaid or fully refunded)."""
-    result = service.convert_order(
+    result = loyalty_conversions.convert_order(
         db, api.workspace_id, body.customer_id, body.platform, body.order_no, api.actor()
     )
     return ConversionOut(
@@ -161,7 +165,7 @@ def adjust(body: AdjustmentIn, api: Api, db: DbSession, response: Response) -> E
 
 @router.post("/mall/items", response_model=ItemOut, status_code=201)
 def create_item(body: ItemIn, api: Api, db: DbSession) -> ItemOut:
-    item = service.create_item(db, api.workspace_id, body.model_dump(), api.actor())
+    item = loyalty_mall.create_item(db, api.workspace_id, body.model_dump(), api.actor())
     return ItemOut.model_validate(item)
 
 
@@ -172,19 +176,19 @@ def list_items(
     shelf: Literal["aspirational", "essentials", "seasonal"] | None = None,
     available: bool = False,
 ) -> list[ItemOut]:
-    found = service.list_items(db, api.workspace_id, shelf=shelf, available_only=available)
+    found = loyalty_mall.list_items(db, api.workspace_id, shelf=shelf, available_only=available)
     return [ItemOut.model_validate(i) for i in found]
 
 
 @router.get("/mall/items/{item_id}", response_model=ItemOut)
 def get_item(item_id: Int64, api: Api, db: DbSession) -> ItemOut:
-    return ItemOut.model_validate(service.get_item(db, api.workspace_id, item_id))
+    return ItemOut.model_validate(loyalty_mall.get_item(db, api.workspace_id, item_id))
 
 
 @router.patch("/mall/items/{item_id}", response_model=ItemOut)
 def update_item(item_id: Int64, body: ItemPatch, api: Api, db: DbSession) -> ItemOut:
     values = body.model_dump(exclude_unset=True)
-    item = service.update_item(db, api.workspace_id, item_id, values, api.actor())
+    item = loyalty_mall.update_item(db, api.workspace_id, item_id, values, api.actor())
     return ItemOut.model_validate(item)
 
 
@@ -198,7 +202,7 @@ def redeem(body: RedemptionIn, api: Api, db: DbSession, response: Response) -> R
     """Reserve points and stock together. 409 ``urn:siyu:problem:insufficient-points`` or
     ``urn:siyu:problem:out-of-stock``; a replay of the same key and body returns the first
     redemption (200)."""
-    redemption, replay = service.redeem(
+    redemption, replay = loyalty_mall.redeem(
         db,
         api.workspace_id,
         body.customer_id,
@@ -224,7 +228,7 @@ def list_redemptions(
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[RedemptionOut]:
-    found, next_cursor = service.list_redemptions(
+    found, next_cursor = loyalty_mall.list_redemptions(
         db, api.workspace_id, state=state, customer_id=customer_id, cursor=cursor, limit=limit
     )
     return Page(items=[_redemption_out(r) for r in found], next_cursor=next_cursor)
@@ -232,12 +236,12 @@ def list_redemptions(
 
 @router.get("/mall/redemptions/{redemption_id}", response_model=RedemptionOut)
 def get_redemption(redemption_id: Int64, api: Api, db: DbSession) -> RedemptionOut:
-    return _redemption_out(service.get_redemption(db, api.workspace_id, redemption_id))
+    return _redemption_out(loyalty_mall.get_redemption(db, api.workspace_id, redemption_id))
 
 
 @router.post("/mall/redemptions/{redemption_id}/ship", response_model=RedemptionOut)
 def ship(redemption_id: Int64, body: ShipIn, api: Api, db: DbSession) -> RedemptionOut:
-    redemption = service.ship(
+    redemption = loyalty_mall.ship(
         db, api.workspace_id, redemption_id, body.carrier, body.tracking_no, api.actor()
     )
     return _redemption_out(redemption)
@@ -245,13 +249,13 @@ def ship(redemption_id: Int64, body: ShipIn, api: Api, db: DbSession) -> Redempt
 
 @router.post("/mall/redemptions/{redemption_id}/deliver", response_model=RedemptionOut)
 def deliver(redemption_id: Int64, api: Api, db: DbSession) -> RedemptionOut:
-    return _redemption_out(service.deliver(db, api.workspace_id, redemption_id, api.actor()))
+    return _redemption_out(loyalty_mall.deliver(db, api.workspace_id, redemption_id, api.actor()))
 
 
 @router.post("/mall/redemptions/{redemption_id}/cancel", response_model=RedemptionOut)
 def cancel(redemption_id: Int64, body: CancelIn, api: Api, db: DbSession) -> RedemptionOut:
     """Cancel a pending redemption: points and stock go back."""
-    redemption = service.cancel(db, api.workspace_id, redemption_id, body.reason, api.actor())
+    redemption = loyalty_mall.cancel(db, api.workspace_id, redemption_id, body.reason, api.actor())
     return _redemption_out(redemption)
 
 
@@ -260,7 +264,7 @@ def cancel(redemption_id: Int64, body: CancelIn, api: Api, db: DbSession) -> Red
 
 @router.get("/points/tiers", response_model=list[TierOut])
 def list_tiers(api: Api, db: DbSession) -> list[TierOut]:
-    return [TierOut.model_validate(t) for t in service.list_tiers(db, api.workspace_id)]
+    return [TierOut.model_validate(t) for t in loyalty_tiers.list_tiers(db, api.workspace_id)]
 
 
 @router.post("/points/tiers", response_model=TierOut, status_code=201, responses={409: {}})
@@ -269,7 +273,7 @@ def create_tier(body: TierIn, api: Api, db: DbSession) -> TierOut:
     spent in the last 12 months; fans move at the nightly recomputation. 409 ``tier-exists``."""
     values = body.model_dump(exclude={"code"})
     return TierOut.model_validate(
-        service.create_tier(db, api.workspace_id, body.code, values, api.actor())
+        loyalty_tiers.create_tier(db, api.workspace_id, body.code, values, api.actor())
     )
 
 
@@ -277,19 +281,19 @@ def create_tier(body: TierIn, api: Api, db: DbSession) -> TierOut:
 def update_tier(code: str, body: TierPatch, api: Api, db: DbSession) -> TierOut:
     values = body.model_dump(exclude_unset=True)
     return TierOut.model_validate(
-        service.update_tier(db, api.workspace_id, code, values, api.actor())
+        loyalty_tiers.update_tier(db, api.workspace_id, code, values, api.actor())
     )
 
 
 @router.get("/points/earn-rules", response_model=list[EarnRuleOut])
 def list_earn_rules(api: Api, db: DbSession) -> list[EarnRuleOut]:
-    return [EarnRuleOut.model_validate(r) for r in service.list_earn_rules(db, api.workspace_id)]
+    return [EarnRuleOut.model_validate(r) for r in earn_rules.list_earn_rules(db, api.workspace_id)]
 
 
 @router.post("/points/earn-rules", response_model=EarnRuleOut, status_code=201)
 def create_earn_rule(body: EarnRuleIn, api: Api, db: DbSession) -> EarnRuleOut:
     """A multiplier (‰) on earning, for a platform, a payment-time window or a segment."""
-    rule = service.add_earn_rule(
+    rule = earn_rules.add_earn_rule(
         db,
         api.workspace_id,
         body.name,
@@ -306,7 +310,7 @@ def create_earn_rule(body: EarnRuleIn, api: Api, db: DbSession) -> EarnRuleOut:
 @router.patch("/points/earn-rules/{rule_id}", response_model=EarnRuleOut)
 def update_earn_rule(rule_id: Int64, body: EarnRulePatch, api: Api, db: DbSession) -> EarnRuleOut:
     values = body.model_dump(exclude_unset=True)
-    rule = service.update_earn_rule(db, api.workspace_id, rule_id, values, api.actor())
+    rule = earn_rules.update_earn_rule(db, api.workspace_id, rule_id, values, api.actor())
     return EarnRuleOut.model_validate(rule)
 
 
@@ -318,7 +322,7 @@ def send_gift(body: GiftIn, api: Api, db: DbSession) -> GiftOut:
     """A gift sent as ``operator_id``: counted in their monthly budget (409
     ``gift-budget-exceeded``, for admins too); above the approval threshold it waits for an admin
     (``pending_approval``) unless the operator is an admin."""
-    gift = service.send_gift_for(
+    gift = loyalty_gifts.send_gift_for(
         db,
         api.workspace_id,
         body.operator_id,
@@ -342,7 +346,7 @@ def list_gifts(
     cursor: str | None = None,
     limit: int = Query(default=50, ge=1, le=200),
 ) -> Page[GiftOut]:
-    found, next_cursor = service.gifts_page(
+    found, next_cursor = loyalty_gifts.gifts_page(
         db, api.workspace_id, state=state, operator_id=operator_id, cursor=cursor, limit=limit
     )
     return Page(items=[GiftOut.model_validate(g) for g in found], next_cursor=next_cursor)
@@ -351,24 +355,28 @@ def list_gifts(
 @router.get("/points/gifts/budget", response_model=GiftBudgetOut)
 def gift_budget(operator_id: Int64, api: Api, db: DbSession) -> GiftBudgetOut:
     """An operator's budget this month, what they spent, and the approval threshold."""
-    budget = service.budget_status(db, api.workspace_id, operator_id)
+    budget = loyalty_gifts.budget_status(db, api.workspace_id, operator_id)
     return GiftBudgetOut(**budget.__dict__)
 
 
 @router.get("/points/gifts/{gift_id}", response_model=GiftOut)
 def get_gift(gift_id: Int64, api: Api, db: DbSession) -> GiftOut:
-    return GiftOut.model_validate(service.get_gift(db, api.workspace_id, gift_id))
+    return GiftOut.model_validate(loyalty_gifts.get_gift(db, api.workspace_id, gift_id))
 
 
 @router.post("/points/gifts/{gift_id}/approve", response_model=GiftOut, responses={409: {}})
 def approve_gift(gift_id: Int64, body: GiftDecisionIn, api: Api, db: DbSession) -> GiftOut:
     """An admin approves a waiting gift (a mall item then joins the redemption queue); 409
     ``gift-already-decided``; 403 when ``admin_id`` isn't an admin."""
-    gift = service.decide_gift_for(db, api.workspace_id, gift_id, True, body.admin_id, api.actor())
+    gift = loyalty_gifts.decide_gift_for(
+        db, api.workspace_id, gift_id, True, body.admin_id, api.actor()
+    )
     return GiftOut.model_validate(gift)
 
 
 @router.post("/points/gifts/{gift_id}/reject", response_model=GiftOut, responses={409: {}})
 def reject_gift(gift_id: Int64, body: GiftDecisionIn, api: Api, db: DbSession) -> GiftOut:
-    gift = service.decide_gift_for(db, api.workspace_id, gift_id, False, body.admin_id, api.actor())
+    gift = loyalty_gifts.decide_gift_for(
+        db, api.workspace_id, gift_id, False, body.admin_id, api.actor()
+    )
     return GiftOut.model_validate(gift)

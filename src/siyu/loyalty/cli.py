@@ -23,12 +23,12 @@ def expire(
     as_json: JsonFlag = False,
 ) -> None:
     """Expire every points lot past its expiry date (the nightly job does this too)."""
-    from siyu.loyalty import service
+    from siyu.loyalty import conversions
     from siyu.workspace import service as workspaces
 
     with unit_of_work() as session:
         workspace_id = workspaces.get_workspace_by_slug(session, workspace).id
-        summary = service.expire_due(session, workspace_id, dry_run=dry_run)
+        summary = conversions.expire_due(session, workspace_id, dry_run=dry_run)
     counts = summary.as_dict()
     verb = "would expire" if dry_run else "expired"
     emit(
@@ -46,14 +46,14 @@ def check(
     as_json: JsonFlag = False,
 ) -> None:
     """Verify balance = sum of entries = sum of lots, debt and pending, for every fan."""
-    from siyu.loyalty import service
+    from siyu.loyalty import reports
     from siyu.workspace import service as workspaces
 
     with unit_of_work() as session:
         workspace_id = (
             workspaces.get_workspace_by_slug(session, workspace).id if workspace else None
         )
-        drifts = service.check_invariants(session, workspace_id)
+        drifts = reports.check_invariants(session, workspace_id)
     lines = [
         f"drift: workspace {d.workspace_id} fan {d.customer_id} {d.what}: cached {d.cached}, "
         f"computed {d.computed}"

@@ -12,7 +12,11 @@ from sqlalchemy.orm import Session
 
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Problem
-from siyu.loyalty import service
+from siyu.loyalty import conversions as loyalty_conversions
+from siyu.loyalty import earn_rules, service
+from siyu.loyalty import gifts as loyalty_gifts
+from siyu.loyalty import mall as loyalty_mall
+from siyu.loyalty import tiers as loyalty_tiers
 from siyu.orders.models import Order
 from siyu.workspace.audit import Actor
 from siyu.workspace.models import Membership, Operator
@@ -48,7 +52,7 @@ CARRIERS = ("顺丰", "中通", "圆通", "韵达")
 def seed(session: Session, workspace_id: int) -> None:
     rng = random.Random(5)
     for code, name, rank, floor, spend, multiplier, benefits in TIERS:
-        service.save_tier(
+        loyalty_tiers.save_tier(
             session,
             workspace_id,
             code,
@@ -63,10 +67,10 @@ def seed(session: Session, workspace_id: int) -> None:
     coupon = _coupon_template(session, workspace_id)
     items = [_item(session, workspace_id, row, coupon) for row in ITEMS]
     fans = _convert_orders(session, workspace_id, rng)
-    service.recompute_tiers(session, workspace_id)
+    loyalty_tiers.recompute_tiers(session, workspace_id)
     _redeem(session, workspace_id, fans, items, rng)
     _gifts(session, workspace_id, fans, items)
-    service.add_earn_rule(
+    earn_rules.add_earn_rule(
         session,
         workspace_id,
         "双 11 双倍积分",
@@ -113,7 +117,7 @@ def _item(session: Session, workspace_id: int, row: tuple[object, ...], coupon: 
             "available_from": now - timedelta(days=30),
             "available_until": now + timedelta(days=90),
         }
-    return service.create_item(session, workspace_id, values, ACTOR).id
+    return loyalty_mall.create_item(session, workspace_id, values, ACTOR).id
 
 
 def _convert_orders(session: Session, workspace_id: int, rng: random.Random) -> list[int]:
@@ -138,7 +142,7 @@ def _convert_orders(session: Session, workspace_id: int, rng: random.Random) -> 
         for platform, order_no in by_fan[customer_id][: rng.randint(1, 6)]:
             try:
                 with session.begin_nested():
-                    service.convert_order(
+                    loyalty_conversions.convert_order(
                         session, workspace_id, customer_id, platform, order_no, ACTOR
                     )
             except Problem:
@@ -164,14 +168,16 @@ def _redeem(
     for n, customer_id in enumerate(fans):
         points = service.summary(session, workspace_id, customer_id).balance
         affordable = [
-            i for i in items if service.get_item(session, workspace_id, i).points_price <= points
+            i
+            for i in items
+            if loyalty_mall.get_item(session, workspace_id, i).points_price <= points
         ]
         if not affordable:
             continue
         item_id = rng.choice(affordable)
         try:
             with session.begin_nested():
-                redemption, _ = service.redeem(
+                redemption, _ = loyalty_mall.redeem(
                     session,
                     workspace_id,
                     customer_id,
@@ -188,13 +194,13 @@ def _redeem(
             continue
         state = made % 4
         if state in (1, 2):
-            service.ship(
+            loyalty_mall.ship(
                 session, workspace_id, redemption.id, CARRIERS[n % 4], f"SF{1000000 + n}", ACTOR
             )
         if state == 2:
-            service.deliver(session, workspace_id, redemption.id, ACTOR)
+            loyalty_mall.deliver(session, workspace_id, redemption.id, ACTOR)
         if state == 3 and made % 8 == 3:
-            service.cancel(session, workspace_id, redemption.id, "粉丝改主意了", ACTOR)
+            loyalty_mall.cancel(session, workspace_id, redemption.id, "粉丝改主意了", ACTOR)
 
 
 def _gifts(session: Session, workspace_id: int, fans: list[int], items: list[int]) -> None:
@@ -205,7 +211,7 @@ def _gifts(session: Session, workspace_id: int, fans: list[int], items: list[int
     )
     if operator_id is None or len(fans) < 3:
         return
-    service.send_gift(
+    loyalty_gifts.send_gift(
         session,
         workspace_id,
         operator_id,
@@ -215,7 +221,7 @@ def _gifts(session: Session, workspace_id: int, fans: list[int], items: list[int
         cost_fen=2500,
         actor=ACTOR,
     )
-    service.send_gift(
+    loyalty_gifts.send_gift(
         session,
         workspace_id,
         operator_id,
@@ -227,7 +233,7 @@ def _gifts(session: Session, workspace_id: int, fans: list[int], items: list[int
         item_id=items[4],
         address=ADDRESSES[0],
     )
-    service.send_gift(
+    loyalty_gifts.send_gift(
         session,
         workspace_id,
         operator_id,

@@ -20,6 +20,8 @@ from siyu.kit.errors import Problem
 from siyu.kit.i18n import N_
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
+from siyu.loyalty import conversions as loyalty_conversions
+from siyu.loyalty import mall as loyalty_mall
 from siyu.loyalty import service
 from siyu.loyalty.labels import ENTRY_LABELS, REDEMPTION_LABELS, SHELF_LABELS
 from siyu.loyalty.models import SHELVES
@@ -94,7 +96,7 @@ def convert(
         )
     try:
         with db.begin_nested():
-            result = service.convert_order(
+            result = loyalty_conversions.convert_order(
                 db, fan.workspace.id, fan.customer.id, platform, order_no.strip()[:64], _actor(fan)
             )
     except Problem as problem:
@@ -107,7 +109,7 @@ def convert(
 @router.get("/mall", response_class=HTMLResponse)
 def mall(request: Request, fan: CurrentFan, db: DbSession, shelf: str = "aspirational") -> Response:
     shelf = shelf if shelf in SHELVES else "aspirational"
-    items = service.list_items(db, fan.workspace.id, shelf=shelf, available_only=True)
+    items = loyalty_mall.list_items(db, fan.workspace.id, shelf=shelf, available_only=True)
     return _page(
         request,
         "h5/points_mall.html",
@@ -127,7 +129,7 @@ def item_page(request: Request, item_id: Int64, fan: CurrentFan, db: DbSession) 
 def _item_page(
     request: Request, fan: FanContext, db: Any, item_id: int, status: int = 200, **context: Any
 ) -> Response:
-    item = service.get_item(db, fan.workspace.id, item_id)
+    item = loyalty_mall.get_item(db, fan.workspace.id, item_id)
     return _page(
         request,
         "h5/points_item.html",
@@ -164,7 +166,7 @@ def redeem(
         return _item_page(request, fan, db, item_id, 422, error=invalid, form=form, key=key)
     try:
         with db.begin_nested():
-            redemption, _ = service.redeem(
+            redemption, _ = loyalty_mall.redeem(
                 db,
                 fan.workspace.id,
                 fan.customer.id,
@@ -210,8 +212,10 @@ def _recipient(form: dict[str, str]) -> tuple[ShippingAddress | None, str | None
 def my_redemptions(
     request: Request, fan: CurrentFan, db: DbSession, done: Int64 | None = None
 ) -> Response:
-    found, _ = service.list_redemptions(db, fan.workspace.id, customer_id=fan.customer.id, limit=50)
-    items = {i.id: i for i in service.list_items(db, fan.workspace.id)}
+    found, _ = loyalty_mall.list_redemptions(
+        db, fan.workspace.id, customer_id=fan.customer.id, limit=50
+    )
+    items = {i.id: i for i in loyalty_mall.list_items(db, fan.workspace.id)}
     return _page(
         request, "h5/points_redemptions.html", fan, redemptions=found, items=items, done=done
     )

@@ -8,7 +8,8 @@ import logging
 from sqlalchemy.orm import Session
 
 from siyu.jobs import chunk_committed, job
-from siyu.loyalty import service
+from siyu.loyalty import conversions as loyalty_conversions
+from siyu.loyalty import reports, tiers
 
 log = logging.getLogger("siyu.loyalty")
 
@@ -19,9 +20,9 @@ class LedgerDrift(RuntimeError):
 
 @job("points.settle", every_seconds=600)
 def settle(session: Session) -> None:
-    for workspace_id in service.workspace_ids_with_points(session):
-        settled = service.settle_conversions(session, workspace_id)
-        converted = service.auto_convert(session, workspace_id)
+    for workspace_id in reports.workspace_ids_with_points(session):
+        settled = loyalty_conversions.settle_conversions(session, workspace_id)
+        converted = loyalty_conversions.auto_convert(session, workspace_id)
         chunk_committed(session)
         if any(settled.values()) or converted:
             log.info(
@@ -35,11 +36,11 @@ def settle(session: Session) -> None:
 EXPIRY_CHUNK_LOTS = 500
 
 
-def _expire_in_chunks(session: Session, workspace_id: int) -> service.ExpirySummary:
+def _expire_in_chunks(session: Session, workspace_id: int) -> loyalty_conversions.ExpirySummary:
     """Expire lots a chunk at a time, each in a short transaction of its own."""
-    total = service.ExpirySummary()
+    total = loyalty_conversions.ExpirySummary()
     while True:
-        chunk = service.expire_due(session, workspace_id, limit=EXPIRY_CHUNK_LOTS)
+        chunk = loyalty_conversions.expire_due(session, workspace_id, limit=EXPIRY_CHUNK_LOTS)
         chunk_committed(session)
         total.lots += chunk.lots
         total.points += chunk.points
@@ -50,9 +51,9 @@ def _expire_in_chunks(session: Session, workspace_id: int) -> service.ExpirySumm
 
 @job("points.nightly", cron={"hour": 16, "minute": 10})  # 00:10 in Asia/Shanghai
 def nightly(session: Session) -> None:
-    for workspace_id in service.workspace_ids_with_points(session):
+    for workspace_id in reports.workspace_ids_with_points(session):
         expired = _expire_in_chunks(session, workspace_id)
-        changes = service.recompute_tiers(session, workspace_id)
+        changes = tiers.recompute_tiers(session, workspace_id)
         chunk_committed(session)
         log.info(
             "points nightly in workspace %s: expired %s, tier changes %s",
@@ -60,6 +61,6 @@ def nightly(session: Session) -> None:
             expired.as_dict(),
             changes,
         )
-    drifts = service.check_invariants(session)
+    drifts = reports.check_invariants(session)
     if drifts:
         raise LedgerDrift(f"{len(drifts)} points accounts disagree with the ledger: {drifts[:5]}")

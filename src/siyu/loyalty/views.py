@@ -22,7 +22,11 @@ from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import yuan_to_fen
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
-from siyu.loyalty import service
+from siyu.loyalty import earn_rules as loyalty_earn_rules
+from siyu.loyalty import gifts as loyalty_gifts
+from siyu.loyalty import mall as loyalty_mall
+from siyu.loyalty import reports, service
+from siyu.loyalty import tiers as loyalty_tiers
 from siyu.loyalty.labels import (
     ACTOR_LABELS,
     CONVERSION_LABELS,
@@ -159,9 +163,9 @@ def overview(request: Request, context: Console, db: DbSession, days: Int64 = 30
         "loyalty/overview.html",
         "overview",
         days=days,
-        period=service.report(db, ws, since=since),
-        total=service.report(db, ws),
-        tiers=service.list_tiers(db, ws),
+        period=reports.report(db, ws, since=since),
+        total=reports.report(db, ws),
+        tiers=loyalty_tiers.list_tiers(db, ws),
         settings=service.settings_of(db, ws),
     )
 
@@ -179,8 +183,8 @@ def _items_page(request: Request, context: ConsoleContext, db: Session, **extra:
         request,
         "loyalty/items.html",
         "items",
-        items=service.list_items(db, context.workspace.id),
-        tiers=service.list_tiers(db, context.workspace.id),
+        items=loyalty_mall.list_items(db, context.workspace.id),
+        tiers=loyalty_tiers.list_tiers(db, context.workspace.id),
         coupon_templates=_coupon_templates(db, context.workspace.id),
         item=None,
         **extra,
@@ -220,7 +224,7 @@ async def create_item(request: Request, context: OperatorConsole, db: DbSession)
         values = _item_values(form, context.workspace.timezone)
         values["stock"] = max(0, _optional_int(form.get("stock", "")) or 0)
         _check_item(values)
-        service.create_item(db, context.workspace.id, values, context.actor())
+        loyalty_mall.create_item(db, context.workspace.id, values, context.actor())
     except Problem as problem:
         return _items_page(request, context, db, **_again(db, problem, form))
     return _back("/loyalty/items", "item_saved")
@@ -238,8 +242,8 @@ def _item_page(
         request,
         "loyalty/item_edit.html",
         "items",
-        item=service.get_item(db, context.workspace.id, item_id),
-        tiers=service.list_tiers(db, context.workspace.id),
+        item=loyalty_mall.get_item(db, context.workspace.id, item_id),
+        tiers=loyalty_tiers.list_tiers(db, context.workspace.id),
         coupon_templates=_coupon_templates(db, context.workspace.id),
         **extra,
     )
@@ -255,13 +259,13 @@ def _coupon_templates(db: DbSession, workspace_id: int) -> list[Any]:
 async def update_item(
     request: Request, item_id: Int64, context: OperatorConsole, db: DbSession
 ) -> Response:
-    service.get_item(db, context.workspace.id, item_id)  # not found before the form is read
+    loyalty_mall.get_item(db, context.workspace.id, item_id)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         values = _item_values(form, context.workspace.timezone)
         _check_item(values)
         values["stock_delta"] = _optional_int(form.get("stock_delta", "")) or 0
-        service.update_item(db, context.workspace.id, item_id, values, context.actor())
+        loyalty_mall.update_item(db, context.workspace.id, item_id, values, context.actor())
     except Problem as problem:
         if problem.status == 404:
             raise
@@ -283,7 +287,7 @@ def redemptions(
     shipped: str = "",
 ) -> Response:
     state = state if state in REDEMPTION_STATES else ""
-    found, next_cursor = service.list_redemptions(
+    found, next_cursor = loyalty_mall.list_redemptions(
         db, context.workspace.id, state=state or None, cursor=cursor, limit=100
     )
     return _page(
@@ -294,9 +298,9 @@ def redemptions(
         redemptions=found,
         next_cursor=next_cursor,
         **people(db, context.workspace.id, customer_ids=[r.customer_id for r in found]),
-        items={i.id: i for i in service.list_items(db, context.workspace.id)},
+        items={i.id: i for i in loyalty_mall.list_items(db, context.workspace.id)},
         notice=notice,
-        bulk=service.BulkShipResult(shipped=int(shipped)) if shipped.isdigit() else None,
+        bulk=loyalty_mall.BulkShipResult(shipped=int(shipped)) if shipped.isdigit() else None,
     )
 
 
@@ -308,13 +312,15 @@ def ship(
     carrier: str = Form(""),
     tracking_no: str = Form(""),
 ) -> Response:
-    service.ship(db, context.workspace.id, redemption_id, carrier, tracking_no, context.actor())
+    loyalty_mall.ship(
+        db, context.workspace.id, redemption_id, carrier, tracking_no, context.actor()
+    )
     return _back("/loyalty/redemptions", "shipped")
 
 
 @router.post("/loyalty/redemptions/{redemption_id}/deliver", dependencies=CSRF)
 def deliver(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
-    service.deliver(db, context.workspace.id, redemption_id, context.actor())
+    loyalty_mall.deliver(db, context.workspace.id, redemption_id, context.actor())
     return _back("/loyalty/redemptions?state=shipped", "delivered")
 
 
@@ -322,7 +328,7 @@ def deliver(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Re
 def cancel(
     redemption_id: Int64, context: OperatorConsole, db: DbSession, reason: str = Form("")
 ) -> Response:
-    service.cancel(db, context.workspace.id, redemption_id, reason, context.actor())
+    loyalty_mall.cancel(db, context.workspace.id, redemption_id, reason, context.actor())
     return _back("/loyalty/redemptions", "cancelled")
 
 
@@ -344,10 +350,10 @@ async def bulk_ship(
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             content = raw.decode("gb18030", errors="replace")
-    result = service.bulk_ship(db, context.workspace.id, content, context.actor())
+    result = loyalty_mall.bulk_ship(db, context.workspace.id, content, context.actor())
     if not result.errors:  # all shipped: POST, redirect, GET
         return RedirectResponse(f"/loyalty/redemptions?shipped={result.shipped}", status_code=303)
-    found, next_cursor = service.list_redemptions(
+    found, next_cursor = loyalty_mall.list_redemptions(
         db, context.workspace.id, state="pending", limit=100
     )
     return _page(
@@ -358,7 +364,7 @@ async def bulk_ship(
         redemptions=found,
         next_cursor=next_cursor,
         **people(db, context.workspace.id, customer_ids=[r.customer_id for r in found]),
-        items={i.id: i for i in service.list_items(db, context.workspace.id)},
+        items={i.id: i for i in loyalty_mall.list_items(db, context.workspace.id)},
         bulk=result,
         status=422,
     )
@@ -369,8 +375,8 @@ async def bulk_ship(
 )
 def reveal_address(redemption_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
     """The shipping address in clear, for the person packing the parcel (audited)."""
-    redemption = service.get_redemption(db, context.workspace.id, redemption_id)
-    address = service.redemption_address(db, redemption, context.actor(), reason="ship")
+    redemption = loyalty_mall.get_redemption(db, context.workspace.id, redemption_id)
+    address = loyalty_mall.redemption_address(db, redemption, context.actor(), reason="ship")
     return HTMLResponse(f"<span>{_escape(address or '—')}</span>")
 
 
@@ -470,8 +476,8 @@ def gifts(request: Request, context: Console, db: DbSession, notice: str = "") -
 
 def _gifts_page(request: Request, context: ConsoleContext, db: Session, **extra: Any) -> Response:
     ws = context.workspace.id
-    budget, spent = service.gift_budget(db, ws, context.operator.id)
-    sent = service.list_gifts(db, ws)
+    budget, spent = loyalty_gifts.gift_budget(db, ws, context.operator.id)
+    sent = loyalty_gifts.list_gifts(db, ws)
     return _page(
         request,
         "loyalty/gifts.html",
@@ -486,7 +492,7 @@ def _gifts_page(request: Request, context: ConsoleContext, db: Session, **extra:
         ),
         spent=spent,
         settings=service.settings_of(db, ws),
-        items=service.list_items(db, ws, available_only=True),
+        items=loyalty_mall.list_items(db, ws, available_only=True),
         **extra,
     )
 
@@ -515,7 +521,7 @@ def send_gift(
         fan = _optional_int(customer_id)
         if fan is None:
             raise Unprocessable("customer-required", title=N_("Give the fan number"))
-        service.send_gift(
+        loyalty_gifts.send_gift(
             db,
             context.workspace.id,
             context.operator.id,
@@ -537,7 +543,7 @@ def send_gift(
 def decide_gift(gift_id: Int64, decision: str, context: AdminConsole, db: DbSession) -> Response:
     if decision not in ("approve", "reject"):
         raise Unprocessable("decision-unknown", title=N_("Approve or reject"))
-    service.decide_gift(
+    loyalty_gifts.decide_gift(
         db,
         context.workspace.id,
         gift_id,
@@ -578,11 +584,11 @@ def _rules_page(
         request,
         "loyalty/rules.html",
         "rules",
-        tiers=service.list_tiers(db, ws),
-        earn_rules=service.list_earn_rules(db, ws),
-        tier=service.get_tier(db, ws, tier) if tier else None,
-        rule=service.get_earn_rule(db, ws, rule_id) if rule_id is not None else None,
-        platforms=service.PLATFORMS,
+        tiers=loyalty_tiers.list_tiers(db, ws),
+        earn_rules=loyalty_earn_rules.list_earn_rules(db, ws),
+        tier=loyalty_tiers.get_tier(db, ws, tier) if tier else None,
+        rule=loyalty_earn_rules.get_earn_rule(db, ws, rule_id) if rule_id is not None else None,
+        platforms=loyalty_earn_rules.PLATFORMS,
         segment_names={seg.id: seg.name for seg in segments.list_segments(db, ws)},
         tz=context.workspace.timezone,
         settings=service.settings_of(db, ws),
@@ -649,7 +655,9 @@ async def create_tier(request: Request, context: AdminConsole, db: DbSession) ->
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     code = form.get("code", "").strip()
     try:
-        service.create_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+        loyalty_tiers.create_tier(
+            db, context.workspace.id, code, _tier_values(form), context.actor()
+        )
     except Problem as problem:
         return _rules_again(request, context, db, problem, form, "tier")
     return _back("/loyalty/rules", "tier_saved")
@@ -659,10 +667,12 @@ async def create_tier(request: Request, context: AdminConsole, db: DbSession) ->
 async def update_tier(
     request: Request, code: str, context: AdminConsole, db: DbSession
 ) -> Response:
-    service.get_tier(db, context.workspace.id, code)  # not found before the form is read
+    loyalty_tiers.get_tier(db, context.workspace.id, code)  # not found before the form is read
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        service.update_tier(db, context.workspace.id, code, _tier_values(form), context.actor())
+        loyalty_tiers.update_tier(
+            db, context.workspace.id, code, _tier_values(form), context.actor()
+        )
     except Problem as problem:
         return _rules_again(request, context, db, problem, form, "tier", tier=code)
     return _back("/loyalty/rules", "tier_saved")
@@ -684,7 +694,7 @@ async def create_rule(request: Request, context: AdminConsole, db: DbSession) ->
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         values = _rule_values(form, context.workspace.timezone)
-        service.add_earn_rule(
+        loyalty_earn_rules.add_earn_rule(
             db,
             context.workspace.id,
             values.pop("name"),
@@ -701,12 +711,14 @@ async def create_rule(request: Request, context: AdminConsole, db: DbSession) ->
 async def update_rule(
     request: Request, rule_id: Int64, context: AdminConsole, db: DbSession
 ) -> Response:
-    service.get_earn_rule(db, context.workspace.id, rule_id)  # not found before the form
+    loyalty_earn_rules.get_earn_rule(db, context.workspace.id, rule_id)  # not found before the form
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         values = _rule_values(form, context.workspace.timezone)
         values["active"] = form.get("active") == "on"
-        service.update_earn_rule(db, context.workspace.id, rule_id, values, context.actor())
+        loyalty_earn_rules.update_earn_rule(
+            db, context.workspace.id, rule_id, values, context.actor()
+        )
     except Problem as problem:
         return _rules_again(request, context, db, problem, form, "rule", rule_id=rule_id)
     return _back("/loyalty/rules", "rule_saved")
@@ -733,5 +745,5 @@ def customer_panel(
         points=points,
         entries=entries,
         customer_id=customer_id,
-        redemptions=service.list_redemptions(db, ws, customer_id=customer_id, limit=5)[0],
+        redemptions=loyalty_mall.list_redemptions(db, ws, customer_id=customer_id, limit=5)[0],
     )
