@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, service
+from siyu.community import rules as community_rules
+from siyu.community import service
 from siyu.community.models import OperatorNotification, StoredMatcher
 from siyu.workspace.audit import SYSTEM
 from siyu.workspace.models import Workspace
@@ -185,7 +186,7 @@ def test_a_second_process_sees_rule_changes(
 ) -> None:
     rule = _rule(api)
     version = session.scalar(select(StoredMatcher.version))
-    bot.forget_cached_matchers()  # this process now knows nothing, like a fresh one
+    community_rules.forget_cached_matchers()  # this process now knows nothing, like a fresh one
     assert api.post("/api/v1/autoreply/test", json={"text": "sku"}).json()["rule_id"] == rule["id"]
     api.patch(f"/api/v1/autoreply/rules/{rule['id']}", json={"reply": "新的回复"})
     assert session.scalar(select(StoredMatcher.version)) != version

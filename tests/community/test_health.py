@@ -6,15 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, health, service
+from siyu.community import health, pipeline, service
+from siyu.community import messages as community_messages
 from siyu.community.models import GroupHealthDay
 from siyu.workspace.audit import SYSTEM
 from siyu.workspace.models import Workspace
 from tests.community.helpers import add_order, make_fan
 
 
-def _say(i: int, sender: str, text: str, at: datetime, **extra: object) -> bot.MessageIn:
-    return bot.MessageIn(
+def _say(
+    i: int, sender: str, text: str, at: datetime, **extra: object
+) -> community_messages.MessageIn:
+    return community_messages.MessageIn(
         msg_id=f"h-{i}",
         chat="group",
         group_ref="g-h",
@@ -51,7 +54,7 @@ def test_daily_health_kocs_and_gmv(session: Session, workspace: Workspace) -> No
             13, "op", "今晚8点直播 福利多", noon + timedelta(minutes=13), role="staff", is_push=True
         ),
     ]
-    bot.ingest_messages(session, workspace.id, messages)
+    pipeline.ingest_messages(session, workspace.id, messages)
     add_order(session, workspace.id, fan.id, noon + timedelta(hours=5), 19900)
     add_order(session, workspace.id, fan.id, noon + timedelta(days=10), 5000)  # outside the window
     run = health.compute_health(session, workspace.id, days=3, until=day)

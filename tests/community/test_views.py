@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, health, service
+from siyu.community import health, messages, pipeline, service
+from siyu.community import rules as community_rules
 from siyu.workspace.audit import SYSTEM
 from siyu.workspace.models import Workspace
 from siyu.workspace.roles import Role
@@ -23,7 +24,7 @@ def test_pages_render(client: TestClient, session: Session, workspace: Workspace
     group = service.create_group(
         session, workspace.id, SYSTEM, name="小鹿杭州1群", external_ref="g"
     )
-    bot.create_rule(
+    community_rules.create_rule(
         session,
         workspace.id,
         SYSTEM,
@@ -37,11 +38,11 @@ def test_pages_render(client: TestClient, session: Session, workspace: Workspace
     )
     from datetime import UTC, datetime
 
-    bot.ingest_messages(
+    pipeline.ingest_messages(
         session,
         workspace.id,
         [
-            bot.MessageIn(
+            messages.MessageIn(
                 "x1",
                 "group",
                 "fan-1",

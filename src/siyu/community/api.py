@@ -6,7 +6,11 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
-from siyu.community import bot, health, service
+from siyu.community import health, pipeline, search, service
+from siyu.community import messages as community_messages
+from siyu.community import moderation as community_moderation
+from siyu.community import rules as community_rules
+from siyu.community import tickets as community_tickets
 from siyu.community.matching.moderation import Flag
 from siyu.community.models import AutoReplyRule, FanGroupFamily
 from siyu.community.schemas import (
@@ -79,7 +83,7 @@ def _rule_out(row: AutoReplyRule) -> RuleOut:
 
 @router.post("/autoreply/rules", response_model=RuleOut, status_code=201)
 def create_rule(body: RuleIn, api: Api, db: DbSession) -> RuleOut:
-    row = bot.create_rule(db, api.workspace_id, api.actor(), _rule_fields(body))
+    row = community_rules.create_rule(db, api.workspace_id, api.actor(), _rule_fields(body))
     return _rule_out(row)
 
 
@@ -87,31 +91,33 @@ def create_rule(body: RuleIn, api: Api, db: DbSession) -> RuleOut:
 def list_rules(
     api: Api, db: DbSession, cursor: str | None = None, limit: int = Query(200, ge=1, le=200)
 ) -> Page[RuleOut]:
-    rows, next_cursor = bot.list_rules(db, api.workspace_id, cursor=cursor, limit=limit)
+    rows, next_cursor = community_rules.list_rules(db, api.workspace_id, cursor=cursor, limit=limit)
     return Page(items=[_rule_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/autoreply/rules/{rule_id}", response_model=RuleOut)
 def get_rule(rule_id: Int64, api: Api, db: DbSession) -> RuleOut:
-    return _rule_out(bot.get_rule(db, api.workspace_id, rule_id))
+    return _rule_out(community_rules.get_rule(db, api.workspace_id, rule_id))
 
 
 @router.patch("/autoreply/rules/{rule_id}", response_model=RuleOut)
 def update_rule(rule_id: Int64, body: RulePatch, api: Api, db: DbSession) -> RuleOut:
-    row = bot.update_rule(db, api.workspace_id, rule_id, api.actor(), _rule_fields(body))
+    row = community_rules.update_rule(
+        db, api.workspace_id, rule_id, api.actor(), _rule_fields(body)
+    )
     return _rule_out(row)
 
 
 @router.delete("/autoreply/rules/{rule_id}", status_code=204)
 def delete_rule(rule_id: Int64, api: Api, db: DbSession) -> Response:
-    bot.delete_rule(db, api.workspace_id, rule_id, api.actor())
+    community_rules.delete_rule(db, api.workspace_id, rule_id, api.actor())
     return Response(status_code=204)
 
 
 @router.post("/autoreply/test", response_model=TestOut)
 def test_rules(body: TestIn, api: Api, db: DbSession) -> TestOut:
     """Which rule a sample text would hit, and why. No cooldown, no ticket, nothing stored."""
-    outcome = bot.try_text(
+    outcome = community_rules.try_text(
         db,
         api.workspace_id,
         body.text,
@@ -122,7 +128,7 @@ def test_rules(body: TestIn, api: Api, db: DbSession) -> TestOut:
     return test_out(outcome)
 
 
-def test_out(outcome: bot.TestOutcome) -> TestOut:
+def test_out(outcome: community_rules.TestOutcome) -> TestOut:
     evaluation = outcome.evaluation
     decision = evaluation.decision
     return TestOut(
@@ -157,10 +163,10 @@ test_out.__test__ = False  # type: ignore[attr-defined]
 def ingest_messages(body: MessageBatchIn, api: Api, db: DbSession) -> MessageBatchOut:
     """Store chat messages (idempotent by msg_id); the bot answers fans' messages, hand-off
     rules open after-sales tickets, spam and risky replies are flagged."""
-    outcome = bot.ingest_messages(
+    outcome = pipeline.ingest_messages(
         db,
         api.workspace_id,
-        [bot.MessageIn(**message.model_dump()) for message in body.messages],
+        [community_messages.MessageIn(**message.model_dump()) for message in body.messages],
     )
     return MessageBatchOut(
         accepted=outcome.accepted,
@@ -193,7 +199,7 @@ def search_messages(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Page[MessageOut]:
-    rows, next_cursor = bot.search_messages(
+    rows, next_cursor = search.search_messages(
         db,
         api.workspace_id,
         group_id=group_id,
@@ -436,7 +442,7 @@ def list_tickets(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Page[TicketOut]:
-    rows, next_cursor = bot.list_tickets(
+    rows, next_cursor = community_tickets.list_tickets(
         db, api.workspace_id, status=status, group_id=group_id, cursor=cursor, limit=limit
     )
     return Page(items=[TicketOut.model_validate(t) for t in rows], next_cursor=next_cursor)
@@ -444,12 +450,12 @@ def list_tickets(
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut)
 def get_ticket(ticket_id: Int64, api: Api, db: DbSession) -> TicketOut:
-    return TicketOut.model_validate(bot.get_ticket(db, api.workspace_id, ticket_id))
+    return TicketOut.model_validate(community_tickets.get_ticket(db, api.workspace_id, ticket_id))
 
 
 @router.patch("/tickets/{ticket_id}", response_model=TicketOut)
 def update_ticket(ticket_id: Int64, body: TicketPatch, api: Api, db: DbSession) -> TicketOut:
-    ticket = bot.update_ticket(
+    ticket = community_tickets.update_ticket(
         db, api.workspace_id, ticket_id, api.actor(), **body.model_dump(exclude_unset=True)
     )
     return TicketOut.model_validate(ticket)
@@ -464,7 +470,7 @@ def list_flags(
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> Page[FlagOut]:
-    rows, next_cursor = bot.list_flags(
+    rows, next_cursor = community_moderation.list_flags(
         db, api.workspace_id, status=status, direction=direction, cursor=cursor, limit=limit
     )
     return Page(items=[FlagOut.model_validate(f) for f in rows], next_cursor=next_cursor)
@@ -472,7 +478,9 @@ def list_flags(
 
 @router.patch("/moderation/flags/{flag_id}", response_model=FlagOut)
 def resolve_flag(flag_id: Int64, body: FlagPatch, api: Api, db: DbSession) -> FlagOut:
-    flag = bot.resolve_flag(db, api.workspace_id, flag_id, body.status, api.actor())
+    flag = community_moderation.resolve_flag(
+        db, api.workspace_id, flag_id, body.status, api.actor()
+    )
     return FlagOut.model_validate(flag)
 
 
@@ -480,5 +488,5 @@ def resolve_flag(flag_id: Int64, body: FlagPatch, api: Api, db: DbSession) -> Fl
 def check_reply(body: CheckIn, api: Api, db: DbSession) -> CheckOut:
     """Check an operator's reply before it goes out (Advertising Law absolute terms, customer-
     service tone, the workspace's sensitive words)."""
-    flags = bot.check_outgoing_text(db, api.workspace_id, body.text)
+    flags = community_moderation.check_outgoing_text(db, api.workspace_id, body.text)
     return CheckOut(ok=not flags, flags=_flags(flags))

@@ -15,7 +15,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, health, service
+from siyu.community import health, messages, service
+from siyu.community import pipeline as community_pipeline
+from siyu.community import rules as community_rules
 from siyu.community.models import FanGroup, GroupMembership, GroupMessage
 from siyu.customers.models import Customer
 from siyu.kit.clock import utcnow
@@ -113,7 +115,7 @@ def seed(session: Session, workspace_id: int) -> None:
     )
     service.update_settings(session, workspace_id, SYSTEM, next_live_time="20:00")
     for rule in RULES:
-        bot.create_rule(session, workspace_id, SYSTEM, dict(rule))
+        community_rules.create_rule(session, workspace_id, SYSTEM, dict(rule))
     family = service.create_family(
         session,
         workspace_id,
@@ -398,7 +400,7 @@ def _live_hour(
             continue
         ref, _ = rng.choice(people)
         batch.append(
-            bot.MessageIn(
+            messages.MessageIn(
                 msg_id=f"demo-live-{i}",
                 chat="group",
                 group_ref=group.external_ref,
@@ -409,4 +411,4 @@ def _live_hour(
             )
         )
     for start in range(0, len(batch), 100):
-        bot.ingest_messages(session, workspace_id, batch[start : start + 100])
+        community_pipeline.ingest_messages(session, workspace_id, batch[start : start + 100])

@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.engine import run_sql
-from siyu.community import bot, labels
+from siyu.community import labels, tickets
 from siyu.community import service as groups
 from siyu.community.models import (
     FanGroup,
@@ -333,7 +333,7 @@ def _move_statuses(
         age = (tz_today - group.created_at.date()).days
         status = next_status(group.status, age, score, week_ago.get(group.id))
         if status != group.status:
-            bot.notify(
+            tickets.notify(
                 session,
                 workspace_id,
                 groups.operators_of(group),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, health, service
+from siyu.community import health, search, service
 from siyu.community.models import FanGroup
 from siyu.jobs import chunk_committed, job
 from siyu.workspace.audit import SYSTEM
@@ -23,7 +23,7 @@ def nightly(session: Session) -> None:
     for workspace_id in _workspaces_with_groups(session):
         health.compute_health(session, workspace_id, days=2)
         chunk_committed(session)
-        bot.purge_expired_messages(session, workspace_id)
+        search.purge_expired_messages(session, workspace_id)
         chunk_committed(session)
 
 

@@ -14,7 +14,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from siyu.community import bot, health, labels, service
+from siyu.community import health, labels, search, service
+from siyu.community import moderation as community_moderation
+from siyu.community import rules as community_rules
+from siyu.community import tickets as community_tickets
 from siyu.community.models import (
     GROUP_STATUS_LABELS,
     GROUP_STATUSES,
@@ -90,8 +93,10 @@ def group_list(
             "groups": groups,
             "status": status,
             "sparks": health.sparklines(db, ws),
-            "open_tickets": bot.open_ticket_count(db, ws),
-            "notifications": bot.list_notifications(db, ws, context.operator.id, limit=8),
+            "open_tickets": community_tickets.open_ticket_count(db, ws),
+            "notifications": community_tickets.list_notifications(
+                db, ws, context.operator.id, limit=8
+            ),
             "next_url": f"/community?status={status}&cursor={next_cursor}" if next_cursor else None,
         },
     )
@@ -117,7 +122,7 @@ def _group_page(
     group = service.get_group(db, ws, group_id)
     series = health.health_series(db, ws, group_id, 60)
     members, _ = service.list_members(db, ws, group_id, limit=50)
-    messages, _ = bot.search_messages(db, ws, group_id=group_id, q=q or None, limit=30)
+    messages, _ = search.search_messages(db, ws, group_id=group_id, q=q or None, limit=30)
     gmv = health.gmv_guided(db, ws, [group_id])
     kocs = health.kocs_of(db, ws, group_id)
     return _page(
@@ -228,7 +233,7 @@ def create_family(
 
 @router.get("/community/rules", response_class=HTMLResponse)
 def rule_list(request: Request, context: Console, db: DbSession) -> Response:
-    rules, _ = bot.list_rules(db, context.workspace.id)
+    rules, _ = community_rules.list_rules(db, context.workspace.id)
     return _page(
         request,
         "community/rules.html",
@@ -266,11 +271,11 @@ def create_rule(
     try:
         fields["priority"] = _whole(priority, 0)
         fields["cooldown_seconds"] = _whole(cooldown_seconds, 60)
-        bot.create_rule(db, context.workspace.id, context.actor(), fields)
+        community_rules.create_rule(db, context.workspace.id, context.actor(), fields)
     except Problem as problem:
         db.rollback()
-        rules, _ = bot.list_rules(db, context.workspace.id)
-        if isinstance(problem, bot.RuleRefused):
+        rules, _ = community_rules.list_rules(db, context.workspace.id)
+        if isinstance(problem, community_rules.RuleRefused):
             error = problem.text()
         else:
             error = gettext(problem.title) + (f": {problem.detail}" if problem.detail else "")
@@ -286,8 +291,8 @@ def create_rule(
 
 @protected.post("/community/rules/{rule_id}/toggle")
 def toggle_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
-    rule = bot.get_rule(db, context.workspace.id, rule_id)
-    bot.update_rule(
+    rule = community_rules.get_rule(db, context.workspace.id, rule_id)
+    community_rules.update_rule(
         db, context.workspace.id, rule_id, context.actor(), {"is_active": not rule.is_active}
     )
     return RedirectResponse("/community/rules", status_code=303)
@@ -295,7 +300,7 @@ def toggle_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Resp
 
 @protected.post("/community/rules/{rule_id}/delete")
 def delete_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Response:
-    bot.delete_rule(db, context.workspace.id, rule_id, context.actor())
+    community_rules.delete_rule(db, context.workspace.id, rule_id, context.actor())
     return RedirectResponse("/community/rules", status_code=303)
 
 
@@ -303,7 +308,7 @@ def delete_rule(rule_id: Int64, context: OperatorConsole, db: DbSession) -> Resp
 def test_rule_text(
     request: Request, context: Console, db: DbSession, text: FormText, group_id: FormText = ""
 ) -> Response:
-    outcome = bot.try_text(
+    outcome = community_rules.try_text(
         db, context.workspace.id, text, group_id=int(group_id) if group_id.isdigit() else None
     )
     return render(request, "community/_test_result.html", {"outcome": outcome})
@@ -313,7 +318,7 @@ def test_rule_text(
 def ticket_queue(
     request: Request, context: Console, db: DbSession, status: str = "open"
 ) -> Response:
-    tickets, _ = bot.list_tickets(
+    tickets, _ = community_tickets.list_tickets(
         db, context.workspace.id, status=status if status in TICKET_STATUS_LABELS else None
     )
     names = {g.id: g.name for g in service.all_groups(db, context.workspace.id)}
@@ -334,7 +339,7 @@ def ticket_queue(
 def move_ticket(
     ticket_id: Int64, context: OperatorConsole, db: DbSession, status: FormText
 ) -> Response:
-    bot.update_ticket(
+    community_tickets.update_ticket(
         db,
         context.workspace.id,
         ticket_id,
@@ -347,7 +352,7 @@ def move_ticket(
 
 @router.get("/community/flags", response_class=HTMLResponse)
 def flag_list(request: Request, context: Console, db: DbSession) -> Response:
-    flags, _ = bot.list_flags(db, context.workspace.id, status="open", limit=100)
+    flags, _ = community_moderation.list_flags(db, context.workspace.id, status="open", limit=100)
     names = {g.id: g.name for g in service.all_groups(db, context.workspace.id)}
     return _page(
         request,
@@ -361,7 +366,7 @@ def flag_list(request: Request, context: Console, db: DbSession) -> Response:
 def resolve_flag(
     flag_id: Int64, context: OperatorConsole, db: DbSession, status: FormText
 ) -> Response:
-    bot.resolve_flag(db, context.workspace.id, flag_id, status, context.actor())
+    community_moderation.resolve_flag(db, context.workspace.id, flag_id, status, context.actor())
     return RedirectResponse("/community/flags", status_code=303)
 
 
