@@ -31,6 +31,7 @@ ADMIN = {
     ("GET", "/api/v1/audit-log"),
     ("PUT", "/api/v1/analytics/settings"),
     ("PUT", "/api/v1/points/settings"),
+    ("PUT", "/api/v1/outreach/settings"),
 }
 
 
