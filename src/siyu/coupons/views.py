@@ -169,17 +169,17 @@ async def create_template(request: Request, context: OperatorConsole, db: DbSess
         draft = service.TemplateDraft(
             name=form.get("name", ""),
             kind=form.get("kind", ""),
-            threshold_cents=_fen(form.get("threshold", "")),
-            discount_cents=_fen(form.get("discount", "")),
+            threshold_fen=_fen(form.get("threshold", "")),
+            discount_fen=_fen(form.get("discount", "")),
             percent=int(form["percent"]) if form.get("percent", "").strip() else None,
-            cap_cents=_fen(form.get("cap", "")) or None,
+            cap_fen=_fen(form.get("cap", "")) or None,
             valid_days=int(form["valid_days"]) if form.get("valid_days", "").strip() else None,
             valid_from=_when(form.get("valid_from", "")),
             valid_to=_when(form.get("valid_to", "")),
             platforms=platforms,
             shops=_lines(form.get("shops", "")),
             products=_lines(form.get("products", "")),
-            cost_cents=_fen(form.get("cost", "")),
+            cost_fen=_fen(form.get("cost", "")),
             how_to_use=form.get("how_to_use", "").strip() or None,
         )
         await run_in_threadpool(
