@@ -23,7 +23,7 @@ from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import get_in_workspace, insert_for
 from siyu.kit.timeline import TimelineEntry
 from siyu.loyalty import ledger, shipping
 from siyu.loyalty.ledger import EntryRefs
@@ -570,7 +570,7 @@ def convert_order(
     vests_at = paid_at + timedelta(days=settings.vesting_days)
     now = utcnow()
     vest_now = order.status == "completed" or vests_at <= now
-    insert = ledger.insert_for(session)
+    insert = insert_for(session)
     conversion_id = (
         session.connection()
         .execute(
@@ -1090,7 +1090,7 @@ def _accounts_for_spenders(
         literal(moment, DateTime(timezone=True)),
         literal(moment, DateTime(timezone=True)),
     ).where(true())  # SQLite reads "ON CONFLICT" after a bare FROM as a join's ON
-    insert = ledger.insert_for(session)
+    insert = insert_for(session)
     session.execute(
         insert(PointsAccount)
         .from_select(
@@ -1903,7 +1903,7 @@ def send_gift(
 
 
 def _lock_budget(session: Session, workspace_id: int, operator_id: int) -> None:
-    insert = ledger.insert_for(session)
+    insert = insert_for(session)
     session.execute(
         insert(GiftBudget)
         .values(
