@@ -55,8 +55,8 @@ def grab_scene(env: dict[str, str], slug: str, name: str, fans: int, coupons: in
             service.TemplateDraft(
                 name="满99减3",
                 kind="threshold",
-                threshold_cents=9900,
-                discount_cents=300,
+                threshold_fen=9900,
+                discount_fen=300,
                 valid_days=7,
             ),
             actor,

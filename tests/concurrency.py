@@ -42,12 +42,18 @@ def scratch_store() -> Iterator[sessionmaker[Session]]:
                 connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             admin.dispose()
     else:
-        folder = Path(tempfile.mkdtemp(prefix="siyu-conc-"))
-        engine = make_engine(f"sqlite:///{folder / 'store.db'}")
-        try:
-            yield _migrated(engine)
-        finally:
-            engine.dispose()
+        with sqlite_store(Path(tempfile.mkdtemp(prefix="siyu-conc-"))) as store:
+            yield store
+
+
+@contextmanager
+def sqlite_store(folder: Path) -> Iterator[sessionmaker[Session]]:
+    """A migrated, empty SQLite file store in the folder (other processes may open it too)."""
+    engine = make_engine(f"sqlite:///{folder / 'store.db'}")
+    try:
+        yield _migrated(engine)
+    finally:
+        engine.dispose()
 
 
 def _migrated(engine: Engine) -> sessionmaker[Session]:

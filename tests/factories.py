@@ -60,6 +60,16 @@ def login(client: TestClient, email: str, password: str = PASSWORD, next_url: st
     )
 
 
+def sign_in(
+    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.operator
+) -> str:
+    """Sign a new operator of the role into the console; returns the session's CSRF token."""
+    operator = make_operator(session, workspace, role)
+    session.commit()
+    assert login(client, operator.email).status_code == 303
+    return csrf_of(client)
+
+
 def csrf_of(client: TestClient, path: str = "/") -> str:
     """The session's CSRF token, as a console page embeds it."""
     page = client.get(path)

@@ -17,12 +17,6 @@ from tests import factories
 HTML = {"accept": "text/html"}
 
 
-def _signed_in(client: TestClient, session: Session, workspace: Workspace, role: Role) -> None:
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -40,7 +34,7 @@ def _signed_in(client: TestClient, session: Session, workspace: Workspace, role:
 def test_unknown_and_malformed_ids_are_404_pages(
     client: TestClient, session: Session, workspace: Workspace, path: str
 ) -> None:
-    _signed_in(client, session, workspace, Role.operator)
+    factories.sign_in(client, session, workspace, Role.operator)
     page = client.get(path, headers=HTML)
     assert page.status_code == 404, page.text
     assert 'class="sidebar"' in page.text and 'class="card narrow error-card"' in page.text
@@ -57,7 +51,7 @@ def test_unknown_and_malformed_ids_are_404_pages(
 def test_role_refusals_are_403_pages(
     client: TestClient, session: Session, workspace: Workspace, role: Role, path: str
 ) -> None:
-    _signed_in(client, session, workspace, role)
+    factories.sign_in(client, session, workspace, role)
     page = client.get(path, headers=HTML)
     assert page.status_code == 403, page.text
     assert 'class="sidebar"' in page.text and "你的角色没有这项权限" in page.text
@@ -73,7 +67,7 @@ def test_a_malformed_id_stays_a_field_error_on_the_api(api: TestClient) -> None:
 def test_a_malformed_id_is_404_for_scripts_too(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _signed_in(client, session, workspace, Role.operator)
+    factories.sign_in(client, session, workspace, Role.operator)
     answer = client.get("/orders/imports/abc/rejects.csv")
     assert answer.status_code == 404
 

@@ -16,15 +16,6 @@ from tests import factories
 from .store_data import AS_OF, seed_history
 
 
-def _sign_in(
-    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.admin
-) -> str:
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/analytics/segments")
-
-
 def _post(client: TestClient, path: str, csrf: str, **data: object) -> httpx.Response:
     return client.post(path, data={"csrf_token": csrf, **data}, follow_redirects=False)
 
@@ -32,7 +23,7 @@ def _post(client: TestClient, path: str, csrf: str, **data: object) -> httpx.Res
 def test_dashboard_before_and_after_a_refresh(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _sign_in(client, session, workspace)
+    factories.sign_in(client, session, workspace, Role.admin)
     empty = client.get("/analytics")
     assert empty.status_code == 200 and ("Refresh now" in empty.text or "立即刷新" in empty.text)
     seed_history(session, workspace.id)
@@ -46,7 +37,7 @@ def test_dashboard_before_and_after_a_refresh(
 def test_builder_counts_previews_and_explains(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     seed_history(session, workspace.id)
     refresh_workspace(session, workspace.id, AS_OF)
     session.commit()
@@ -60,7 +51,7 @@ def test_builder_counts_previews_and_explains(
 def test_save_edit_export_delete(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace, Role.operator)
+    csrf = factories.sign_in(client, session, workspace, Role.operator)
     seed_history(session, workspace.id)
     refresh_workspace(session, workspace.id, AS_OF)
     session.commit()
@@ -87,7 +78,7 @@ def test_save_edit_export_delete(
 def test_settings_validate_and_apply(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     assert client.get("/analytics/settings").status_code == 200
     bad = _post(
         client, "/analytics/settings", csrf, rfm_mode="thresholds", recency_days="90, 30, 60, 180"
@@ -111,14 +102,14 @@ def test_settings_validate_and_apply(
 def test_analysts_cannot_change_settings(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _sign_in(client, session, workspace, Role.analyst)
+    factories.sign_in(client, session, workspace, Role.analyst)
     assert client.get("/analytics/settings").status_code == 403
 
 
 def test_fan_panel_on_the_360_page(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _sign_in(client, session, workspace, Role.analyst)
+    factories.sign_in(client, session, workspace, Role.analyst)
     ids = seed_history(session, workspace.id)
     before = client.get(
         f"/analytics/customers/{ids['whale']}/panel", headers={"accept-language": "en"}
@@ -146,7 +137,7 @@ def test_fan_list_exports_its_platform_and_tag_choice(
 
     from siyu.customers.service import ensure_tag, tag_customer
 
-    _sign_in(client, session, workspace, Role.operator)
+    factories.sign_in(client, session, workspace, Role.operator)
     ids = seed_history(session, workspace.id)
     tag = ensure_tag(session, workspace.id, "肤质", 'say "hi" \\ 敏感肌', factories.ACTOR)
     tag_customer(session, workspace.id, ids["whale"], tag.id, factories.ACTOR)
@@ -164,7 +155,7 @@ def test_fan_list_exports_its_platform_and_tag_choice(
 def test_export_refuses_an_unknown_format(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _sign_in(client, session, workspace, Role.operator)
+    factories.sign_in(client, session, workspace, Role.operator)
     refused = client.get("/analytics/export?format=pdf")
     assert refused.status_code == 422
     assert "pdf" not in refused.headers.get("content-disposition", "")

@@ -32,21 +32,12 @@ PAGES = (
 )
 
 
-def signed_in(
-    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.operator
-) -> str:
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/content")
-
-
 @pytest.mark.parametrize("language", ["zh_CN", "en"])
 def test_every_page_renders(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path, language: str
 ) -> None:
     seed_posts(session, workspace, tmp_path)
-    signed_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
     client.cookies.set("siyu_lang", language)
     for page in PAGES:
         response = client.get(page)
@@ -59,7 +50,7 @@ def test_every_page_renders(
 def test_upload_shows_rejects_and_the_report_downloads(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     rows = [ef.KUAISHOU, ["1", "好", "2026-11-03 20:00", "1.2万", "3", "4", "1", "0"],
             ["2", "坏", "2026-11-03 20:00", "很多", "1", "1", "1", "1"]]  # fmt: skip
     body = ef.write_csv(tmp_path / "快手作品.csv", rows).read_bytes()
@@ -81,7 +72,7 @@ def test_upload_shows_rejects_and_the_report_downloads(
 def test_a_bad_file_shows_why_it_was_rejected(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     response = client.post(
         "/content/imports",
         data={"csrf_token": csrf},
@@ -94,7 +85,7 @@ def test_a_bad_file_shows_why_it_was_rejected(
 def test_materials_posts_links_and_the_calendar(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     created = client.post(
         "/content/materials",
         data={"csrf_token": csrf, "title": "秋冬大衣", "tags": "大衣，穿搭", "spend": "300"},
@@ -143,7 +134,7 @@ def test_materials_posts_links_and_the_calendar(
 def test_refused_forms_rerender_with_their_message(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     cases = (
         ("/content/materials", {"title": " "}),
         ("/content/materials", {"title": "x", "spend": "abc"}),
@@ -160,7 +151,7 @@ def test_refused_forms_rerender_with_their_message(
 def test_an_analyst_sees_but_cannot_change(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = signed_in(client, session, workspace, Role.analyst)
+    csrf = factories.sign_in(client, session, workspace, Role.analyst)
     assert '/content/materials" enctype' not in client.get("/content/materials").text
     response = client.post("/content/materials", data={"csrf_token": csrf, "title": "x"})
     assert response.status_code == 403

@@ -9,15 +9,7 @@ from siyu.community import health, messages, pipeline, service
 from siyu.community import rules as community_rules
 from siyu.workspace.audit import SYSTEM
 from siyu.workspace.models import Workspace
-from siyu.workspace.roles import Role
 from tests import factories
-
-
-def _signed_in(client: TestClient, session: Session, workspace: Workspace) -> str:
-    operator = factories.make_operator(session, workspace, Role.operator)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/community")
 
 
 def test_pages_render(client: TestClient, session: Session, workspace: Workspace) -> None:
@@ -55,7 +47,7 @@ def test_pages_render(client: TestClient, session: Session, workspace: Workspace
     )
     health.compute_health(session, workspace.id, days=7)
     session.commit()
-    _signed_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
     for path in (
         "/community",
         f"/community/groups/{group.id}",
@@ -71,7 +63,7 @@ def test_pages_render(client: TestClient, session: Session, workspace: Workspace
 
 
 def test_rule_editor_and_tester(client: TestClient, session: Session, workspace: Workspace) -> None:
-    csrf = _signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     created = client.post(
         "/community/rules",
         data={
@@ -106,7 +98,7 @@ def test_rule_editor_and_tester(client: TestClient, session: Session, workspace:
 def test_refused_forms_come_back_with_the_message_and_what_was_typed(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     family = client.post(
         "/community/families",
         data={"csrf_token": csrf, "name": "杭州粉丝群", "slug": "hz", "group_capacity": "abc"},
@@ -127,7 +119,7 @@ def test_refused_forms_come_back_with_the_message_and_what_was_typed(
 def test_error_text_in_the_address_is_not_shown(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _signed_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
     for path in ("/community/families", "/community/rules"):
         page = client.get(path, params={"error": "请转账到 6222 0000"})
         assert page.status_code == 200 and "6222 0000" not in page.text

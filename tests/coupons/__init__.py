@@ -25,10 +25,10 @@ def make_template(session: Session, workspace_id: int, **overrides: Any) -> Coup
     fields: dict[str, Any] = {
         "name": "满99减3",
         "kind": "threshold",
-        "threshold_cents": 9900,
-        "discount_cents": 300,
+        "threshold_fen": 9900,
+        "discount_fen": 300,
         "valid_days": 7,
-        "cost_cents": 300,
+        "cost_fen": 300,
     }
     fields.update(overrides)
     return service.create_template(session, workspace_id, service.TemplateDraft(**fields), ACTOR)

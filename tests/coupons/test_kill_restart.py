@@ -27,10 +27,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from siyu.config import get_settings
 from siyu.coupons.models import CouponCampaign, CouponClaim
-from siyu.db import make_engine
 from siyu.kit.clock import utcnow
-from siyu.migrations import upgrade
 from tests import factories
+from tests.concurrency import sqlite_store
 from tests.coupons import make_campaign, make_fans
 
 QUANTITY = 60
@@ -65,31 +64,23 @@ class Grab:
 
 @pytest.fixture
 def grab_store(tmp_path: Path) -> Iterator[Grab]:
-    db = tmp_path / "store.db"
-    engine = make_engine(f"sqlite:///{db}")
-    with engine.connect() as connection:
-        upgrade(connection=connection)
-        connection.commit()
-    store = sessionmaker(bind=engine, expire_on_commit=False)
-    with store() as session:
-        workspace = factories.make_workspace(session)
-        fans = make_fans(session, workspace.id, FANS)
-        campaign = make_campaign(
-            session,
-            workspace.id,
-            QUANTITY,
-            per_customer_limit=LIMIT,
-            starts_at=utcnow() - timedelta(seconds=5),
-        )
-        _token, secret = factories.make_token(session, workspace)
-        session.commit()
-        campaign_id = campaign.id
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
-    env.update(SIYU_DATABASE_URL=f"sqlite:///{db}", SIYU_SCHEDULER_ENABLED="false")
-    try:
+    with sqlite_store(tmp_path) as store:
+        with store() as session:
+            workspace = factories.make_workspace(session)
+            fans = make_fans(session, workspace.id, FANS)
+            campaign = make_campaign(
+                session,
+                workspace.id,
+                QUANTITY,
+                per_customer_limit=LIMIT,
+                starts_at=utcnow() - timedelta(seconds=5),
+            )
+            _token, secret = factories.make_token(session, workspace)
+            session.commit()
+            campaign_id = campaign.id
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SIYU_")}
+        env.update(SIYU_DATABASE_URL=str(store.kw["bind"].url), SIYU_SCHEDULER_ENABLED="false")
         yield Grab(store, env, campaign_id, fans, secret)
-    finally:
-        engine.dispose()
 
 
 def _free_port() -> int:

@@ -12,22 +12,14 @@ from sqlalchemy.orm import Session
 from siyu.coupons import views
 from siyu.kit.clock import utcnow
 from siyu.workspace.models import Workspace
-from siyu.workspace.roles import Role
 from tests import factories
 from tests.coupons import make_fans
-
-
-def _login(client: TestClient, session: Session, workspace: Workspace) -> str:
-    operator = factories.make_operator(session, workspace, Role.operator)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/coupons")
 
 
 def test_console_creates_a_grab_and_issues(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _login(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     fans = make_fans(session, workspace.id, 2)
     session.commit()
     saved = client.post(
@@ -100,7 +92,7 @@ def test_console_creates_a_grab_and_issues(
 def test_bad_template_form_keeps_the_input(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _login(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     response = client.post(
         "/coupons/templates",
         data={

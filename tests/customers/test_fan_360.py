@@ -35,8 +35,8 @@ def test_groups_coupons_and_the_timeline(
         coupons.TemplateDraft(
             name="满99减10",
             kind="threshold",
-            threshold_cents=9900,
-            discount_cents=1000,
+            threshold_fen=9900,
+            discount_fen=1000,
             valid_days=7,
         ),
         ACTOR,

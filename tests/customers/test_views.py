@@ -73,16 +73,6 @@ def _xiaolu(session: Session, workspace: Workspace) -> int:
     return customer_id
 
 
-def _sign_in(
-    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.operator
-) -> str:
-    """Signs in and returns the session's CSRF token."""
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/customers")
-
-
 def _post(client: TestClient, path: str, csrf: str, **data: object) -> httpx.Response:
     return client.post(path, data={"csrf_token": csrf, **data}, follow_redirects=False)
 
@@ -105,7 +95,7 @@ def test_list_searches_nickname_phone_and_identity(
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
     orange = _fan(session, workspace, "douyin", "dy_orange", "13900002222", nickname="橘子汽水")
-    _sign_in(client, session, workspace, Role.analyst)
+    factories.sign_in(client, session, workspace, Role.analyst)
 
     page = client.get("/customers")
     assert page.status_code == 200
@@ -139,7 +129,7 @@ def test_list_filters_by_tag_and_pages_with_a_cursor(
     tag = service.ensure_tag(session, workspace.id, "肤质", "干皮", factories.ACTOR)
     service.tag_customer(session, workspace.id, int(ids[7] or 0), tag.id, factories.ACTOR)
     session.commit()
-    _sign_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
 
     first = client.get("/customers")
     assert "55" in first.text  # the workspace's total
@@ -156,7 +146,7 @@ def test_list_filters_by_tag_and_pages_with_a_cursor(
 def test_list_reports_a_bad_cursor(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _sign_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
     page = client.get("/customers", params={"cursor": "not-a-cursor"})
     assert page.status_code == 422 and 'class="alert error"' in page.text
 
@@ -168,7 +158,7 @@ def test_profile_is_masked_until_an_operator_reveals_it(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
 
     page = client.get(f"/customers/{xiaolu}")
     assert page.status_code == 200
@@ -196,7 +186,7 @@ def test_analysts_read_but_never_reveal_or_change(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    csrf = _sign_in(client, session, workspace, Role.analyst)
+    csrf = factories.sign_in(client, session, workspace, Role.analyst)
 
     page = client.get(f"/customers/{xiaolu}")
     assert page.status_code == 200 and "3120000000001" in page.text
@@ -212,7 +202,7 @@ def test_another_workspace_s_fan_is_not_found(
 ) -> None:
     elsewhere = factories.make_workspace(session)
     stranger = _fan(session, elsewhere)
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     assert client.get(f"/customers/{stranger}").status_code == 404
     assert _post(client, f"/customers/{stranger}/pii", csrf).status_code == 404
 
@@ -236,7 +226,7 @@ def test_every_change_needs_the_csrf_token(
     client: TestClient, session: Session, workspace: Workspace, path: str
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    _sign_in(client, session, workspace, Role.owner)
+    factories.sign_in(client, session, workspace, Role.owner)
     response = client.post(path.format(id=xiaolu), data={"csrf_token": "forged"})
     assert response.status_code == 403
 
@@ -250,7 +240,7 @@ def test_tags_from_the_catalog_new_and_removed(
     xiaolu = _xiaolu(session, workspace)
     existing = service.ensure_tag(session, workspace.id, "身份", "KOC", factories.ACTOR)
     session.commit()
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
 
     picked = _post(client, f"/customers/{xiaolu}/tags", csrf, tag_id=str(existing.id))
     assert picked.status_code == 303
@@ -272,7 +262,7 @@ def test_a_refused_tag_keeps_what_was_typed(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     refused = _post(client, f"/customers/{xiaolu}/tags", csrf, new_tag="没有分组的标签")
     assert refused.status_code == 422
     assert 'class="alert error"' in refused.text
@@ -284,7 +274,7 @@ def test_notes_are_added_and_an_empty_one_is_refused(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     body = "喜欢小棕瓶，女儿 6 岁，下次直播提醒她看发夹"
     assert _post(client, f"/customers/{xiaolu}/notes", csrf, body=body).status_code == 303
     assert body in client.get(f"/customers/{xiaolu}").text
@@ -302,7 +292,7 @@ def test_linking_a_taken_account_points_to_a_merge(
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
     orange = _fan(session, workspace, "douyin", "dy_orange", None, nickname="橘子汽水")
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
 
     linked = _post(
         client,
@@ -328,7 +318,7 @@ def test_merge_preview_confirm_and_undo(
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
     orange = _fan(session, workspace, "douyin", "dy_orange", None, nickname="橘子汽水")
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
 
     preview = client.get(f"/customers/{xiaolu}/merge", params={"source": "douyin:dy_orange"})
     assert preview.status_code == 200
@@ -377,7 +367,7 @@ def test_split_off_an_account_with_its_orders(
         session, workspace.id, xiaolu, "douyin", "dy_xiaolu", factories.ACTOR
     )
     session.commit()
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     assert f"/identities/{douyin.id}/split" in client.get(f"/customers/{xiaolu}").text
 
     split = _post(client, f"/customers/{xiaolu}/identities/{douyin.id}/split", csrf)
@@ -400,11 +390,11 @@ def test_export_is_for_admins_and_audited(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    operator_csrf = _sign_in(client, session, workspace)
+    operator_csrf = factories.sign_in(client, session, workspace)
     assert _post(client, f"/customers/{xiaolu}/export", operator_csrf).status_code == 403
     assert f"/customers/{xiaolu}/export" not in client.get(f"/customers/{xiaolu}").text
 
-    csrf = _sign_in(client, session, workspace, Role.admin)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     assert f"/customers/{xiaolu}/export" in client.get(f"/customers/{xiaolu}").text
     exported = _post(client, f"/customers/{xiaolu}/export", csrf)
     assert exported.status_code == 200
@@ -420,13 +410,13 @@ def test_erase_needs_an_admin_and_the_typed_number(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
     xiaolu = _xiaolu(session, workspace)
-    operator_csrf = _sign_in(client, session, workspace)
+    operator_csrf = factories.sign_in(client, session, workspace)
     assert (
         _post(client, f"/customers/{xiaolu}/erase", operator_csrf, confirm=str(xiaolu)).status_code
         == 403
     )
 
-    csrf = _sign_in(client, session, workspace, Role.admin)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     wrong = _post(client, f"/customers/{xiaolu}/erase", csrf, confirm="yes")
     assert wrong.status_code == 422 and 'class="alert error"' in wrong.text
     assert service.get_customer(session, workspace.id, xiaolu).erased_at is None

@@ -11,23 +11,16 @@ from sqlalchemy.orm import Session
 from siyu.kit.clock import utcnow
 from siyu.live import service
 from siyu.live.models import Live
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
 from tests import factories
 from tests.coupons import make_campaign, make_fans
 from tests.live import make_live
 
 
-def _login(client: TestClient, session: Session, workspace: Workspace) -> str:
-    operator = factories.make_operator(session, workspace, Role.operator)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/lives")
-
-
 def test_console_creates_and_edits_a_live(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _login(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     assert client.get("/lives").status_code == 200
     assert client.get("/lives/new").status_code == 200
     starts = utcnow() + timedelta(days=2)
@@ -55,7 +48,7 @@ def test_console_creates_and_edits_a_live(
 def test_prizes_warn_on_bare_sharing_and_draws_run(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _login(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     fans = make_fans(session, workspace.id, 3)
     live = make_live(session, workspace.id)
     for fan in fans:
@@ -92,7 +85,7 @@ def test_prizes_warn_on_bare_sharing_and_draws_run(
 def test_grace_period_and_post_live_coupons(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _login(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     fans = make_fans(session, workspace.id, 2)
     start = utcnow() - timedelta(days=1)
     live = make_live(session, workspace.id, starts_at=start, ends_at=start + timedelta(hours=2))

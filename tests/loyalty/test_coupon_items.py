@@ -22,7 +22,7 @@ from . import helpers as h
 
 def _template(session: Session, workspace_id: int) -> int:
     draft = coupons.TemplateDraft(
-        name="无门槛 10 元券", kind="no_threshold", discount_cents=1000, valid_days=30
+        name="无门槛 10 元券", kind="no_threshold", discount_fen=1000, valid_days=30
     )
     return coupons.create_template(session, workspace_id, draft, ACTOR).id
 

@@ -16,19 +16,10 @@ from tests.factories import ACTOR
 from . import helpers as h
 
 
-def _sign_in(
-    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.admin
-) -> str:
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/loyalty")
-
-
 def test_items_queue_bulk_ship_and_report(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     made = client.post(
         "/loyalty/items",
         data={
@@ -69,7 +60,7 @@ def test_items_queue_bulk_ship_and_report(
 def test_adjustment_ledger_and_gift_approval(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     fan = h.fan(session, workspace.id, "lulu")
     session.commit()
     adjusted = client.post(
@@ -108,7 +99,7 @@ def test_adjustment_ledger_and_gift_approval(
 def test_customer_page_loads_the_points_panel(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    _sign_in(client, session, workspace, Role.operator)
+    factories.sign_in(client, session, workspace, Role.operator)
     fan = h.fan(session, workspace.id, "lulu")
     session.commit()
     assert f"/loyalty/customers/{fan}/panel" in client.get(f"/customers/{fan}").text
@@ -117,7 +108,7 @@ def test_customer_page_loads_the_points_panel(
 def test_tiers_rules_and_seasonal_window_in_the_console(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     tier = {
         "csrf_token": csrf,
         "code": "gold",
@@ -173,7 +164,7 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
     shelf_item = mall.list_items(session, workspace.id, shelf="seasonal")[0]
     assert shelf_item.available_from is not None and shelf_item.available_until is not None
     assert "2027-02-28T23:59" in client.get(f"/loyalty/items/{shelf_item.id}").text
-    operator = _sign_in(client, session, workspace, Role.operator)
+    operator = factories.sign_in(client, session, workspace, Role.operator)
     assert (
         client.post(
             "/loyalty/tiers", data={**tier, "csrf_token": operator, "code": "x"}
@@ -185,7 +176,7 @@ def test_tiers_rules_and_seasonal_window_in_the_console(
 def test_refused_forms_come_back_with_the_message_and_what_was_typed(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace, Role.operator)
+    csrf = factories.sign_in(client, session, workspace, Role.operator)
     fan = h.fan(session, workspace.id, "lulu")
     session.commit()
     html = {"accept": "text/html"}
@@ -219,7 +210,7 @@ def test_refused_forms_come_back_with_the_message_and_what_was_typed(
 def test_bulk_shipping_that_ships_every_line_redirects(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace, Role.operator)
+    csrf = factories.sign_in(client, session, workspace, Role.operator)
     item = mall.create_item(
         session, workspace.id, {"name": "杯子", "shelf": "essentials", "points_price": 10,
                                 "stock": 5}, ACTOR)  # fmt: skip
@@ -238,7 +229,7 @@ def test_bulk_shipping_that_ships_every_line_redirects(
 def test_refused_tier_and_rule_forms_come_back_filled(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _sign_in(client, session, workspace, Role.admin)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     tier = client.post(
         "/loyalty/tiers",
         data={"csrf_token": csrf, "code": "vip", "name": "金卡", "rank": "1", "multiplier": "abc"},

@@ -71,7 +71,7 @@ def test_shuffled_douyin_sub_orders_keep_all_their_money(
     summary = run(session, workspace, path)
     again = run(session, workspace, path)
 
-    assert (summary.orders_created, summary.paid_amount_cents) == (ORDERS, total)
+    assert (summary.orders_created, summary.paid_amount_fen) == (ORDERS, total)
     assert summary.rows_read == rows
     assert stored_total(session, workspace) == (ORDERS, total, rows)
     assert (again.orders_unchanged, again.orders_updated, again.orders_created) == (ORDERS, 0, 0)
@@ -120,7 +120,7 @@ def test_a_child_parse_merges_scattered_sub_orders_too(
 
     summary = run(session, workspace, path)
 
-    assert (summary.orders_created, summary.paid_amount_cents) == (ORDERS, total)
+    assert (summary.orders_created, summary.paid_amount_fen) == (ORDERS, total)
     assert stored_total(session, workspace)[:2] == (ORDERS, total)
 
 
@@ -134,5 +134,5 @@ def test_orders_split_across_import_batches_are_merged(
 
     summary = run(session, workspace, path)
 
-    assert (summary.orders_created, summary.paid_amount_cents) == (ORDERS, total)
+    assert (summary.orders_created, summary.paid_amount_fen) == (ORDERS, total)
     assert stored_total(session, workspace)[:2] == (ORDERS, total)

@@ -97,7 +97,7 @@ def test_every_demo_export_imports_with_its_quirks(
     paid = session.scalar(
         select(func.sum(Order.paid_amount_fen)).where(Order.workspace_id == workspace.id)
     )
-    assert paid == sum(s.paid_amount_cents for s in summaries)
+    assert paid == sum(s.paid_amount_fen for s in summaries)
     runs = session.scalars(select(ImportRun).where(ImportRun.workspace_id == workspace.id)).all()
     assert [r.status for r in runs] == ["completed"] * len(paths)
 
@@ -215,7 +215,7 @@ def test_a_newer_export_updates_status_and_refunds_but_keeps_attached_items(
 
     summary = run(session, workspace, newer)
 
-    assert (summary.orders_updated, summary.orders_created, summary.refund_amount_cents) == (
+    assert (summary.orders_updated, summary.orders_created, summary.refund_amount_fen) == (
         1,
         0,
         2000,
@@ -243,7 +243,7 @@ def test_an_order_number_repeated_later_in_the_file_is_the_newer_statement(
     summary = run(session, workspace, path)
 
     assert (summary.rows_read, summary.orders_created, summary.orders_updated) == (3, 2, 0)
-    assert summary.paid_amount_cents == 9900 + 1000
+    assert summary.paid_amount_fen == 9900 + 1000
     assert orders_by_no(session, workspace)["1001"].status == "completed"
 
 
@@ -401,7 +401,7 @@ def test_an_order_counts_paid_only_with_a_payment_time(
     orders = orders_by_no(session, workspace)
     assert (orders["1001"].paid_amount_fen, orders["1001"].status) == (0, "created")
     assert orders["1002"].paid_amount_fen == 1000
-    assert summary.paid_amount_cents == 1000
+    assert summary.paid_amount_fen == 1000
 
 
 def test_douyin_sub_orders_are_summed_into_one_order(
@@ -505,5 +505,5 @@ def test_a_file_summing_past_two_billion_fen_imports(
         taobao_order("2", 买家实际支付金额="15000000.00", 联系手机="13900139000"),
     )
     summary = run(session, workspace, path)
-    assert summary.paid_amount_cents == 3_000_000_000
+    assert summary.paid_amount_fen == 3_000_000_000
     assert session.get_one(ImportRun, summary.run_id).paid_amount_fen == 3_000_000_000

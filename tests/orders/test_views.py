@@ -20,15 +20,6 @@ from tests import factories
 from . import export_files as ef
 
 
-def signed_in(
-    client: TestClient, session: Session, workspace: Workspace, role: Role = Role.operator
-) -> str:
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/orders/imports")
-
-
 def generic_csv(tmp_path: Path) -> bytes:
     path = ef.write_csv(
         tmp_path / "orders.csv",
@@ -45,7 +36,7 @@ def generic_csv(tmp_path: Path) -> bytes:
 def test_upload_shows_the_run_with_its_rejects_and_the_report_downloads(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
 
     response = client.post(
         "/orders/imports",
@@ -80,7 +71,7 @@ def test_upload_shows_the_run_with_its_rejects_and_the_report_downloads(
 def test_a_fatal_upload_shows_why_and_imports_nothing(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
 
     response = client.post(
         "/orders/imports",
@@ -99,7 +90,7 @@ def test_a_fatal_upload_shows_why_and_imports_nothing(
 def test_upload_needs_the_csrf_token_and_an_operator(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
-    csrf = signed_in(client, session, workspace, Role.analyst)
+    csrf = factories.sign_in(client, session, workspace, Role.analyst)
     files = {"files": ("orders.csv", generic_csv(tmp_path), "text/csv")}
 
     forged = client.post("/orders/imports", data={"csrf_token": "forged"}, files=files)
@@ -119,7 +110,7 @@ def test_another_workspaces_run_is_not_found(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
     theirs = factories.make_workspace(session)
-    csrf = signed_in(client, session, theirs)
+    csrf = factories.sign_in(client, session, theirs)
     client.post(
         "/orders/imports",
         data={"csrf_token": csrf},
@@ -127,7 +118,7 @@ def test_another_workspaces_run_is_not_found(
     )
     run = session.scalars(select(ImportRun).where(ImportRun.workspace_id == theirs.id)).one()
     client.cookies.clear()
-    signed_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
 
     assert client.get(f"/orders/imports/{run.id}").status_code == 404
     assert client.get(f"/orders/imports/{run.id}/rejects.csv").status_code == 404
@@ -137,7 +128,7 @@ def test_another_workspaces_run_is_not_found(
 def test_the_reject_report_neutralises_formulas_like_every_export(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     path = ef.write_csv(
         tmp_path / "evil.csv",
         [
@@ -165,7 +156,7 @@ def test_the_reject_report_neutralises_formulas_like_every_export(
 def test_an_upload_with_a_ten_megabyte_cell_is_refused_on_a_page(
     client: TestClient, session: Session, workspace: Workspace, tmp_path: Path
 ) -> None:
-    csrf = signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     huge = ef.row(ef.GENERIC, {"order_no": "H1", "buyer_id": "b1", "items": "x" * (10 * 2**20)})
     path = ef.write_csv(tmp_path / "huge.csv", [ef.GENERIC, huge])
 

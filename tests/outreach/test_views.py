@@ -15,15 +15,8 @@ from tests import factories
 from tests.outreach.helpers import everyone, make_fans
 
 
-def _signed_in(client: TestClient, session: Session, workspace: Workspace, role: Role) -> str:
-    operator = factories.make_operator(session, workspace, role)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/outreach")
-
-
 def test_broadcast_pages(client: TestClient, session: Session, workspace: Workspace) -> None:
-    csrf = _signed_in(client, session, workspace, Role.admin)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     make_fans(session, workspace.id, 6)
     segment = everyone(session, workspace.id)
     session.commit()
@@ -62,7 +55,7 @@ def test_broadcast_pages(client: TestClient, session: Session, workspace: Worksp
 def test_playbooks_tasks_and_settings(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _signed_in(client, session, workspace, Role.admin)
+    csrf = factories.sign_in(client, session, workspace, Role.admin)
     created = client.post(
         "/outreach/playbooks",
         data={"csrf_token": csrf, "template": "new_contact"},

@@ -7,16 +7,9 @@ from sqlalchemy.orm import Session
 
 from siyu.referral import service
 from siyu.workspace.audit import SYSTEM
-from siyu.workspace.models import Role, Workspace
+from siyu.workspace.models import Workspace
 from tests import factories
 from tests.referral.helpers import add_paid_order, make_fan
-
-
-def _signed_in(client: TestClient, session: Session, workspace: Workspace) -> str:
-    operator = factories.make_operator(session, workspace, Role.operator)
-    session.commit()
-    assert factories.login(client, operator.email).status_code == 303
-    return factories.csrf_of(client, "/referral/settings")
 
 
 def test_tree_and_rewards_show_fans_by_name(
@@ -28,7 +21,7 @@ def test_tree_and_rewards_show_fans_by_name(
     service.refer(session, ws, inviter.id, invitee.id, SYSTEM)
     add_paid_order(session, ws, invitee.id)
     service.settle_rewards(session, ws)
-    _signed_in(client, session, workspace)
+    factories.sign_in(client, session, workspace)
     tree = client.get("/referral")
     assert tree.status_code == 200
     assert inviter.display_name in tree.text and invitee.display_name in tree.text
@@ -39,7 +32,7 @@ def test_tree_and_rewards_show_fans_by_name(
 def test_rules_form_saves_and_refuses_bad_values(
     client: TestClient, session: Session, workspace: Workspace
 ) -> None:
-    csrf = _signed_in(client, session, workspace)
+    csrf = factories.sign_in(client, session, workspace)
     form = {
         "csrf_token": csrf,
         "max_depth": "2",

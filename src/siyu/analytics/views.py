@@ -20,6 +20,7 @@ from siyu.customers.service import identities_for, tag_catalog
 from siyu.jobs import enqueue
 from siyu.kit.bounds import Int64
 from siyu.kit.errors import Problem, Unprocessable
+from siyu.kit.forms import comma_list
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.tabular import FORMATS, TableFormat
 from siyu.kit.templating import render
@@ -118,7 +119,7 @@ def funnel(
     steps: FormText = "",
     window_days: FormText = "30",
 ) -> Response:
-    kinds = [part.strip() for part in steps.replace("，", ",").split(",") if part.strip()]
+    kinds = comma_list(steps)
     try:
         window = int(window_days)
         result = service.run_funnel(db, context.workspace.id, kinds, window)
@@ -492,7 +493,7 @@ def _settings_json(
 
 def _numbers(text: str) -> list[int]:
     """ "30, 60, 90, 180" → [30, 60, 90, 180]."""
-    parts = [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
+    parts = comma_list(text)
     if not all(part.isdigit() for part in parts):
         raise Unprocessable(
             "invalid-analytics-settings",

@@ -12,8 +12,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, delete, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.channels.importer import WorkFigures, open_export, work_rows
@@ -35,7 +33,7 @@ from siyu.channels.models import (
 from siyu.kit.clock import today, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import get_in_workspace, insert_for
 from siyu.kit.tenancy import Tenant
 from siyu.orders.importers.records import FatalImportError, RowError
 from siyu.workspace import audit
@@ -45,10 +43,6 @@ from siyu.workspace.service import check_operators
 LINK_CODE_BYTES = 6  # eight URL-safe characters
 WECOM_CHANNEL = "content_post"  # the WeCom connector's channel kind for a post's live code
 _IMPORT_LOCK_BASE = 0x5C0_0000
-
-
-def _insert_for(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def invalid_field(field: str, message: str) -> Unprocessable:
@@ -106,7 +100,7 @@ def record_followers(
     get_account(session, workspace_id, account_id)
     if followers < 0:
         raise invalid_field("followers", N_("A follower count cannot be negative."))
-    statement = _insert_for(session)(FollowerCount).values(
+    statement = insert_for(session)(FollowerCount).values(
         workspace_id=workspace_id, account_id=account_id, day=day, followers=followers
     )
     session.execute(
@@ -252,7 +246,7 @@ def post_by_code(session: Session, code: str) -> Post:
 def record_visit(session: Session, post: Post, visitor: str, customer_id: int | None) -> bool:
     """Count a visitor once per post; a known fan arriving is attributed to the post.
     Whether this visitor is new to the post."""
-    statement = _insert_for(session)(PostVisit).values(
+    statement = insert_for(session)(PostVisit).values(
         workspace_id=post.workspace_id,
         post_id=post.id,
         visitor=visitor[:32],
@@ -287,7 +281,7 @@ def attribute_fans(
         for customer_id in dict.fromkeys(customer_ids)
     ]
     if rows:
-        session.execute(_insert_for(session)(PostFan).on_conflict_do_nothing(), rows)
+        session.execute(insert_for(session)(PostFan).on_conflict_do_nothing(), rows)
 
 
 def wecom_connected(session: Session, workspace_id: int) -> bool:
@@ -647,7 +641,7 @@ def _record_days(
         {"workspace_id": workspace_id, "post_id": post_id, "day": day, **_figures(work)}
         for post_id, work in posts
     ]
-    statement = _insert_for(session)(PostDay)
+    statement = insert_for(session)(PostDay)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["workspace_id", "post_id", "day"],

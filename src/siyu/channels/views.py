@@ -29,6 +29,7 @@ from siyu.db import database
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local, today
 from siyu.kit.errors import Problem
+from siyu.kit.forms import comma_list
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import MoneyFormatError, yuan_to_fen
 from siyu.kit.tabular import formula_safe
@@ -216,7 +217,7 @@ def create_material(
                 title=title,
                 copy_text=copy_text,
                 media_ref=media_ref,
-                tags=tags.replace("，", ",").split(","),
+                tags=comma_list(tags),
                 owner_operator_id=_int_or_none(
                     owner_operator_id,
                     "owner_operator_id",

@@ -29,6 +29,7 @@ from siyu.customers import service as customers
 from siyu.customers.figures import fan_labels
 from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import NotFound, Problem, Unprocessable
+from siyu.kit.forms import comma_list
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.qr import qr_png, qr_svg
 from siyu.kit.templating import render
@@ -71,10 +72,6 @@ def _people(db: Session, workspace_id: int, *row_lists: Iterable[Any]) -> dict[s
         "ref_customer_id": service.ref_customer_id,
         "ref_operator_id": service.ref_operator_id,
     }
-
-
-def _words(text: str) -> list[str]:
-    return [w.strip() for w in text.replace("，", ",").replace("\n", ",").split(",") if w.strip()]
 
 
 @router.get("/community", response_class=HTMLResponse)
@@ -261,8 +258,8 @@ def create_rule(
         "name": name,
         "match": match,
         "reply": reply,
-        "keywords": _words(keywords),
-        "exclude_keywords": _words(exclude_keywords),
+        "keywords": comma_list(keywords),
+        "exclude_keywords": comma_list(exclude_keywords),
         "pattern": pattern or None,
         "kind": kind,
         "priority": priority,

@@ -28,7 +28,7 @@ def coupons_outstanding(session: Session, workspace_id: int, now: datetime) -> O
     """Claimed coupons not yet used and still valid at ``now``, and their face value."""
     used = select(CouponRedemption.claim_id).where(CouponRedemption.workspace_id == workspace_id)
     count, face = session.execute(
-        select(func.count(), func.coalesce(func.sum(CouponTemplate.face_value_cents), 0))
+        select(func.count(), func.coalesce(func.sum(CouponTemplate.face_value_fen), 0))
         .select_from(CouponClaim)
         .join(CouponCampaign, CouponCampaign.id == CouponClaim.campaign_id)
         .join(CouponTemplate, CouponTemplate.id == CouponCampaign.template_id)

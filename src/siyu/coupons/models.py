@@ -55,7 +55,7 @@ class CouponTemplate(Base):
         CheckConstraint(
             "kind IN ('threshold','fixed','percent','no_threshold')", name="kind_known"
         ),
-        CheckConstraint("face_value_cents >= 0 AND cost_cents >= 0", name="money_non_negative"),
+        CheckConstraint("face_value_fen >= 0 AND cost_fen >= 0", name="money_non_negative"),
         CheckConstraint("percent IS NULL OR (percent > 0 AND percent < 100)", name="percent_range"),
     )
 
@@ -63,18 +63,18 @@ class CouponTemplate(Base):
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
-    threshold_cents: Mapped[int] = mapped_column(default=0)
-    discount_cents: Mapped[int] = mapped_column(default=0)
+    threshold_fen: Mapped[int] = mapped_column(default=0)
+    discount_fen: Mapped[int] = mapped_column(default=0)
     percent: Mapped[int | None]  # percent off, 1..99
-    cap_cents: Mapped[int | None]  # the most a percentage coupon takes off
+    cap_fen: Mapped[int | None]  # the most a percentage coupon takes off
     valid_days: Mapped[int | None]  # valid N days from the claim ...
     valid_from: Mapped[datetime | None]  # ... or within a fixed range
     valid_to: Mapped[datetime | None]
     platforms: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     shops: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     products: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
-    face_value_cents: Mapped[int] = mapped_column(default=0)
-    cost_cents: Mapped[int] = mapped_column(default=0)
+    face_value_fen: Mapped[int] = mapped_column(default=0)
+    cost_fen: Mapped[int] = mapped_column(default=0)
     how_to_use: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_at_column()
 

@@ -5,50 +5,67 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
 
 from siyu.kit.bounds import INT32_MAX, Int64
 
 Kind = Literal["threshold", "fixed", "percent", "no_threshold"]
 Channel = Literal["grab", "share", "post_live", "manual", "points"]
 
+# The API publishes the money fields under the names it was documented with; inside they say fen.
+PUBLIC_NAMES = {
+    "threshold_fen": "threshold_cents",
+    "discount_fen": "discount_cents",
+    "cap_fen": "cap_cents",
+    "face_value_fen": "face_value_cents",
+    "cost_fen": "cost_cents",
+}
+
+
+def public_name(field_name: str) -> str:
+    return PUBLIC_NAMES.get(field_name, field_name)
+
 
 class TemplateIn(BaseModel):
+    model_config = ConfigDict(alias_generator=public_name)
+
     name: str = Field(min_length=1, max_length=100)
     kind: Kind
-    threshold_cents: int = Field(default=0, ge=0, le=INT32_MAX)
-    discount_cents: int = Field(default=0, ge=0, le=INT32_MAX)
+    threshold_fen: int = Field(default=0, ge=0, le=INT32_MAX)
+    discount_fen: int = Field(default=0, ge=0, le=INT32_MAX)
     percent: int | None = Field(default=None, ge=1, le=99, description="Percent off")
-    cap_cents: int | None = Field(default=None, ge=1, le=INT32_MAX)
+    cap_fen: int | None = Field(default=None, ge=1, le=INT32_MAX)
     valid_days: int | None = Field(default=None, ge=1, le=3650)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     platforms: list[str] = Field(default_factory=list, max_length=20)
     shops: list[str] = Field(default_factory=list, max_length=200)
     products: list[str] = Field(default_factory=list, max_length=1000)
-    face_value_cents: int | None = Field(default=None, ge=0, le=INT32_MAX)
-    cost_cents: int = Field(default=0, ge=0, le=INT32_MAX)
+    face_value_fen: int | None = Field(default=None, ge=0, le=INT32_MAX)
+    cost_fen: int = Field(default=0, ge=0, le=INT32_MAX)
     how_to_use: str | None = Field(default=None, max_length=500)
 
 
 class TemplateOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True, alias_generator=AliasGenerator(serialization_alias=public_name)
+    )
 
     id: int
     name: str
     kind: str
-    threshold_cents: int
-    discount_cents: int
+    threshold_fen: int
+    discount_fen: int
     percent: int | None
-    cap_cents: int | None
+    cap_fen: int | None
     valid_days: int | None
     valid_from: datetime | None
     valid_to: datetime | None
     platforms: list[str]
     shops: list[str]
     products: list[str]
-    face_value_cents: int
-    cost_cents: int
+    face_value_fen: int
+    cost_fen: int
     how_to_use: str | None
     label: str = ""
 

@@ -24,6 +24,7 @@ from siyu.coupons.models import (
     CouponShare,
     CouponTemplate,
 )
+from siyu.coupons.schemas import public_name
 from siyu.db import write_beside
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
@@ -44,7 +45,7 @@ def _invalid(field_name: str, message: str) -> Unprocessable:
     return Unprocessable(
         "coupon-invalid",
         title=N_("The coupon settings are not valid"),
-        errors=[{"field": field_name, "message": message}],
+        errors=[{"field": public_name(field_name), "message": message}],
     )
 
 
@@ -55,18 +56,18 @@ def _invalid(field_name: str, message: str) -> Unprocessable:
 class TemplateDraft:
     name: str
     kind: str
-    threshold_cents: int = 0
-    discount_cents: int = 0
+    threshold_fen: int = 0
+    discount_fen: int = 0
     percent: int | None = None
-    cap_cents: int | None = None
+    cap_fen: int | None = None
     valid_days: int | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     platforms: list[str] = field(default_factory=list)
     shops: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
-    face_value_cents: int | None = None
-    cost_cents: int = 0
+    face_value_fen: int | None = None
+    cost_fen: int = 0
     how_to_use: str | None = None
 
 
@@ -75,13 +76,13 @@ def _check_amounts(draft: TemplateDraft) -> None:
         if draft.percent is None or not 0 < draft.percent < 100:
             raise _invalid("percent", "a percentage coupon needs percent between 1 and 99")
         return
-    if draft.discount_cents <= 0:
-        raise _invalid("discount_cents", "the discount must be more than 0")
+    if draft.discount_fen <= 0:
+        raise _invalid("discount_fen", "the discount must be more than 0")
     if draft.kind == "threshold":
-        if draft.threshold_cents <= draft.discount_cents:
-            raise _invalid("threshold_cents", "the threshold must be more than the discount")
-    elif draft.threshold_cents:
-        raise _invalid("threshold_cents", "only threshold coupons have a threshold")
+        if draft.threshold_fen <= draft.discount_fen:
+            raise _invalid("threshold_fen", "the threshold must be more than the discount")
+    elif draft.threshold_fen:
+        raise _invalid("threshold_fen", "only threshold coupons have a threshold")
 
 
 def _check_validity(draft: TemplateDraft) -> None:
@@ -107,25 +108,25 @@ def create_template(
         raise _invalid("name", "the name is required")
     _check_amounts(draft)
     _check_validity(draft)
-    face = draft.face_value_cents
+    face = draft.face_value_fen
     if face is None:
-        face = draft.cap_cents or 0 if draft.kind == "percent" else draft.discount_cents
+        face = draft.cap_fen or 0 if draft.kind == "percent" else draft.discount_fen
     template = CouponTemplate(
         workspace_id=workspace_id,
         name=draft.name.strip(),
         kind=draft.kind,
-        threshold_cents=draft.threshold_cents,
-        discount_cents=draft.discount_cents if draft.kind != "percent" else 0,
+        threshold_fen=draft.threshold_fen,
+        discount_fen=draft.discount_fen if draft.kind != "percent" else 0,
         percent=draft.percent if draft.kind == "percent" else None,
-        cap_cents=draft.cap_cents if draft.kind == "percent" else None,
+        cap_fen=draft.cap_fen if draft.kind == "percent" else None,
         valid_days=draft.valid_days,
         valid_from=draft.valid_from,
         valid_to=draft.valid_to,
         platforms=sorted(set(draft.platforms)),
         shops=sorted(set(draft.shops)),
         products=sorted(set(draft.products)),
-        face_value_cents=face,
-        cost_cents=draft.cost_cents,
+        face_value_fen=face,
+        cost_fen=draft.cost_fen,
         how_to_use=draft.how_to_use,
     )
     session.add(template)
@@ -173,14 +174,14 @@ def describe(template: CouponTemplate) -> str:
     """A short Chinese label of the deal, as fans read it (满99减3, 8.5折 最高减20...)."""
     yuan = _yuan
     if template.kind == "threshold":
-        return f"满{yuan(template.threshold_cents)}减{yuan(template.discount_cents)}"
+        return f"满{yuan(template.threshold_fen)}减{yuan(template.discount_fen)}"
     if template.kind == "percent":
         rate = (100 - (template.percent or 0)) / 10
-        cap = f" 最高减{yuan(template.cap_cents)}" if template.cap_cents else ""
+        cap = f" 最高减{yuan(template.cap_fen)}" if template.cap_fen else ""
         return f"{rate:g}折{cap}"
     if template.kind == "fixed":
-        return f"立减{yuan(template.discount_cents)}"
-    return f"无门槛{yuan(template.discount_cents)}元"
+        return f"立减{yuan(template.discount_fen)}"
+    return f"无门槛{yuan(template.discount_fen)}元"
 
 
 def _yuan(fen: int | None) -> str:
@@ -803,7 +804,7 @@ def _template_use(template: CouponTemplate) -> CouponUse:
     return CouponUse(
         valid_from=CouponClaim.valid_from,
         valid_until=CouponClaim.valid_until,
-        min_paid_fen=max(template.threshold_cents, 1),
+        min_paid_fen=max(template.threshold_fen, 1),
         platforms=tuple(template.platforms or ()),
         shops=tuple(template.shops or ()),
         products=tuple(template.products or ()),
@@ -841,7 +842,7 @@ def report(session: Session, campaign: CouponCampaign) -> CampaignReport:
         customers=int(customers),
         used=used,
         gmv_fen=int(gmv),
-        cost_fen=used * template.cost_cents,
+        cost_fen=used * template.cost_fen,
         conversion=round(used / claimed, 4) if claimed else 0.0,
     )
 

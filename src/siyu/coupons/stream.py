@@ -34,8 +34,6 @@ from typing import Any
 from redis import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
@@ -43,6 +41,7 @@ from siyu.coupons import grab
 from siyu.coupons.models import CouponCampaign, CouponClaim, CouponCode, CouponTemplate
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Problem
+from siyu.kit.sql import insert_for
 
 log = logging.getLogger("siyu.coupons")
 
@@ -442,7 +441,7 @@ def _persist(session_factory: Callable[[], Session], campaign_id: int, entries: 
         if not rows:
             session.commit()
             return 0
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = insert_for(session)
         statement = (
             insert(CouponClaim)
             .values(rows)

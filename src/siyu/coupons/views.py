@@ -29,6 +29,7 @@ from siyu.db import database, is_store_busy
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local, utcnow
 from siyu.kit.errors import Problem
+from siyu.kit.forms import comma_list
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import yuan_to_fen
 from siyu.kit.templating import render
@@ -153,14 +154,6 @@ def _when(text: str) -> datetime | None:
     return parse_local(text.replace("T", " ")) if text.strip() else None
 
 
-def _lines(text: str) -> list[str]:
-    return [
-        part.strip()
-        for part in text.replace("，", ",").replace("\n", ",").split(",")
-        if part.strip()
-    ]
-
-
 @protected.post("/coupons/templates", response_class=HTMLResponse)
 async def create_template(request: Request, context: OperatorConsole, db: DbSession) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -169,17 +162,17 @@ async def create_template(request: Request, context: OperatorConsole, db: DbSess
         draft = service.TemplateDraft(
             name=form.get("name", ""),
             kind=form.get("kind", ""),
-            threshold_cents=_fen(form.get("threshold", "")),
-            discount_cents=_fen(form.get("discount", "")),
+            threshold_fen=_fen(form.get("threshold", "")),
+            discount_fen=_fen(form.get("discount", "")),
             percent=int(form["percent"]) if form.get("percent", "").strip() else None,
-            cap_cents=_fen(form.get("cap", "")) or None,
+            cap_fen=_fen(form.get("cap", "")) or None,
             valid_days=int(form["valid_days"]) if form.get("valid_days", "").strip() else None,
             valid_from=_when(form.get("valid_from", "")),
             valid_to=_when(form.get("valid_to", "")),
             platforms=platforms,
-            shops=_lines(form.get("shops", "")),
-            products=_lines(form.get("products", "")),
-            cost_cents=_fen(form.get("cost", "")),
+            shops=comma_list(form.get("shops", "")),
+            products=comma_list(form.get("products", "")),
+            cost_fen=_fen(form.get("cost", "")),
             how_to_use=form.get("how_to_use", "").strip() or None,
         )
         await run_in_threadpool(
@@ -344,7 +337,7 @@ def issue(
     ws = context.workspace.id
     form = {"customer_ids": customer_ids, "segment_id": segment_id}
     try:
-        ids = [int(part) for part in _lines(customer_ids)]
+        ids = [int(part) for part in comma_list(customer_ids)]
         segment = int(segment_id) if segment_id.strip() else None
         report = service.issue(
             db, ws, campaign_id, context.actor(), customer_ids=ids, segment_id=segment

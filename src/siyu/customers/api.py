@@ -36,6 +36,7 @@ from siyu.customers.schemas import (
 )
 from siyu.kit.bounds import Int64
 from siyu.kit.errors import Unprocessable
+from siyu.kit.forms import comma_list
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import Page
 from siyu.kit.web import DbSession
@@ -103,7 +104,7 @@ def get_customer(
     pii = None
     if reveal:
         api.require(Scope.pii)
-        fields = tuple(part.strip() for part in reveal.split(",") if part.strip())
+        fields = tuple(comma_list(reveal))
         pii = service.reveal_pii(db, ws, customer_id, api.actor(), fields=fields, reason="api")
     base = _out(customer, service.identities_of(db, ws, customer_id))
     return CustomerDetail(

@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, Subquery, delete, func, insert, literal, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.customers.identities import (
@@ -40,7 +38,7 @@ from siyu.kit.crypto import decrypt_pii, mask_name
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import check_in_workspace, get_in_workspace, ids_in_workspace
+from siyu.kit.sql import check_in_workspace, get_in_workspace, ids_in_workspace, insert_for
 from siyu.orders import ownership as orders
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
@@ -497,7 +495,7 @@ def tag_customer(
 ) -> None:
     get_customer(session, workspace_id, customer_id)
     get_tag(session, workspace_id, tag_id)
-    insert = _insert_for(session)
+    insert = insert_for(session)
     session.execute(
         insert(CustomerTag)
         .values(
@@ -564,10 +562,6 @@ def untag_customer(
         target_id=customer_id,
         detail={"tag_id": tag_id},
     )
-
-
-def _insert_for(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- identities, merge and split --------------------------------------------------------
@@ -959,7 +953,7 @@ def record_events(session: Session, workspace_id: int, events: list[EventIn]) ->
             title=N_("Fan not found"),
             detail=", ".join(str(m) for m in missing),
         )
-    insert = _insert_for(session)
+    insert = insert_for(session)
     result = session.execute(
         insert(CustomerEvent).values(rows).on_conflict_do_nothing().returning(CustomerEvent.id)
     )
@@ -1066,7 +1060,7 @@ def set_intimacy(
         }
         for (customer_id, platform), level in latest.items()
     ]
-    insert = _insert_for(session)
+    insert = insert_for(session)
     if rows:
         stmt = insert(CustomerIntimacy).values(rows)
         session.execute(

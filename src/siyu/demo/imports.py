@@ -80,5 +80,5 @@ def _line(summary: ImportSummary) -> str:
         f"  {Path(summary.file).name} ({summary.platform}): {summary.rows_read:,} rows, "
         f"{summary.orders_created:,} new orders, {summary.orders_updated:,} updated, "
         f"{summary.rows_rejected:,} rejected, {summary.customers_created:,} new fans, "
-        f"paid {format_yuan(summary.paid_amount_cents)}"
+        f"paid {format_yuan(summary.paid_amount_fen)}"
     )

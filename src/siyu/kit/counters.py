@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import String, case, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from siyu.db import Base
 from siyu.kit.clock import utcnow
+from siyu.kit.sql import insert_for
 
 
 class RateCounter(Base):
@@ -58,9 +57,7 @@ class SqlCounter:
     def hit(self, key: str, limit: int, window_seconds: int) -> Verdict:
         now = utcnow()
         start, retry_after = _window(now.timestamp(), window_seconds)
-        insert = (
-            pg_insert if self.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
+        insert = insert_for(self.session)
         expires = datetime.fromtimestamp(start + window_seconds, tz=now.tzinfo)
         same_window = RateCounter.window_start == start
         stmt = (

@@ -8,6 +8,8 @@ from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, literal_column, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -95,3 +97,8 @@ def check_in_workspace(
     wanted = {int(row_id) for row_id in row_ids if row_id is not None}
     if wanted - ids_in_workspace(session, model, workspace_id, wanted, key=key):
         raise unknown_reference(field)
+
+
+def insert_for(session: Session) -> Any:
+    """The INSERT construct with ON CONFLICT clauses for the session's dialect."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

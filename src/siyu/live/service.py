@@ -16,8 +16,6 @@ from typing import Any
 
 from redis.exceptions import RedisError
 from sqlalchemy import Select, event, func, select, union, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.coupons import service as coupons
@@ -27,7 +25,7 @@ from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
 from siyu.kit.redis import get_redis
-from siyu.kit.sql import get_in_workspace, unknown_reference
+from siyu.kit.sql import get_in_workspace, insert_for, unknown_reference
 from siyu.live import board, fairdraw
 from siyu.live.models import (
     PLATFORMS,
@@ -76,10 +74,6 @@ def _invalid(field_name: str, message: str) -> Unprocessable:
         title=N_("The live has invalid fields"),
         errors=[{"field": field_name, "message": message}],
     )
-
-
-def _insert(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- lives ---------------------------------------------------------------------------------------
@@ -180,7 +174,7 @@ def grace_minutes(session: Session, workspace_id: int) -> int:
 def set_grace_minutes(session: Session, workspace_id: int, minutes: int, actor: Actor) -> None:
     if not 0 <= minutes <= MAX_GRACE_MINUTES:
         raise _invalid("grace_minutes", f"0 to {MAX_GRACE_MINUTES} minutes")
-    statement = _insert(session)(LiveSettings).values(
+    statement = insert_for(session)(LiveSettings).values(
         workspace_id=workspace_id, grace_minutes=minutes
     )
     session.execute(
@@ -228,7 +222,7 @@ def reserve(
     customers.check_customers(session, workspace_id, [customer_id], "customer_id")
     share = _share_for(session, live, via=via, visitor=visitor)
     inserted = session.scalar(
-        _insert(session)(LiveReservation)
+        insert_for(session)(LiveReservation)
         .values(
             workspace_id=workspace_id,
             live_id=live.id,
@@ -341,7 +335,7 @@ def share_link(
     live = get_live(session, workspace_id, live_id)
     customers.check_customers(session, workspace_id, [customer_id], "customer_id")
     inserted = session.scalar(
-        _insert(session)(LiveShare)
+        insert_for(session)(LiveShare)
         .values(
             workspace_id=workspace_id,
             live_id=live.id,
@@ -378,7 +372,7 @@ def record_visit(
 ) -> bool:
     """Count the visitor once per link; whether this visit was the first."""
     inserted = session.scalar(
-        _insert(session)(LiveVisit)
+        insert_for(session)(LiveVisit)
         .values(
             workspace_id=share.workspace_id,
             live_id=share.live_id,
@@ -470,7 +464,7 @@ def record_invite(session: Session, share: LiveShare, invitee_id: int, kind: str
     if invitee_id == share.customer_id:
         return False
     invite_id = session.scalar(
-        _insert(session)(LiveInvite)
+        insert_for(session)(LiveInvite)
         .values(
             workspace_id=share.workspace_id,
             live_id=share.live_id,

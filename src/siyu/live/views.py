@@ -22,6 +22,7 @@ from siyu.customers.figures import fan_labels
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local
 from siyu.kit.errors import Problem
+from siyu.kit.forms import comma_list
 from siyu.kit.i18n import N_, gettext
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
@@ -66,10 +67,6 @@ async def _form(request: Request) -> dict[str, str]:
 
 def _when(text: str) -> datetime:
     return parse_local(text.replace("T", " "))
-
-
-def _lines(text: str) -> list[str]:
-    return [p.strip() for p in text.replace("，", ",").replace("\n", ",").split(",") if p.strip()]
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -173,7 +170,7 @@ def _draft(request_form: dict[str, str], campaign_ids: list[int]) -> service.Liv
         ends_at=_when(request_form.get("ends_at", "")),
         streamer_id=request_form.get("streamer_id", "").strip() or None,
         room_url=request_form.get("room_url", "").strip() or None,
-        products=_lines(request_form.get("products", "")),
+        products=comma_list(request_form.get("products", "")),
         coupon_campaign_ids=campaign_ids,
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
+from siyu.kit.sql import insert_for
 from siyu.loyalty import ledger
 from siyu.loyalty.ledger import EntryRefs
 from siyu.loyalty.models import (
@@ -132,7 +133,7 @@ def convert_order(
     vests_at = paid_at + timedelta(days=settings.vesting_days)
     now = utcnow()
     vest_now = order.status == "completed" or vests_at <= now
-    insert = ledger.insert_for(session)
+    insert = insert_for(session)
     conversion_id = (
         session.connection()
         .execute(

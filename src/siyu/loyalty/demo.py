@@ -87,9 +87,9 @@ def _coupon_template(session: Session, workspace_id: int) -> int:
     draft = TemplateDraft(
         name="积分兑换 无门槛10元",
         kind="no_threshold",
-        discount_cents=1000,
+        discount_fen=1000,
         valid_days=30,
-        cost_cents=1000,
+        cost_fen=1000,
         how_to_use="下单时在店铺优惠里选择使用",
     )
     return create_template(session, workspace_id, draft, ACTOR).id

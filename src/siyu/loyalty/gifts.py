@@ -14,7 +14,7 @@ from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import get_in_workspace, insert_for
 from siyu.loyalty import ledger
 from siyu.loyalty.mall import get_item, redeem
 from siyu.loyalty.models import (
@@ -169,7 +169,7 @@ def send_gift(
 
 
 def _lock_budget(session: Session, workspace_id: int, operator_id: int) -> None:
-    insert = ledger.insert_for(session)
+    insert = insert_for(session)
     session.execute(
         insert(GiftBudget)
         .values(

@@ -18,11 +18,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.kit.clock import as_utc, utcnow
+from siyu.kit.sql import insert_for
 from siyu.loyalty.models import PointsAccount, PointsEntry, PointsLot
 from siyu.workspace.audit import SYSTEM, Actor
 
@@ -44,11 +43,6 @@ def rowcount(result: Any) -> int:
 
 
 # --- accounts ------------------------------------------------------------------------------
-
-
-def insert_for(session: Session) -> Any:
-    """INSERT with ON CONFLICT for the session's dialect."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def ensure_account(session: Session, workspace_id: int, customer_id: int) -> None:

@@ -12,7 +12,7 @@ from siyu.customers import service as customers
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_
-from siyu.loyalty import ledger
+from siyu.kit.sql import insert_for
 from siyu.loyalty.models import (
     PointsAccount,
     PointsEntry,
@@ -241,7 +241,7 @@ def _accounts_for_spenders(
         literal(moment, DateTime(timezone=True)),
         literal(moment, DateTime(timezone=True)),
     ).where(true())  # SQLite reads "ON CONFLICT" after a bare FROM as a join's ON
-    insert = ledger.insert_for(session)
+    insert = insert_for(session)
     session.execute(
         insert(PointsAccount)
         .from_select(

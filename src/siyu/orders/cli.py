@@ -182,8 +182,8 @@ def _print_summary(summary: ImportSummary, as_json: bool, dry_run: bool) -> None
         f"{prefix}{summary.file} ({summary.platform}): {summary.rows_read:,} rows read, "
         f"{summary.orders_created:,} orders created, {summary.orders_updated:,} updated, "
         f"{summary.orders_unchanged:,} unchanged, {summary.rows_rejected:,} rows rejected, "
-        f"{summary.customers_created:,} new fans; paid {format_yuan(summary.paid_amount_cents)}, "
-        f"refunded {format_yuan(summary.refund_amount_cents)}"
+        f"{summary.customers_created:,} new fans; paid {format_yuan(summary.paid_amount_fen)}, "
+        f"refunded {format_yuan(summary.refund_amount_fen)}"
     )
     if summary.report:
         typer.echo(f"  rejected rows: {summary.report}")

@@ -79,6 +79,11 @@ SUMMARY_KEYS = (
     "refund_amount_cents",
     "report",
 )
+# The documented summary keeps the money keys it was published with; the attributes say fen.
+_ATTRIBUTE_OF_KEY = {
+    "paid_amount_cents": "paid_amount_fen",
+    "refund_amount_cents": "refund_amount_fen",
+}
 
 Progress = Callable[[int], None]  # called with the number of rows read since the last call
 
@@ -93,8 +98,8 @@ class ImportSummary:
     orders_updated: int = 0
     orders_unchanged: int = 0
     customers_created: int = 0
-    paid_amount_cents: int = 0
-    refund_amount_cents: int = 0
+    paid_amount_fen: int = 0
+    refund_amount_fen: int = 0
     report: str | None = None
     run_id: int | None = field(default=None, compare=False)
     fatal: str | None = field(default=None, compare=False)  # why the whole file was rejected
@@ -103,7 +108,7 @@ class ImportSummary:
     def as_dict(self) -> dict[str, Any]:
         """Exactly the keys of the documented summary (``siyu import orders --json``)."""
         values = asdict(self)
-        return {key: values[key] for key in SUMMARY_KEYS}
+        return {key: values[_ATTRIBUTE_OF_KEY.get(key, key)] for key in SUMMARY_KEYS}
 
 
 def import_file(
@@ -562,8 +567,8 @@ def _finish_run(session: Session, run: ImportRun, summary: ImportSummary, actor:
     run.orders_updated = summary.orders_updated
     run.orders_unchanged = summary.orders_unchanged
     run.customers_created = summary.customers_created
-    run.paid_amount_fen = summary.paid_amount_cents
-    run.refund_amount_fen = summary.refund_amount_cents
+    run.paid_amount_fen = summary.paid_amount_fen
+    run.refund_amount_fen = summary.refund_amount_fen
     detail = summary.as_dict() | {"file": run.file_name}
     detail.pop("report")
     audit.record(
@@ -658,8 +663,8 @@ def _fill(summary: ImportSummary, counts: OrderCounts) -> None:
     summary.orders_updated = counts.updated
     summary.orders_unchanged = counts.unchanged
     summary.customers_created = counts.customers_created
-    summary.paid_amount_cents = counts.paid_amount_fen
-    summary.refund_amount_cents = counts.refund_amount_fen
+    summary.paid_amount_fen = counts.paid_amount_fen
+    summary.refund_amount_fen = counts.refund_amount_fen
 
 
 def _advance(summary: ImportSummary, progress: Progress | None, rows: int) -> None:

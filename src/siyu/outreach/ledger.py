@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.kit.clock import business_day, day_bounds, month_bounds
+from siyu.kit.sql import insert_for
 from siyu.outreach.models import Receipt
 
 
@@ -123,8 +122,7 @@ def record(
     """Count a send against each fan's quota; recording the same send twice counts it once."""
     if not customer_ids:
         return
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     rows = [
         {
             "workspace_id": workspace_id,

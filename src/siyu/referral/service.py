@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,7 +22,7 @@ from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.pagination import keyset_page
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import get_in_workspace, insert_for
 from siyu.loyalty.labels import REFERRAL_REASON
 from siyu.referral.models import (
     MAX_WINDOW_DAYS,
@@ -41,11 +39,6 @@ TOO_DEEP = "referral-too-deep"
 CYCLE = "referral-cycle"
 ALREADY_INVITED = "referral-already-invited"
 ALREADY_INVITER = "referral-invitee-is-inviter"
-
-
-def insert_for(session: Session) -> Any:
-    """INSERT with ON CONFLICT for the session's dialect."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 # --- settings ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ class Operator(Base):
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None]
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="operator")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="operator", lazy="raise")
 
 
 class Membership(Base):
@@ -54,8 +54,8 @@ class Membership(Base):
     role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=16))
     created_at: Mapped[datetime] = created_at_column()
 
-    operator: Mapped[Operator] = relationship(back_populates="memberships")
-    workspace: Mapped[Workspace] = relationship()
+    operator: Mapped[Operator] = relationship(back_populates="memberships", lazy="raise")
+    workspace: Mapped[Workspace] = relationship(lazy="raise")
 
 
 class ConsoleSession(Base):

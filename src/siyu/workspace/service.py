@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from siyu.config import get_settings
 from siyu.jobs import delete_in_chunks
@@ -210,6 +210,7 @@ def memberships_of(session: Session, operator_id: int) -> list[Membership]:
         session.scalars(
             select(Membership)
             .join(Workspace)
+            .options(contains_eager(Membership.workspace))
             .where(Membership.operator_id == operator_id)
             .order_by(Workspace.name)
         )
@@ -221,6 +222,7 @@ def members_of(session: Session, workspace_id: int) -> list[Membership]:
         session.scalars(
             select(Membership)
             .join(Operator)
+            .options(contains_eager(Membership.operator))
             .where(Membership.workspace_id == workspace_id)
             .order_by(Membership.id)
         )

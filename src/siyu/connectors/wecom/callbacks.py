@@ -15,8 +15,6 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu import jobs
@@ -33,6 +31,7 @@ from siyu.connectors.wecom.sync import (
     sync_tags,
 )
 from siyu.kit.clock import utcnow
+from siyu.kit.sql import insert_for
 
 log = logging.getLogger("siyu.wecom")
 
@@ -95,7 +94,7 @@ def receive(session: Session, connection: WecomConnection, fields: dict[str, str
     """Store the event (once per identity) and enqueue its handling."""
     workspace_id = connection.workspace_id
     key = event_key(fields)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     stored = session.scalar(
         insert(WecomCallbackEvent)
         .values(

@@ -16,8 +16,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.connectors.wecom.client import WecomClient, WecomUnavailable
@@ -29,6 +27,7 @@ from siyu.kit.crypto import decrypt_pii, encrypt_pii
 from siyu.kit.errors import NotFound
 from siyu.kit.i18n import N_
 from siyu.kit.redis import get_redis
+from siyu.kit.sql import insert_for
 
 EARLY_REFRESH = timedelta(minutes=5)  # refresh a token this long before WeCom expires it
 # Under WeCom's per corp and API limits (10k/min, 150k/h), with room for other tools.
@@ -150,7 +149,7 @@ def record_error(
     session: Session, workspace_id: int, endpoint: str, errcode: int, errmsg: str
 ) -> None:
     """Count an error for the health page, in the caller's unit of work."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     now = utcnow()
     statement = insert(WecomApiError).values(
         workspace_id=workspace_id,

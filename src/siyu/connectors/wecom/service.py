@@ -16,8 +16,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from siyu.connectors.wecom.client import WecomClient, WecomError
@@ -42,7 +40,7 @@ from siyu.connectors.wecom.models import (
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
-from siyu.kit.sql import get_in_workspace
+from siyu.kit.sql import get_in_workspace, insert_for
 from siyu.workspace import audit
 from siyu.workspace.audit import Actor
 
@@ -491,10 +489,6 @@ def wecom_client(session: Session, workspace_id: int, **options: Any) -> WecomCl
 # --- welcome ------------------------------------------------------------------------------
 
 
-def _insert_for(session: Session) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def welcome_for(
     session: Session, workspace_id: int, state: str | None
 ) -> tuple[WecomContactWay | None, str, list[dict[str, Any]]]:
@@ -520,7 +514,7 @@ def send_welcome(
     key), so a repeated callback or a retried job finds it taken. Returns the row's status,
     or ``duplicate``."""
     claimed = session.scalar(
-        _insert_for(session)(WecomWelcome)
+        insert_for(session)(WecomWelcome)
         .values(
             workspace_id=workspace_id,
             welcome_code=welcome_code[:128],
