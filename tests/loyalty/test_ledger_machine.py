@@ -163,7 +163,8 @@ class OneFanLedger(RuleBasedStateMachine):
         loyalty_conversions.settle_conversions(self.session, self.ws.id)
         worth = loyalty_conversions.points_for(paid - refund, 1000)
         clawed = points - worth
-        self.due = 0  # a claw-back expires the due lots before taking anything
+        if clawed:  # a claw-back expires the due lots before taking anything; none, nothing
+            self.due = 0
         taken = min(self.balance, clawed)
         self.balance -= taken
         self.debt += clawed - taken
