@@ -17,9 +17,7 @@ from siyu.connectors.wecom.sync import SyncSummary
 from siyu.kit.clock import utcnow
 from siyu.workspace.models import Workspace
 from tests.connectors.wecom.conftest import connect, fake  # noqa: F401 - the fixture
-from tests.factories import ACTOR
-
-from .test_views import signed_in
+from tests.factories import ACTOR, sign_in
 
 
 def _post(session: Session, workspace: Workspace) -> int:
@@ -73,7 +71,7 @@ def test_the_console_makes_a_live_code_only_when_wecom_is_connected(
     fake: FakeWecom,  # noqa: F811
 ) -> None:
     post_id = _post(session, workspace)
-    csrf = signed_in(client, session, workspace)
+    csrf = sign_in(client, session, workspace)
     refused = client.post(f"/content/posts/{post_id}/live-code", data={"csrf_token": csrf})
     assert refused.status_code == 422 and "企业微信" in refused.text
     assert f"/content/posts/{post_id}/live-code" not in client.get("/content/posts").text
