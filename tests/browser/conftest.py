@@ -57,28 +57,31 @@ def server(server_env: dict[str, str]) -> Iterator[str]:
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     env = server_env
     port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "siyu.cli", "demo", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    # The server's log goes to a file: a pipe nobody reads fills up, and the server's next log
+    # line then blocks its event loop for good.
+    log = Path(env["SIYU_DATABASE_URL"].removeprefix("sqlite:///")).with_name("server.log")
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "siyu.cli", "demo", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_ready(base, process)
+        _wait_until_ready(base, process, log)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-def _wait_until_ready(base: str, process: subprocess.Popen[str]) -> None:
+def _wait_until_ready(base: str, process: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"siyu demo exited early:\n{output}")
+            raise RuntimeError(f"siyu demo exited early:\n{log.read_text()}")
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
                 return
