@@ -21,17 +21,15 @@ from __future__ import annotations
 import os
 import random
 import tempfile
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks.bench_points import scratch_store
 from benchmarks.runner import Measurement, Result, measure
 
 VISITS = int(os.environ.get("SIYU_BENCH_LIVE_VISITS", "100000"))
@@ -114,33 +112,6 @@ def bare_zincrby(client: Any, visits: list[Visit]) -> None:
 # --- the store ----------------------------------------------------------------------------------
 
 
-@contextmanager
-def _store(url: str) -> Iterator[sessionmaker[Session]]:
-    from siyu.db import make_engine
-    from siyu.migrations import upgrade
-
-    schema = f"siyu_bench_{uuid.uuid4().hex[:8]}"
-    admin: Engine | None = None
-    if url.startswith("postgresql"):
-        admin = make_engine(url)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        engine = make_engine(url)
-    with engine.connect() as connection:
-        upgrade(connection=connection)
-        connection.commit()
-    try:
-        yield sessionmaker(bind=engine, expire_on_commit=False)
-    finally:
-        engine.dispose()
-        if admin is not None:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-            admin.dispose()
-
-
 def _seed(sessions: sessionmaker[Session], visits: list[Visit]) -> tuple[Any, list[Any], list[int]]:
     """A workspace, a live, sharers and invitees as fans, and each sharer's link (bulk)."""
     from siyu.customers.models import Customer
@@ -177,7 +148,7 @@ def _seed(sessions: sessionmaker[Session], visits: list[Visit]) -> tuple[Any, li
 def sql_path(url: str, visits: list[Visit]) -> tuple[Measurement, list[tuple[int, int]]]:
     from siyu.live import board, service
 
-    with _store(url) as sessions:
+    with scratch_store(url) as sessions:
         live, shares, ids = _seed(sessions, visits)
         sharer_of_customer = {ids[s]: s for s in range(SHARERS)}
         top: list[tuple[int, int]] = []

@@ -35,7 +35,7 @@ BARE = 2000
 
 
 @contextmanager
-def _store(url: str) -> Iterator[sessionmaker[Session]]:
+def scratch_store(url: str) -> Iterator[sessionmaker[Session]]:
     from siyu.db import make_engine
     from siyu.migrations import upgrade
 
@@ -129,7 +129,7 @@ def _run_store(url: str, store: str) -> list[Result]:
     from siyu.workspace.audit import Actor
 
     actor = Actor("system", label="bench")
-    with _store(url) as sessions:
+    with scratch_store(url) as sessions:
         ws, fans, item, orders = _seed(sessions)
 
         def redeem(i: int) -> int:
