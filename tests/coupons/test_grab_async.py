@@ -134,6 +134,35 @@ def test_api_claims_check_the_fan_and_cache_the_token(
     assert missing.json()["type"] == PROBLEM + "token-missing"
 
 
+@needs_redis
+def test_api_claims_learn_fans_added_after_the_campaign_was_armed(
+    api: TestClient, session: Session, workspace: Workspace
+) -> None:
+    fans = make_fans(session, workspace.id, 1)
+    stranger = make_fans(session, factories.make_workspace(session).id, 1, prefix="x")[0]
+    campaign = make_campaign(session, workspace.id, 5)
+    session.commit()
+    url = f"/api/v1/coupon-campaigns/{campaign.id}/claims"
+    assert api.post(url, json={"customer_id": fans[0]}).status_code == 201  # arms the campaign
+    client = get_redis()
+    assert client is not None
+    bitmap = stream.fans_key(campaign.id)
+    assert client.getbit(bitmap, fans[0]) == 1  # the workspace's fans came with the arming
+
+    newcomer = make_fans(session, workspace.id, 1, prefix="n")[0]
+    session.commit()
+    assert client.getbit(bitmap, newcomer) == 0
+    assert api.post(url, json={"customer_id": newcomer}).status_code == 201
+    assert client.getbit(bitmap, newcomer) == 1  # checked in the store once, then remembered
+
+    for outsider in (stranger, 2**40):
+        refused = api.post(url, json={"customer_id": outsider})
+        assert refused.status_code == 404
+        assert refused.json()["type"] == PROBLEM + "customer-not-found"
+    assert client.getbit(bitmap, stranger) == 0
+    assert int(client.get(stream.key(campaign.id, "stock"))) == 3
+
+
 def test_a_revoked_token_stops_claiming_at_once(
     api: TestClient, session: Session, workspace: Workspace
 ) -> None:

@@ -3,9 +3,10 @@
 Server mode: the same claim script as ``siyu.coupons.stream``, run through the loop's asyncio
 Redis client, so an open grab is answered without a worker thread or the store. Only what the
 script cannot settle goes to a worker thread and the synchronous engine: a campaign not armed
-yet, rules only the store knows (share, audience, channel), and the first claim through the API
-for a fan not seen in the last ``KNOWN_FAN_SECONDS`` (the fan must belong to the token's
-workspace). Embedded mode (no Redis): the SQL engine in one worker thread, as before.
+yet, rules only the store knows (share, audience, channel), and an API claim for a customer
+missing from the campaign's fan bitmap (a fan added after the campaign was armed: checked in the
+store once, then remembered in the bitmap). Embedded mode (no Redis): the SQL engine in one
+worker thread, as before.
 """
 
 from __future__ import annotations
@@ -30,10 +31,6 @@ from siyu.kit.web import admitted
 
 log = logging.getLogger("siyu.coupons")
 
-# Customers are never deleted (merged and erased fans keep their row), so "this id is a fan of
-# this workspace" can be remembered; the period only bounds the memory Redis spends on it.
-KNOWN_FAN_SECONDS = 3600
-
 
 async def claim(attempt: grab.Attempt) -> grab.Claimed:
     """One attempt, with the same answers as ``grab.claim``; committed before it returns."""
@@ -42,6 +39,9 @@ async def claim(attempt: grab.Attempt) -> grab.Claimed:
         return await _claim_in_store(attempt)
     try:
         answer = await _run_script(client, attempt)
+        if stream.verdict_of(answer) == "unknown-fan":
+            await _learn_fan(client, attempt)
+            answer = await _run_script(client, replace(attempt, ip=None), fan_checked=True)
     except RedisError as exc:
         log.warning("coupon grab refused, Redis unavailable: %s", exc)
         raise grab.grab_unavailable() from exc
@@ -65,13 +65,13 @@ async def _claim_in_store(attempt: grab.Attempt) -> grab.Claimed:
         return await run_in_threadpool(claim_committed, attempt)
 
 
-async def _run_script(client: AsyncRedis, attempt: grab.Attempt) -> list[Any]:
+async def _run_script(
+    client: AsyncRedis, attempt: grab.Attempt, fan_checked: bool = False
+) -> list[Any]:
     limit = get_settings().grab_ip_attempts_per_second
     if attempt.ip and limit:
         await _limit_ip(client, attempt.ip, limit)
-    if attempt.source != "fan":  # fan pages carry a signed identity; others name a customer
-        await _ensure_known_fan(client, attempt)
-    keys, args = stream.claim_call(attempt, store_checked=False)
+    keys, args = stream.claim_call(attempt, store_checked=False, fan_checked=fan_checked)
     return list(await _claim_script(client)(keys=keys, args=args))
 
 
@@ -85,12 +85,12 @@ async def _limit_ip(client: AsyncRedis, ip: str, limit: int) -> None:
         raise grab.rate_limited()
 
 
-async def _ensure_known_fan(client: AsyncRedis, attempt: grab.Attempt) -> None:
-    key = f"siyu:cpn:fan:{attempt.workspace_id}:{attempt.customer_id}"
-    if await client.exists(key):
-        return
+async def _learn_fan(client: AsyncRedis, attempt: grab.Attempt) -> None:
+    """A customer the fan bitmap lacks: 404 unless the store knows them as the workspace's fan,
+    who is then remembered (customers are never deleted, so the bit never goes stale)."""
     await run_in_threadpool(_check_fan, attempt.workspace_id, attempt.customer_id)
-    await client.set(key, 1, ex=KNOWN_FAN_SECONDS)
+    if attempt.customer_id < stream.FAN_BITMAP_IDS:
+        await client.setbit(stream.fans_key(attempt.campaign_id), attempt.customer_id, 1)
 
 
 def _check_fan(workspace_id: int, customer_id: int) -> None:

@@ -8,6 +8,7 @@ Keys of one campaign share the hash tag ``{c:<id>}`` so the claim script works o
     siyu:cpn:{c:7}:codes   hash  slot → pool code (and link), for campaigns with a code pool
     siyu:cpn:{c:7}:claims  stream of claims, read by the consumer group ``persist``
     siyu:cpn:{c:7}:stats   hash  refusals given (sold_out, already, rate_limited, …)
+    siyu:cpn:{c:7}:fans    bitmap  bit N set: customer N is a fan of the campaign's workspace
     siyu:cpn:{c:7}:rate:<customer>:<second>   per-customer attempt counter
 
 A campaign is *armed* (its keys written from the store) on its first attempt, and re-armed from
@@ -58,12 +59,20 @@ def _keys(campaign_id: int) -> list[str]:
     return [key(campaign_id, p) for p in ("meta", "stock", "taken", "codes", "claims", "stats")]
 
 
+# Redis bit offsets stop at 2**32 (the claim script's 4294967296); customers beyond (never seen
+# in practice) are checked in the store on every API claim.
+FAN_BITMAP_IDS = 1 << 32
+
 CLAIM_SCRIPT = """
 local meta = redis.call('HMGET', KEYS[1], 'workspace', 'quantity', 'limit', 'starts', 'ends',
                         'gated', 'pool')
 local stockraw = redis.call('GET', KEYS[2])
 if not meta[1] or not stockraw then return {'unarmed'} end
 if meta[1] ~= ARGV[2] then return {'not-found'} end
+if ARGV[8] == '1' and (tonumber(ARGV[1]) >= 4294967296 or
+                       redis.call('GETBIT', KEYS[8], ARGV[1]) == 0) then
+  return {'unknown-fan'}
+end
 local now = tonumber(ARGV[3])
 if now < tonumber(meta[4]) then
   redis.call('HINCRBY', KEYS[6], 'not_started', 1) return {'not-started'}
@@ -172,12 +181,16 @@ def _claim(session: Session, client: Redis, attempt: grab.Attempt) -> grab.Claim
 
 
 def _run_claim(client: Redis, attempt: grab.Attempt, store_checked: bool) -> list[Any]:
-    keys, args = claim_call(attempt, store_checked)
+    keys, args = claim_call(attempt, store_checked, fan_checked=True)
     return list(scripts(client).claim(keys=keys, args=args))
 
 
-def claim_call(attempt: grab.Attempt, store_checked: bool) -> tuple[list[str], list[Any]]:
-    """The claim script's keys and arguments for one attempt (shared with the async path)."""
+def claim_call(
+    attempt: grab.Attempt, store_checked: bool, fan_checked: bool
+) -> tuple[list[str], list[Any]]:
+    """The claim script's keys and arguments for one attempt (shared with the async path).
+    Unless ``fan_checked``, an attempt that names a customer (the API) must find them in the
+    campaign's fan bitmap, else the script answers ``unknown-fan`` and changes nothing."""
     settings = get_settings()
     now = utcnow()
     second = int(now.timestamp())
@@ -185,6 +198,7 @@ def claim_call(attempt: grab.Attempt, store_checked: bool) -> tuple[list[str], l
     keys = [
         *_keys(attempt.campaign_id),
         key(attempt.campaign_id, f"rate:{attempt.customer_id}:{second}"),
+        fans_key(attempt.campaign_id),
     ]
     args: list[Any] = [
         attempt.customer_id,
@@ -194,6 +208,7 @@ def claim_call(attempt: grab.Attempt, store_checked: bool) -> tuple[list[str], l
         "1" if store_checked else "0",
         rate,
         attempt.source,
+        "0" if fan_checked or attempt.source == "fan" else "1",
     ]
     return keys, args
 
@@ -301,7 +316,29 @@ def arm(session: Session, client: Redis, campaign: CouponCampaign) -> bool:
     built = bool(scripts(client).arm(keys=keys, args=args))
     if built and campaign.uses_pool:
         _load_pool(session, client, campaign)
+    if built:
+        _load_fans(session, client, campaign)
     return built
+
+
+def _load_fans(session: Session, client: Redis, campaign: CouponCampaign) -> None:
+    """The workspace's fans as one bitmap (one bit per customer id, a few MB at most), so an
+    API claim learns in the claim script itself that its fan belongs to the workspace. Fans
+    added later are checked in the store once and their bit set then."""
+    from siyu.customers.service import customer_ids_of_workspace
+
+    known = customer_ids_of_workspace(session, campaign.workspace_id)
+    ids = [i for i in known if i < FAN_BITMAP_IDS]
+    if not ids:
+        return
+    bitmap = bytearray(max(ids) // 8 + 1)
+    for customer_id in ids:  # Redis numbers bits from the high end of each byte
+        bitmap[customer_id >> 3] |= 0x80 >> (customer_id & 7)
+    client.set(fans_key(campaign.id), bytes(bitmap))
+
+
+def fans_key(campaign_id: int) -> str:
+    return key(campaign_id, "fans")
 
 
 def _load_pool(session: Session, client: Redis, campaign: CouponCampaign) -> None:
@@ -579,5 +616,5 @@ def _reconcile_one(
 
 
 def forget(client: Redis, campaign_id: int) -> None:
-    client.delete(*_keys(campaign_id))
+    client.delete(*_keys(campaign_id), fans_key(campaign_id))
     client.srem(ACTIVE_KEY, campaign_id)

@@ -126,6 +126,11 @@ def customer_ids_in_workspace(
     return ids_in_workspace(session, Customer, workspace_id, customer_ids)
 
 
+def customer_ids_of_workspace(session: Session, workspace_id: int) -> list[int]:
+    """Every fan id of the workspace, merged and erased ones included (their rows stay)."""
+    return list(session.scalars(select(Customer.id).where(Customer.workspace_id == workspace_id)))
+
+
 def check_customers(
     session: Session, workspace_id: int, customer_ids: Iterable[int | None], field: str
 ) -> None:
