@@ -122,11 +122,12 @@ class _Computed:
 
 
 def refresh_workspace(
-    session: Session, workspace_id: int, as_of: date | None = None
+    session: Session, workspace_id: int, as_of: date | None = None, *, committed_only: bool = False
 ) -> RefreshSummary:
     """Recompute and store every fan's metrics, scores and stage, and the workspace reports,
-    in the caller's unit of work (one transaction; the demo seed, tests)."""
-    computed = _compute(session, workspace_id, as_of)
+    in the caller's unit of work (one transaction; the demo seed, tests). ``committed_only``:
+    the caller has committed everything the refresh must see, so the read may go apart."""
+    computed = _compute(session, workspace_id, as_of, committed_only=committed_only)
     summary = computed.summary
     store.write_metrics(session, workspace_id, computed.table)
     store.append_lifecycle_changes(session, workspace_id, computed.changed, summary.as_of)
@@ -143,7 +144,7 @@ def refresh_in_short_transactions(workspace_id: int, as_of: date | None = None) 
     waits for the refresh at most one chunk. While the chunks land a list may show some fans'
     new figures beside others' previous ones; the reports and segments switch at the end."""
     with transaction(read_only=True) as session:
-        computed = _compute(session, workspace_id, as_of)
+        computed = _compute(session, workspace_id, as_of, committed_only=True)
     summary = computed.summary
     with transaction() as session:
         _write_metrics_in_chunks(session, workspace_id, computed.table)
@@ -159,17 +160,22 @@ def refresh_in_short_transactions(workspace_id: int, as_of: date | None = None) 
     return summary
 
 
-def _compute(session: Session, workspace_id: int, as_of: date | None) -> _Computed:
+def _compute(
+    session: Session, workspace_id: int, as_of: date | None, *, committed_only: bool
+) -> _Computed:
     tz = workspace_service.workspace_timezone(session, workspace_id)
     as_of = as_of or today(tz)
     config = load_config(session, workspace_id)
-    orders = store.read_paid_orders(session, workspace_id)
-    customers = store.read_customers(session, workspace_id)
+    since, _ = day_bounds(as_of - timedelta(days=ACTIVITY_WINDOW_DAYS - 1), tz)
+    koc_since, _ = day_bounds(as_of - timedelta(days=KOC_WINDOW_DAYS - 1), tz)
+    inputs = store.read_refresh_inputs(
+        session, workspace_id, since, koc_since, committed_only=committed_only
+    )
+    orders, previous = inputs.orders, inputs.previous_stages
     metrics = customer_metrics(orders, as_of, tz)
-    previous = store.read_previous_stages(session, workspace_id)
     stages = lifecycle_stages(metrics, previous, config.windows)
     clv = _clv(orders, as_of, tz)
-    table = _assemble(session, workspace_id, customers, metrics, stages, clv, config, as_of, tz)
+    table = _assemble(inputs, metrics, stages, clv, config, as_of, tz)
     # The first refresh classifies everyone: that is a starting point, not a week of moves.
     changed = _changes(stages, table) if previous.num_rows else _NO_CHANGES
     summary = RefreshSummary(
@@ -206,9 +212,7 @@ def _write_metrics_in_chunks(session: Session, workspace_id: int, table: pa.Tabl
 
 
 def _assemble(
-    session: Session,
-    workspace_id: int,
-    customers: pa.Table,
+    inputs: store.RefreshInputs,
     metrics: pa.Table,
     stages: pa.Table,
     clv: pa.Table,
@@ -217,12 +221,9 @@ def _assemble(
     tz: str,
 ) -> pa.Table:
     scores = rfm_scores(metrics, config.rfm_mode, config.thresholds)
-    since, _ = day_bounds(as_of - timedelta(days=ACTIVITY_WINDOW_DAYS - 1), tz)
-    behaviour = store.read_events(session, workspace_id, since)
-    koc_since, _ = day_bounds(as_of - timedelta(days=KOC_WINDOW_DAYS - 1), tz)
-    group_activity = store.read_group_activity(session, workspace_id, koc_since)
+    behaviour, group_activity = inputs.behaviour, inputs.group_activity
     tables = {
-        "customers": customers,
+        "customers": inputs.customers,
         "metrics": metrics,
         "scores": scores,
         "standard": segment_standard(scores),

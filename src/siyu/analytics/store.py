@@ -5,10 +5,9 @@ connection (so in its transaction, seeing what it sees), parsed by Arrow's CSV r
 schema's types; timestamps travel as epoch microseconds. No Python object is made per value.
 
 SQLite reads go through the driver cursor without ORM objects, and columns are built with one
-transpose. A columnar reader for SQLite (ADBC) was tried and left out: its driver carries its own
-copy of SQLite, and two copies in one process break each other's POSIX file locks (closing the
-second copy's file drops the first one's locks; sqlite.org, "How To Corrupt An SQLite Database
-File", 2.2.1): in a trial it did not see rows the refresh's connection had just committed.
+transpose. The refresh beside live traffic, which needs only committed rows, reads an SQLite
+file columnar instead: ADBC's SQLite driver in a process of its own (``sqlite_columnar``; in
+this process its own copy of SQLite would break the POSIX locks of Python's).
 
 Writes are one bulk statement per table.
 """
@@ -17,15 +16,18 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import Connection, DateTime, Table, delete, text
+from sqlalchemy import Connection, DateTime, Engine, Table, delete, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from siyu.analytics import sqlite_columnar
 from siyu.analytics.models import CustomerMetrics, LifecycleChange
 from siyu.kit.bulk import insert_rows
 from siyu.kit.clock import as_utc
@@ -205,25 +207,82 @@ def _driver_value(dialect: Dialect, value: Any) -> Any:
 
 
 def read_paid_orders(session: Session, workspace_id: int) -> pa.Table:
+    return read_table(session, _orders_sql(session), ORDER_SCHEMA, ws=workspace_id)
+
+
+def _orders_sql(session: Session) -> str:
     sqlite = session.get_bind().dialect.name == "sqlite"
-    sql = _ORDERS_SQL.format(hint=_SQLITE_SCAN_HINT if sqlite else "")
-    return read_table(session, sql, ORDER_SCHEMA, ws=workspace_id)
+    return _ORDERS_SQL.format(hint=_SQLITE_SCAN_HINT if sqlite else "")
 
 
 def read_customers(session: Session, workspace_id: int) -> pa.Table:
     return read_table(session, _CUSTOMERS_SQL, CUSTOMER_SCHEMA, ws=workspace_id)
 
 
-def read_previous_stages(session: Session, workspace_id: int) -> pa.Table:
-    return read_table(session, _STAGES_SQL, STAGE_SCHEMA, ws=workspace_id)
-
-
 def read_events(session: Session, workspace_id: int, since: datetime) -> pa.Table:
     return read_table(session, _EVENTS_SQL, EVENT_SCHEMA, ws=workspace_id, since=since)
 
 
-def read_group_activity(session: Session, workspace_id: int, since: datetime) -> pa.Table:
-    return read_table(session, _GROUP_ACTIVITY_SQL, EVENT_SCHEMA, ws=workspace_id, since=since)
+@dataclass(frozen=True)
+class RefreshInputs:
+    """Everything the refresh reads from the store."""
+
+    orders: pa.Table
+    customers: pa.Table
+    previous_stages: pa.Table
+    behaviour: pa.Table
+    group_activity: pa.Table
+
+
+def read_refresh_inputs(
+    session: Session,
+    workspace_id: int,
+    behaviour_since: datetime,
+    group_since: datetime,
+    *,
+    committed_only: bool = False,
+) -> RefreshInputs:
+    """The refresh's reads. With ``committed_only`` (the caller has nothing uncommitted the
+    refresh must see) an SQLite file is read columnar in one snapshot by a separate process."""
+    reads: list[tuple[str, pa.Schema, dict[str, Any]]] = [
+        (_orders_sql(session), ORDER_SCHEMA, {"ws": workspace_id}),
+        (_CUSTOMERS_SQL, CUSTOMER_SCHEMA, {"ws": workspace_id}),
+        (_STAGES_SQL, STAGE_SCHEMA, {"ws": workspace_id}),
+        (_EVENTS_SQL, EVENT_SCHEMA, {"ws": workspace_id, "since": behaviour_since}),
+        (_GROUP_ACTIVITY_SQL, EVENT_SCHEMA, {"ws": workspace_id, "since": group_since}),
+    ]
+    path = sqlite_file(session) if committed_only else None
+    if path is None:
+        tables = [read_table(session, sql, schema, **params) for sql, schema, params in reads]
+    else:
+        connection = session.connection()
+        statements = [
+            sqlite_columnar.Statement(*_compiled(connection, sql, params), schema)
+            for sql, schema, params in reads
+        ]
+        tables = read_apart(path, statements)
+    return RefreshInputs(*tables)
+
+
+def read_apart(path: str, statements: list[sqlite_columnar.Statement]) -> list[pa.Table]:
+    """The columnar SQLite read (a seam of its own so that benchmarks can time it)."""
+    return sqlite_columnar.read(path, statements)
+
+
+def sqlite_file(session: Session) -> str | None:
+    """The path of the session's SQLite file, or None: another store, SQLite in memory, or a
+    session bound to one connection (tests), whose commits may sit in an outer transaction
+    that no other process sees."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return None
+    url = bind.url
+    name = url.database
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:") or url.query.get("mode") == "memory":
+        return None
+    return str(Path(name).resolve())
 
 
 _METRICS = cast(Table, CustomerMetrics.__table__)
