@@ -503,7 +503,8 @@ def fans_in_chats(
     )
     found: dict[str, set[int]] = {}
     for ref, customer_id in rows:
-        found.setdefault(str(ref), set()).add(int(customer_id))
+        if customer_id is not None:
+            found.setdefault(str(ref), set()).add(int(customer_id))
     return found
 
 

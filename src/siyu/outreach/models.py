@@ -333,9 +333,7 @@ class PlaybookSend(Base):
     id: Mapped[int] = id_column()
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     playbook_id: Mapped[int] = mapped_column(BigId, ForeignKey("playbooks.id", ondelete="CASCADE"))
-    step_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("playbook_steps.id", ondelete="CASCADE")
-    )
+    step_id: Mapped[int] = mapped_column(BigId, ForeignKey("playbook_steps.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str] = mapped_column(String(64))
     operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))

@@ -151,7 +151,7 @@ class WecomGroupChannel(_WecomChannel):
         finally:
             client.close()
         by_chat = {
-            str(row["chat_id"]): SEND_STATUSES.get(row.get("status"), "failed")
+            str(row["chat_id"]): SEND_STATUSES.get(int(row.get("status") or 0), "failed")
             for row in rows
             if row.get("chat_id")
         }

@@ -563,6 +563,7 @@ def _paged(rows: list[dict[str, Any]], body: dict[str, Any], key: str) -> dict[s
     more = start + limit < len(rows)
     return {key: rows[start : start + limit], "next_cursor": str(start + limit) if more else ""}
 
+
 def _error(errcode: int, errmsg: str) -> dict[str, Any]:
     return {"errcode": errcode, "errmsg": errmsg}
 
