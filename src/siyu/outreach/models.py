@@ -106,6 +106,7 @@ DELIVERY_LABELS = {
     "not_friend": N_("Not a friend any more"),
     "quota_refused": N_("Refused by the WeCom quota"),
     "failed": N_("Not delivered"),
+    "stopped": N_("Stopped early"),
 }
 
 
