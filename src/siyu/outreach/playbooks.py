@@ -587,12 +587,34 @@ def send_through_wecom(
     """Each step's due messages, one step after the other: a step's receipts count before
     the next step's quota is looked at."""
     by_step: dict[int, list[OutreachTask]] = {}
-    for task in messages:
+    for task in _claim(session, messages):
         if task.step_id is not None and task.customer_id is not None:
             by_step.setdefault(task.step_id, []).append(task)
     for step_id in sorted(by_step):
         step = session.get_one(PlaybookStep, step_id)
         _send_step(session, workspace_id, playbook, step, by_step[step_id], now)
+
+
+def _claim(session: Session, tasks: list[OutreachTask]) -> list[OutreachTask]:
+    """Take the due messages with one conditional UPDATE, so that of two runs at once only
+    one creates WeCom tasks for a fan's step; the others are reloaded as the winner left them."""
+    if not tasks:
+        return []
+    claimed = set(
+        session.scalars(
+            update(OutreachTask)
+            .where(OutreachTask.id.in_([t.id for t in tasks]), OutreachTask.state == "pending")
+            .values(state="ready")
+            .returning(OutreachTask.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for task in tasks:
+        if task.id in claimed:
+            task.state = "ready"
+        else:
+            session.refresh(task)
+    return [t for t in tasks if t.id in claimed]
 
 
 def _send_step(
