@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -55,6 +56,11 @@ def fake() -> Iterator[FakeWecom]:
 
 @pytest.fixture
 def fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
+    return connected_fans(session, workspace, fake)
+
+
+def connected_fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
+    """Connect the workspace to the fake corp, sync it, and give the three fans consent."""
     connect(session, workspace, fake)
     client = client_for(session, workspace.id)
     try:
@@ -298,3 +304,30 @@ def test_moment_results_are_per_fan(
     assert _members(session, broadcast_id)[fans["wmC"]] == "sent"
     assert broadcast.state == "sent"
     assert lift.broadcast_lift(session, broadcast, 7).delivery_rate == pytest.approx(2 / 3)
+
+
+def _work_in_own_transaction(factory: Any, workspace_id: int, playbook_id: int) -> int:
+    with factory() as db, db.begin():
+        playbook = playbooks.get_playbook(db, workspace_id, playbook_id)
+        return playbooks.work_due_tasks(db, workspace_id, playbook, DAY_ONE_1930.replace(minute=29))
+
+
+def test_parallel_runs_create_each_senders_task_once(fake: FakeWecom) -> None:
+    from tests.concurrency import in_parallel, scratch_store
+
+    with scratch_store() as factory:
+        with factory() as db, db.begin():
+            ws = factories.make_workspace(db)
+            found = connected_fans(db, ws, fake)
+            playbook_id = enrolled_new_contacts(db, ws, found).id
+            workspace_id = ws.id
+        before = set(fake.templates)
+        outcomes = in_parallel(
+            4, 4, lambda _: _work_in_own_transaction(factory, workspace_id, playbook_id)
+        )
+        assert all(isinstance(n, int) for n in outcomes), outcomes
+        assert new_templates(fake, before) == {"lin": ["wmA", "wmB"], "zhou": ["wmC"]}
+        assert len(fake.templates) - len(before) == 2
+        with factory() as db:
+            sends = db.scalars(select(PlaybookSend)).all()
+        assert sorted(s.sender for s in sends) == ["lin", "zhou"]

@@ -229,7 +229,8 @@ def _moment_reach(client: WecomClient, jobid: str, sender: str) -> set[str] | st
         return None
     outcome = job.get("result") or {}
     moment_id = outcome.get("moment_id")
-    if outcome.get("errcode", 0) != 0 or not moment_id:
+    refused = (outcome.get("invalid_sender_list") or {}).get("user_list") or []
+    if outcome.get("errcode", 0) != 0 or not moment_id or sender in refused:
         return "failed"
     publishers = _all_pages(lambda cursor: client.get_moment_task(moment_id, cursor), "task_list")
     if not any(
