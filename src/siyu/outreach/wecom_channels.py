@@ -132,7 +132,7 @@ class WecomGroupChannel(_WecomChannel):
                 for chat in _all_pages(
                     lambda cursor: client.groupchat_list(cursor), "group_chat_list"
                 )
-                if client.groupchat_get(chat["chat_id"])["group_chat"]["owner"] == task.sender
+                if client.groupchat_get(chat["chat_id"])["owner"] == task.sender
             ]
             created = client.add_msg_template(
                 chat_type="group", text=shared_text(task.text), chat_ids=chats, sender=task.sender
