@@ -484,6 +484,30 @@ def list_members(
     return keyset_page(session, statement, GroupMembership.id, cursor=cursor, limit=limit)
 
 
+def fans_in_chats(
+    session: Session, workspace_id: int, chat_refs: Sequence[str]
+) -> dict[str, set[int]]:
+    """WeCom chat id → the fans (customer ids) with an open membership in that group now."""
+    if not chat_refs:
+        return {}
+    rows = session.execute(
+        select(FanGroup.external_ref, GroupMembership.customer_id)
+        .join(GroupMembership, GroupMembership.group_id == FanGroup.id)
+        .where(
+            FanGroup.workspace_id == workspace_id,
+            FanGroup.external_ref.in_(set(chat_refs)),
+            GroupMembership.workspace_id == workspace_id,
+            GroupMembership.left_at.is_(None),
+            GroupMembership.customer_id.is_not(None),
+        )
+    )
+    found: dict[str, set[int]] = {}
+    for ref, customer_id in rows:
+        if customer_id is not None:
+            found.setdefault(str(ref), set()).add(int(customer_id))
+    return found
+
+
 def member_nicknames(
     session: Session, workspace_id: int, pairs: set[tuple[int, str]]
 ) -> dict[tuple[int, str], tuple[int | None, str | None]]:

@@ -49,9 +49,10 @@ class TaskStatus:
 
 @dataclass(frozen=True)
 class SendTask:
-    """What a channel needs to create or follow one sender's task."""
+    """What a channel needs to create or follow one sender's task (of a broadcast, or of a
+    playbook step when ``broadcast_id`` is ``None``)."""
 
-    broadcast_id: int
+    broadcast_id: int | None
     sender: str
     operator_id: int | None
     customer_ids: Sequence[int]

@@ -79,8 +79,35 @@ STOP_LABELS = {
     "replied": N_("The fan replied"),
     "left": N_("The fan left"),
 }
-# pending: laid out, not due yet; ready: due and checked, waiting for the operator.
+# pending: laid out, not due yet; ready: due and checked, waiting for the operator (or, with a
+# ``send_id``, for the WeCom task it went out in).
 TASK_STATES = ("pending", "ready", "done", "skipped", "blocked")
+# What became of a playbook message sent through WeCom, per fan (``OutreachTask.delivery``).
+DELIVERIES = (
+    "no_consent",
+    "unsubscribed",
+    "lost",
+    "quota_blocked",
+    "content_blocked",
+    "planned",
+    "sent",
+    "not_friend",
+    "quota_refused",
+    "failed",
+)
+DELIVERY_LABELS = {
+    "no_consent": N_("No marketing consent"),
+    "unsubscribed": N_("Unsubscribed"),
+    "lost": N_("Lost contact"),
+    "quota_blocked": N_("Quota blocked"),
+    "content_blocked": N_("Blocked by the message rules"),
+    "planned": N_("Waiting for the operator's confirmation"),
+    "sent": N_("Sent"),
+    "not_friend": N_("Not a friend any more"),
+    "quota_refused": N_("Refused by the WeCom quota"),
+    "failed": N_("Not delivered"),
+    "stopped": N_("Stopped early"),
+}
 
 
 class OutreachSettings(Base):
@@ -293,6 +320,32 @@ class Enrolment(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class PlaybookSend(Base):
+    """One WeCom task for one step's due fans of one sender in one run: the playbook's
+    counterpart of :class:`BroadcastTask`, followed up the same way."""
+
+    __tablename__ = "playbook_sends"
+    __table_args__ = (
+        Index(None, "workspace_id", "state"),
+        Index(None, "workspace_id", "step_id"),
+        CheckConstraint("reminders_today BETWEEN 0 AND 3", name="reminders_limit"),
+    )
+
+    id: Mapped[int] = id_column()
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    playbook_id: Mapped[int] = mapped_column(BigId, ForeignKey("playbooks.id", ondelete="CASCADE"))
+    step_id: Mapped[int] = mapped_column(BigId, ForeignKey("playbook_steps.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(64))
+    operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
+    external_id: Mapped[str | None] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16), default="created")
+    fans: Mapped[int] = mapped_column(default=0)
+    reminders_today: Mapped[int] = mapped_column(default=0)
+    reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at_column()
+
+
 class OutreachTask(Base):
     """One playbook step due for one fan, or a fan an operator sends to by hand."""
 
@@ -322,4 +375,9 @@ class OutreachTask(Base):
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(16), default="pending")
     done_at: Mapped[datetime | None]
+    # Set when the message went out through WeCom rather than by the operator's hand.
+    send_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("playbook_sends.id", ondelete="SET NULL")
+    )
+    delivery: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = created_at_column()

@@ -6,11 +6,15 @@ due at "day N at HH:MM" in the workspace's time zone or "N hours after" the anch
 fans (stable by fan) are enrolled in the control arm and get no tasks. Due tasks are worked by
 a job in short transactions: messages pass the content check and the quota ledger and land, with
 their text ready, in the operator's "my tasks today"; tags and coupons are applied directly.
+When the workspace is connected to WeCom, a due message step instead goes out as one WeCom task
+per sender (``add_msg_template``, to the fans or to the sender's groups), planned like a
+broadcast's audience and followed up by the broadcasts' own follow-up.
 A stop condition (the fan ordered, replied or left) ends the enrolment and skips what is left.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -22,6 +26,8 @@ from sqlalchemy.orm import Session
 
 from siyu.community import service as community
 from siyu.connectors.wecom import service as wecom
+from siyu.connectors.wecom.client import WecomError, WecomUnavailable
+from siyu.connectors.wecom.connection import connection_of
 from siyu.customers import service as customers_service
 from siyu.customers.outbound import personalise
 from siyu.kit.clock import as_utc, business_day, day_bounds, utcnow
@@ -31,13 +37,21 @@ from siyu.kit.sql import get_in_workspace
 from siyu.live import service as lives
 from siyu.orders import ownership as orders
 from siyu.outreach import content, ledger
-from siyu.outreach.channels import OperatorTaskChannel
-from siyu.outreach.models import Enrolment, OutreachTask, Playbook, PlaybookStep
-from siyu.outreach.service import check_content, held_out, quota_rule
+from siyu.outreach.channels import Channel, OperatorTaskChannel, SendTask, channel_for
+from siyu.outreach.models import Enrolment, OutreachTask, Playbook, PlaybookSend, PlaybookStep
+from siyu.outreach.service import (
+    check_content,
+    follow_task,
+    held_out,
+    plan_audience,
+    quota_rule,
+)
 from siyu.segments import service as segments_service
 from siyu.workspace import audit
 from siyu.workspace.audit import SYSTEM, Actor
 from siyu.workspace.service import workspace_timezone
+
+log = logging.getLogger("siyu.outreach")
 
 AnchorSource = Callable[[Session, int, datetime], list[tuple[int, datetime]]]
 LOOKBACK = timedelta(days=1)  # how far back an enrolment run looks for anchors
@@ -503,7 +517,12 @@ def work_due_tasks(session: Session, workspace_id: int, playbook: Playbook, now:
     stopped = stop_reasons(session, workspace_id, playbook, list(enrolments.values()))
     _stop(session, [enrolments[i] for i in stopped], stopped)
     live = [t for t in due if t.enrolment_id not in stopped]
-    _apply_quota(session, workspace_id, playbook, [t for t in live if t.kind == "message"], now)
+    if connection_of(session, workspace_id) is not None:
+        messages = [t for t in live if t.kind in STEP_CHANNELS]
+        send_through_wecom(session, workspace_id, playbook, messages, now)
+    else:
+        messages = [t for t in live if t.kind == "message"]
+        _apply_quota(session, workspace_id, playbook, messages, now)
     for task in live:
         _apply(session, workspace_id, playbook, task)
     session.flush()
@@ -539,9 +558,9 @@ def _apply_quota(
     allowed = []
     for task in messages:
         if not ledger.allows_any(rule) or task.customer_id in refused:
-            task.state = "skipped"
+            task.state, task.delivery = "skipped", "quota_blocked"
         elif content.blocks(check_content(session, workspace_id, task.text, repeat=False)):
-            task.state = "blocked"
+            task.state, task.delivery = "blocked", "content_blocked"
         else:
             allowed.append(task)
     for step_id in {t.step_id for t in allowed}:
@@ -549,6 +568,193 @@ def _apply_quota(
         ledger.record(
             session, workspace_id, "playbook", int(step_id or 0), "operator_task", fans, now
         )
+
+
+# --- sending through WeCom -------------------------------------------------------------------
+
+# The channel each message step goes out through when the workspace is connected to WeCom.
+STEP_CHANNELS = {"message": "wecom_single", "group_message": "wecom_group"}
+OPEN_SENDS = ("created", "waiting")
+
+
+def send_through_wecom(
+    session: Session,
+    workspace_id: int,
+    playbook: Playbook,
+    messages: list[OutreachTask],
+    now: datetime,
+) -> None:
+    """Each step's due messages, one step after the other: a step's receipts count before
+    the next step's quota is looked at."""
+    by_step: dict[int, list[OutreachTask]] = {}
+    for task in _claim(session, messages):
+        if task.step_id is not None and task.customer_id is not None:
+            by_step.setdefault(task.step_id, []).append(task)
+    for step_id in sorted(by_step):
+        step = session.get_one(PlaybookStep, step_id)
+        _send_step(session, workspace_id, playbook, step, by_step[step_id], now)
+
+
+def _claim(session: Session, tasks: list[OutreachTask]) -> list[OutreachTask]:
+    """Take the due messages with one conditional UPDATE, so that of two runs at once only
+    one creates WeCom tasks for a fan's step; the others are reloaded as the winner left them."""
+    if not tasks:
+        return []
+    claimed = set(
+        session.scalars(
+            update(OutreachTask)
+            .where(OutreachTask.id.in_([t.id for t in tasks]), OutreachTask.state == "pending")
+            .values(state="ready")
+            .returning(OutreachTask.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for task in tasks:
+        if task.id in claimed:
+            task.state = "ready"
+        else:
+            session.refresh(task)
+    return [t for t in tasks if t.id in claimed]
+
+
+def _send_step(
+    session: Session,
+    workspace_id: int,
+    playbook: Playbook,
+    step: PlaybookStep,
+    tasks: list[OutreachTask],
+    now: datetime,
+) -> None:
+    """The step's text is checked first (a block stops the whole step); then fans are planned
+    as a broadcast plans its audience (exclusions, reach, quota) and each sender gets one
+    WeCom task for the fans planned for them."""
+    if content.blocks(check_content(session, workspace_id, step.text, repeat=False)):
+        _settle(tasks, "blocked", "content_blocked")
+        return
+    channel = channel_for(STEP_CHANNELS[step.kind])
+    by_fan = {int(t.customer_id or 0): t for t in tasks}
+    plan = plan_audience(
+        session, workspace_id, list(by_fan), channel, holdout_percent=0, salt="", at=now
+    )
+    planned: dict[str, list[int]] = {}
+    for fan, status in plan.status.items():
+        if status == "planned":
+            planned.setdefault(plan.sender[fan], []).append(fan)
+        else:
+            _settle([by_fan[fan]], "skipped", status)
+    for sender_key, fans in planned.items():
+        send = PlaybookSend(
+            workspace_id=workspace_id,
+            playbook_id=playbook.id,
+            step_id=step.id,
+            channel=channel.name,
+            sender=sender_key,
+            operator_id=plan.operator.get(fans[0]),
+            fans=len(fans),
+        )
+        session.add(send)
+        session.flush()
+        _create_send(session, workspace_id, channel, send, step, [by_fan[f] for f in fans], now)
+
+
+def _create_send(
+    session: Session,
+    workspace_id: int,
+    channel: Channel,
+    send: PlaybookSend,
+    step: PlaybookStep,
+    tasks: list[OutreachTask],
+    now: datetime,
+) -> None:
+    fans = [int(t.customer_id or 0) for t in tasks]
+    request = SendTask(None, send.sender, send.operator_id, fans, step.text)
+    try:
+        send.external_id = channel.create_task(session, workspace_id, request)
+    except (WecomError, WecomUnavailable, NotFound) as error:
+        log.warning("playbook step %s: sender %s refused: %s", step.id, send.sender, error)
+        send.state = "failed"
+        _settle(tasks, "skipped", "failed")
+        return
+    ledger.record(session, workspace_id, "playbook", step.id, channel.name, fans, now)
+    for task in tasks:
+        task.state, task.delivery, task.send_id = "ready", "planned", send.id
+
+
+def _settle(tasks: list[OutreachTask], state: str, delivery: str) -> None:
+    for task in tasks:
+        task.state, task.delivery = state, delivery
+        if state == "done":
+            task.done_at = utcnow()
+
+
+def sends_waiting(session: Session) -> list[tuple[int, int]]:
+    """(workspace id, send id) of every playbook WeCom task waiting for results."""
+    rows = session.execute(
+        select(PlaybookSend.workspace_id, PlaybookSend.id).where(PlaybookSend.state.in_(OPEN_SENDS))
+    )
+    return [(int(w), int(s)) for w, s in rows]
+
+
+def follow_send(session: Session, workspace_id: int, send_id: int) -> PlaybookSend:
+    """Follow one playbook WeCom task the way a broadcast's are followed (results, reminders),
+    and write each fan's result on their step task."""
+    not_found = NotFound("playbook-send-not-found", title=N_("Playbook send not found"))
+    send = get_in_workspace(session, PlaybookSend, workspace_id, send_id, not_found)
+    if send.state not in OPEN_SENDS:
+        return send
+    tasks = {
+        int(t.customer_id or 0): t
+        for t in session.scalars(
+            select(OutreachTask).where(
+                OutreachTask.workspace_id == workspace_id, OutreachTask.send_id == send.id
+            )
+        )
+    }
+    step = session.get_one(PlaybookStep, send.step_id)
+    request = SendTask(
+        None, send.sender, send.operator_id, list(tasks), step.text, send.external_id
+    )
+    results = follow_task(session, workspace_id, channel_for(send.channel), send, request)
+    for status, fans in results.items():
+        _settle(
+            [tasks[f] for f in fans if f in tasks],
+            "done" if status == "sent" else "skipped",
+            status,
+        )
+    session.flush()
+    return send
+
+
+# A step task's outcome when no WeCom result names it: from its state.
+STATE_DELIVERY = {
+    "ready": "planned",
+    "done": "sent",
+    "skipped": "stopped",
+    "blocked": "content_blocked",
+}
+
+
+def step_deliveries(
+    session: Session, workspace_id: int, playbook: Playbook
+) -> dict[int, dict[str, int]]:
+    """Step id → its due message tasks by outcome (sent, waiting, quota blocked, ...)."""
+    rows = session.execute(
+        select(OutreachTask.step_id, OutreachTask.delivery, OutreachTask.state, func.count())
+        .join(PlaybookStep, PlaybookStep.id == OutreachTask.step_id)
+        .where(
+            OutreachTask.workspace_id == workspace_id,
+            PlaybookStep.playbook_id == playbook.id,
+            OutreachTask.kind.in_(tuple(STEP_CHANNELS)),
+            OutreachTask.state != "pending",
+        )
+        .group_by(OutreachTask.step_id, OutreachTask.delivery, OutreachTask.state)
+    )
+    found: dict[int, dict[str, int]] = {}
+    for step_id, delivery, state, count in rows:
+        outcome = delivery or STATE_DELIVERY.get(state, state)
+        counts = found.setdefault(int(step_id or 0), {})
+        counts[outcome] = counts.get(outcome, 0) + int(count)
+    return found
 
 
 def _apply(session: Session, workspace_id: int, playbook: Playbook, task: OutreachTask) -> None:
@@ -588,6 +794,7 @@ def tasks_today(
     statement = select(OutreachTask).where(
         OutreachTask.workspace_id == workspace_id,
         OutreachTask.kind.in_(("message", "group_message", "task")),
+        OutreachTask.send_id.is_(None),  # WeCom sends are confirmed in the WeCom client
         OutreachTask.due_at < end,
         OutreachTask.state.in_(("pending", "ready")) | (OutreachTask.done_at >= start),
     )
@@ -632,6 +839,7 @@ def completion(
         .where(
             OutreachTask.workspace_id == workspace_id,
             OutreachTask.kind.in_(("message", "group_message", "task")),
+            OutreachTask.send_id.is_(None),
             OutreachTask.due_at < end,
             OutreachTask.state.in_(("pending", "ready", "done")),
         )

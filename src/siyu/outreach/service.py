@@ -31,6 +31,7 @@ from siyu.outreach.models import (
     BroadcastTask,
     ContentTerm,
     OutreachSettings,
+    PlaybookSend,
     SentText,
     Unsubscribe,
 )
@@ -663,22 +664,37 @@ def follow_up(session: Session, workspace_id: int, broadcast_id: int) -> Broadca
     for task in tasks:
         if task.state == "failed":
             continue
-        send_task = _send_task(session, broadcast, task)
-        status = sender.fetch_results(session, workspace_id, send_task)
-        by_status: dict[str, list[int]] = {}
-        for result in status.results:
-            if result.status != "pending":
-                by_status.setdefault(result.status, []).append(result.customer_id)
-        for fan_status, fans in by_status.items():
+        results = follow_task(
+            session, workspace_id, sender, task, _send_task(session, broadcast, task)
+        )
+        for fan_status, fans in results.items():
             _set_status(session, broadcast, fans, fan_status)
-        task.state = "confirmed" if status.confirmed else "waiting"
-        if not status.confirmed:
-            settled = False
-            _maybe_remind(session, workspace_id, sender, task, send_task)
+        settled = settled and task.state == "confirmed"
     if settled:
         broadcast.state = "sent"
     session.flush()
     return broadcast
+
+
+def follow_task(
+    session: Session,
+    workspace_id: int,
+    sender: Channel,
+    task: BroadcastTask | PlaybookSend,
+    send_task: SendTask,
+) -> dict[str, list[int]]:
+    """Follow one sender's task, a broadcast's or a playbook step's: pull its status and
+    per-fan results, and remind a sender who has not confirmed. Returns the fans whose result
+    is known, by result."""
+    status = sender.fetch_results(session, workspace_id, send_task)
+    by_status: dict[str, list[int]] = {}
+    for result in status.results:
+        if result.status != "pending":
+            by_status.setdefault(result.status, []).append(result.customer_id)
+    task.state = "confirmed" if status.confirmed else "waiting"
+    if not status.confirmed:
+        _maybe_remind(session, workspace_id, sender, task, send_task)
+    return by_status
 
 
 def _send_task(session: Session, broadcast: Broadcast, task: BroadcastTask) -> SendTask:
@@ -689,7 +705,11 @@ def _send_task(session: Session, broadcast: Broadcast, task: BroadcastTask) -> S
 
 
 def _maybe_remind(
-    session: Session, workspace_id: int, sender: Channel, task: BroadcastTask, send_task: SendTask
+    session: Session,
+    workspace_id: int,
+    sender: Channel,
+    task: BroadcastTask | PlaybookSend,
+    send_task: SendTask,
 ) -> None:
     """Remind a sender who has not confirmed: spaced out, at most three times a day."""
     now = utcnow()

@@ -22,10 +22,17 @@ def send_broadcast(session: Session, broadcast_id: int) -> None:
 
 @job("outreach.follow_up", every_seconds=300, max_attempts=1)
 def follow_up(session: Session) -> None:
-    """Each sending broadcast in a short transaction of its own."""
+    """Each sending broadcast, then each playbook WeCom task waiting for results, in a short
+    transaction of its own."""
+    from siyu.outreach import playbooks
+
     for workspace_id, broadcast_id in service.broadcasts_sending(session):
         with database.session() as own:
             service.follow_up(own, workspace_id, broadcast_id)
+            own.commit()
+    for workspace_id, send_id in playbooks.sends_waiting(session):
+        with database.session() as own:
+            playbooks.follow_send(own, workspace_id, send_id)
             own.commit()
 
 

@@ -24,11 +24,14 @@ from siyu.outreach import content, lift, playbooks, service
 from siyu.outreach.models import (
     ANCHOR_LABELS,
     CHANNEL_LABELS,
+    DELIVERY_LABELS,
     EXCLUSION_LABELS,
     QUOTA_LABELS,
     STATE_LABELS,
     STEP_LABELS,
     STOP_LABELS,
+    Playbook,
+    PlaybookStep,
 )
 from siyu.segments import service as segments_service
 from siyu.workspace.auth import AdminConsole, Console, OperatorConsole, csrf_protect
@@ -223,12 +226,20 @@ def _playbooks_page(
     request: Request, db: Session, workspace_id: int, notice: str = "", error: str | None = None
 ) -> Response:
     rows = [(p, playbooks.steps_of(db, p)) for p in playbooks.list_playbooks(db, workspace_id)]
+    deliveries: dict[int, dict[str, int]] = {}
+    for playbook, _ in rows:
+        deliveries.update(playbooks.step_deliveries(db, workspace_id, playbook))
     return render(
         request,
         "outreach/playbooks.html",
         {
             "active_nav": "outreach",
             "rows": rows,
+            "deliveries": deliveries,
+            "step_findings": _blocked_step_findings(db, workspace_id, rows, deliveries),
+            "DELIVERY_LABELS": DELIVERY_LABELS,
+            "SEVERITY_LABELS": SEVERITY_LABELS,
+            "CATEGORY_LABELS": CATEGORY_LABELS,
             "enrolled": playbooks.enrolment_counts(db, workspace_id),
             "notice": NOTICES.get(notice),
             "error": error,
@@ -239,6 +250,21 @@ def _playbooks_page(
         },
         status_code=422 if error else 200,
     )
+
+
+def _blocked_step_findings(
+    db: Session,
+    workspace_id: int,
+    rows: list[tuple[Playbook, list[PlaybookStep]]],
+    deliveries: dict[int, dict[str, int]],
+) -> dict[int, list[content.Finding]]:
+    """Why a step the message rules stopped was stopped: its text's findings today."""
+    return {
+        step.id: service.check_content(db, workspace_id, step.text, repeat=False)
+        for _, steps in rows
+        for step in steps
+        if deliveries.get(step.id, {}).get("content_blocked")
+    }
 
 
 @router.get("/outreach/playbooks", response_class=HTMLResponse)

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from siyu.community import service as community
 from siyu.connectors.wecom import service as wecom
-from siyu.connectors.wecom.client import WecomError
+from siyu.connectors.wecom.client import WecomClient, WecomError
 from siyu.customers.outbound import fill
 from siyu.outreach.channels import FanResult, Reach, SendTask, TaskStatus
 
@@ -103,12 +104,7 @@ class WecomSingleChannel(_WecomChannel):
         client = wecom.wecom_client(session, workspace_id)
         try:
             confirmed = _confirmed(client.get_groupmsg_task(task.external_id), task.sender)
-            rows = _all_pages(
-                lambda cursor: client.get_groupmsg_send_result(
-                    task.external_id or "", task.sender, cursor=cursor
-                ),
-                "send_list",
-            )
+            rows = _send_results(client, task)
         finally:
             client.close()
         results = [
@@ -123,8 +119,8 @@ class WecomSingleChannel(_WecomChannel):
 
 class WecomGroupChannel(_WecomChannel):
     """``add_msg_template`` with ``chat_type=group`` to the customer groups each staff member
-    owns. WeCom's quota here is per group, not per fan: a fan counts as reached when the
-    sender's task went out."""
+    owns. WeCom's quota here is per group, not per fan, and results come per chat: each fan
+    takes the result of the chats they are a member of (sent in one is sent)."""
 
     name = "wecom_group"
 
@@ -136,7 +132,7 @@ class WecomGroupChannel(_WecomChannel):
                 for chat in _all_pages(
                     lambda cursor: client.groupchat_list(cursor), "group_chat_list"
                 )
-                if client.groupchat_get(chat["chat_id"])["group_chat"]["owner"] == task.sender
+                if client.groupchat_get(chat["chat_id"])["owner"] == task.sender
             ]
             created = client.add_msg_template(
                 chat_type="group", text=shared_text(task.text), chat_ids=chats, sender=task.sender
@@ -151,15 +147,31 @@ class WecomGroupChannel(_WecomChannel):
         client = wecom.wecom_client(session, workspace_id)
         try:
             confirmed = _confirmed(client.get_groupmsg_task(task.external_id), task.sender)
+            rows = _send_results(client, task)
         finally:
             client.close()
-        status = "sent" if confirmed else "pending"
-        return TaskStatus(confirmed, [FanResult(c, status) for c in task.customer_ids])
+        by_chat = {
+            str(row["chat_id"]): SEND_STATUSES.get(int(row.get("status") or 0), "failed")
+            for row in rows
+            if row.get("chat_id")
+        }
+        members = community.fans_in_chats(session, workspace_id, list(by_chat))
+        reached: dict[int, str] = {}
+        for chat_id, status in by_chat.items():
+            for fan in members.get(chat_id, ()):
+                if reached.get(fan) != "sent":
+                    reached[fan] = status
+        # A fan in none of the sender's chats is not delivered once the task went out.
+        missing = "failed" if confirmed else "pending"
+        return TaskStatus(
+            confirmed, [FanResult(c, reached.get(c, missing)) for c in task.customer_ids]
+        )
 
 
 class MomentsChannel(_WecomChannel):
-    """``add_moment_task`` visible to each sender's customers; a fan counts as reached once
-    the sender's moment is published."""
+    """``add_moment_task`` visible to each sender's customers. Once the sender publishes it,
+    ``get_moment_send_result`` names the customers it reached: those fans are sent, the
+    sender's other fans not delivered."""
 
     name = "moments"
 
@@ -175,16 +187,65 @@ class MomentsChannel(_WecomChannel):
             return TaskStatus(True, [FanResult(c, "failed") for c in task.customer_ids])
         client = wecom.wecom_client(session, workspace_id)
         try:
-            result = client.get_moment_task_result(task.external_id)
+            reached = _moment_reach(client, task.external_id, task.sender)
         finally:
             client.close()
-        done = result.get("status") == 3  # 3: the job finished
-        failed = done and (result.get("result") or {}).get("errcode", 0) != 0
-        status = "failed" if failed else "sent" if done else "pending"
-        return TaskStatus(done, [FanResult(c, status) for c in task.customer_ids])
+        if reached is None:
+            return TaskStatus(False, [FanResult(c, "pending") for c in task.customer_ids])
+        if isinstance(reached, str):
+            return TaskStatus(True, [FanResult(c, reached) for c in task.customer_ids])
+        externals = wecom.external_userids_of(session, workspace_id, list(task.customer_ids))
+        return TaskStatus(
+            True,
+            [
+                FanResult(c, "sent" if _any_in(externals.get(c, []), reached) else "failed")
+                for c in task.customer_ids
+            ],
+        )
 
     def remind(self, session: Session, workspace_id: int, task: SendTask) -> bool:
         return False  # moments have no reminder call
+
+
+def _send_results(client: WecomClient, task: SendTask) -> list[dict[str, Any]]:
+    """Every row of ``get_groupmsg_send_result`` for one sender's task."""
+    return _all_pages(
+        lambda cursor: client.get_groupmsg_send_result(
+            task.external_id or "", task.sender, cursor=cursor
+        ),
+        "send_list",
+    )
+
+
+MOMENT_JOB_DONE = 3  # get_moment_task_result: the creation job finished
+MOMENT_PUBLISHED = 1  # get_moment_task: the sender published it
+
+
+def _moment_reach(client: WecomClient, jobid: str, sender: str) -> set[str] | str | None:
+    """The external ids one sender's moment reached; ``None`` while the job runs or the
+    sender has not published yet; ``"failed"`` when WeCom refused the job."""
+    job = client.get_moment_task_result(jobid)
+    if job.get("status") != MOMENT_JOB_DONE:
+        return None
+    outcome = job.get("result") or {}
+    moment_id = outcome.get("moment_id")
+    refused = (outcome.get("invalid_sender_list") or {}).get("user_list") or []
+    if outcome.get("errcode", 0) != 0 or not moment_id or sender in refused:
+        return "failed"
+    publishers = _all_pages(lambda cursor: client.get_moment_task(moment_id, cursor), "task_list")
+    if not any(
+        row.get("userid") == sender and row.get("publish_status") == MOMENT_PUBLISHED
+        for row in publishers
+    ):
+        return None
+    rows = _all_pages(
+        lambda cursor: client.get_moment_send_result(moment_id, sender, cursor), "customer_list"
+    )
+    return {str(row["external_userid"]) for row in rows if row.get("external_userid")}
+
+
+def _any_in(relations: list[tuple[str, str]], reached: set[str]) -> bool:
+    return any(external in reached for external, _ in relations)
 
 
 def _confirmed(task_list: dict[str, Any], sender: str) -> bool:

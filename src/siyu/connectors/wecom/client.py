@@ -380,3 +380,17 @@ class WecomClient:
 
     def get_moment_task_result(self, jobid: str) -> dict[str, Any]:
         return self.call("externalcontact/get_moment_task_result", params={"jobid": jobid})
+
+    def get_moment_task(
+        self, moment_id: str, cursor: str = "", limit: int = 1000
+    ) -> dict[str, Any]:
+        """Each sender's ``publish_status`` (0 not yet, 1 published) for a moment."""
+        body = {"moment_id": moment_id, "cursor": cursor, "limit": limit}
+        return self.call("externalcontact/get_moment_task", body)
+
+    def get_moment_send_result(
+        self, moment_id: str, userid: str, cursor: str = "", limit: int = 1000
+    ) -> dict[str, Any]:
+        """The customers one sender's published moment reached (``customer_list``)."""
+        body = {"moment_id": moment_id, "userid": userid, "cursor": cursor, "limit": limit}
+        return self.call("externalcontact/get_moment_send_result", body)

@@ -499,18 +499,69 @@ class FakeWecom:
 
     def _externalcontact__add_moment_task(self, body: dict[str, Any]) -> dict[str, Any]:
         jobid = self._id("job")
-        self.moments[jobid] = body
+        senders = ((body.get("visible_range") or {}).get("sender_list") or {}).get("user_list")
+        self.moments[jobid] = {
+            **body,
+            "moment_id": "mom" + jobid,
+            "published": {userid: False for userid in (senders or sorted(self.staff))},
+            "reached": {},
+        }
         return {"jobid": jobid}
 
+    def moment_id_of(self, jobid: str) -> str:
+        return str(self.moments[jobid]["moment_id"])
+
+    def publish_moment(self, jobid: str, userid: str, reached: list[str] | None = None) -> None:
+        """The staff member publishes the moment in the WeCom client: it reaches ``reached``
+        (by default every customer who follows them)."""
+        moment = self.moments[jobid]
+        moment["published"][userid] = True
+        default = [c.external_userid for c in self._contacts_of(userid)]
+        moment["reached"][userid] = list(default if reached is None else reached)
+
+    def _moment(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        return next(
+            (m for m in self.moments.values() if m["moment_id"] == body.get("moment_id")), None
+        )
+
     def _externalcontact__get_moment_task_result(self, query: dict[str, Any]) -> dict[str, Any]:
-        if query.get("jobid") not in self.moments:
+        moment = self.moments.get(query.get("jobid", ""))
+        if moment is None:
             return _error(40058, "invalid jobid")
-        moment_id = "mom" + str(query["jobid"])
+        unknown = [userid for userid in moment["published"] if userid not in self.staff]
         return {
             "status": 3,
             "type": "add_moment_task",
-            "result": {"errcode": 0, "moment_id": moment_id},
+            "result": {
+                "errcode": 0,
+                "errmsg": "ok",
+                "moment_id": moment["moment_id"],
+                "invalid_sender_list": {"user_list": unknown},
+            },
         }
+
+    def _externalcontact__get_moment_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        moment = self._moment(body)
+        if moment is None:
+            return _error(40058, "invalid moment_id")
+        rows = [
+            {"userid": userid, "publish_status": int(published)}
+            for userid, published in moment["published"].items()
+        ]
+        return _paged(rows, body, "task_list")
+
+    def _externalcontact__get_moment_send_result(self, body: dict[str, Any]) -> dict[str, Any]:
+        moment = self._moment(body)
+        if moment is None:
+            return _error(40058, "invalid moment_id")
+        reached = moment["reached"].get(body.get("userid", ""), [])
+        return _paged([{"external_userid": e} for e in reached], body, "customer_list")
+
+
+def _paged(rows: list[dict[str, Any]], body: dict[str, Any], key: str) -> dict[str, Any]:
+    start, limit = int(body.get("cursor") or 0), int(body.get("limit") or PAGE)
+    more = start + limit < len(rows)
+    return {key: rows[start : start + limit], "next_cursor": str(start + limit) if more else ""}
 
 
 def _error(errcode: int, errmsg: str) -> dict[str, Any]:
