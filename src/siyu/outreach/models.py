@@ -48,7 +48,7 @@ STATE_LABELS = {
 ATTACHMENT_TYPES = ("image", "link", "miniprogram", "coupon", "mall_item")
 ATTACHMENT_LABELS = {
     "image": N_("Image"),
-    "link": N_("Link"),
+    "link": N_("Web link"),
     "miniprogram": N_("Mini-program"),
     "coupon": N_("Coupon campaign (a link per fan)"),
     "mall_item": N_("Points-mall item (a link per fan)"),
