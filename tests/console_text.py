@@ -42,6 +42,8 @@ LITERAL_WORDS = {
     "/settings/audit": {"testclient", "token"},
     "/settings/tokens": {"Authorization", "Bearer", "REST", "ERP"},
     "/settings/wecom": {"AgentId", "Secret", "Token", "EncodingAESKey"},  # WeCom's field names
+    # WeChat's name for a mini-program's id, what one looks like, a page path, a file format
+    "/outreach/broadcasts/new": {"AppID", "wx", "pages/index/index.html", "JPEG"},
 }  # fmt: skip
 # Latin-script words the seeded data itself contains (buyer nicknames, product names).
 SEEDED_WORDS = frozenset(

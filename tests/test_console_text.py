@@ -45,6 +45,7 @@ NOT_PAGES = {
     "/community/groups/{group_id}/qr.{kind}",
     "/wecom/live-codes/{way_id}/qr.png",
     "/camps/checkins/{checkin_id}/photo",  # an uploaded photo
+    "/outreach/media/{media_id}",  # a broadcast's image
 }
 DEMO_SEEDS = (
     "siyu.analytics.demo",
@@ -101,7 +102,10 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "group_id": first(FanGroup),
         "campaign_id": first(CouponCampaign),
         "item_id": first(MallItem),
-        "broadcast_id": first(Broadcast),
+        # The newest broadcast: the demo's coupon broadcast, with its attachment and opens.
+        "broadcast_id": int(
+            session.scalar(select(func.max(Broadcast.id)).where(Broadcast.workspace_id == ws)) or 0
+        ),
         "material_id": first(Material),
         "upload_id": first(ContentUpload),
         "live_id": first(Live),

@@ -10,6 +10,7 @@ a body the route refuses as malformed — fails the test: new routes are walked,
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,6 +42,7 @@ from tests import factories
 from tests.connectors.wecom import conftest as wecom_fixtures
 from tests.factories import ACTOR
 from tests.orders import export_files as ef
+from tests.outreach.test_attachments import PNG
 
 MARK = "隔离B"  # in every name and text of workspace B: must never show to A
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -82,6 +84,7 @@ FIELD_RESOURCES = {
     "message_id": "message",
     "note_id": "note",
     "broadcast_id": "broadcast",
+    "media_id": "outreach_media",
     "playbook_id": "playbook",
     "task_id": "outreach_task",
     "term_id": "content_term",
@@ -340,8 +343,11 @@ def _seed_outreach(
         "segment_id": ids["segment"],
         "channel": "operator_task",
         "text": f"{MARK}上新",
+        "attachment": {"type": "image", "image_base64": base64.b64encode(PNG).decode()},
     }
     found = {"broadcast": _ok(client.post("/api/v1/broadcasts", headers=b, json=broadcast))["id"]}
+    shown = _ok(client.get(f"/api/v1/broadcasts/{found['broadcast']}", headers=b))
+    found["outreach_media"] = shown["attachment"]["media_id"]
     playbook = outreach_playbooks.create_from_template(
         session, theirs.id, "new_contact", factories.ACTOR, name=f"{MARK}剧本"
     )
@@ -554,6 +560,7 @@ SKIPPED_PAGES = {
     ("GET", "/h5/content/{short_code}"): "a post's landing page is public by design",
     ("GET", "/s/{code}"): "a fan's live share link is public by design",
     ("GET", "/r/{code}"): "a fan's invite link is public by design",
+    ("GET", "/h5/o/{token}"): "a broadcast's link is public by design (tested in outreach)",
 }
 
 

@@ -62,6 +62,7 @@ from siyu.loyalty import views as loyalty_views
 from siyu.orders import api as orders_api
 from siyu.orders import views as orders_views
 from siyu.outreach import api as outreach_api
+from siyu.outreach import h5 as outreach_h5
 from siyu.outreach import views as outreach_views
 from siyu.referral import api as referral_api
 from siyu.referral import h5 as referral_h5
@@ -131,6 +132,7 @@ FAN_ROUTERS: tuple[APIRouter, ...] = (
     referral_h5.router,
     referral_h5.links,
     engagement_h5.router,
+    outreach_h5.router,
 )
 
 

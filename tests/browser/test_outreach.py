@@ -38,3 +38,26 @@ def test_broadcast_lift_and_tasks(server: str, page) -> None:  # type: ignore[no
         buttons.first.click()
         page.wait_for_url(f"{server}/outreach/tasks?notice=done")
         assert page.locator("button:has-text('标记完成')").count() == before - 1
+
+
+def test_coupon_broadcast_card_and_attachment_fields(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{server}/login")
+    page.fill("input[name=email]", DEMO_OPERATORS[2][0])
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(f"{server}/")
+    page.goto(f"{server}/outreach")
+    page.click("a:text-is('老粉回馈券')")
+    page.wait_for_url(f"{server}/outreach/broadcasts/*")
+    assert "老粉专属回馈券" in page.locator("#attachment-preview").inner_text()
+    assert int(page.locator("#clicked-fans").inner_text().replace(",", "")) > 0
+    screenshot(page, "outreach-coupon-broadcast")
+
+    page.goto(f"{server}/outreach/broadcasts/new")
+    assert not page.locator("select[name=attachment_campaign_id]").is_visible()
+    page.select_option("#attachment-type", "coupon")
+    assert page.locator("select[name=attachment_campaign_id]").is_visible()
+    assert not page.locator("input[name=attachment_url]").is_visible()
+    page.select_option("#attachment-type", "link")
+    assert page.locator("input[name=attachment_url]").is_visible()
+    screenshot(page, "outreach-broadcast-form")

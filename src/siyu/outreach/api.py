@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from siyu.kit.bounds import Int64
 from siyu.kit.web import DbSession
-from siyu.outreach import content, lift, service
+from siyu.outreach import attachments, content, lift, service
 from siyu.outreach.models import Broadcast
 from siyu.outreach.schemas import (
     ArmOut,
@@ -69,6 +69,7 @@ def create_broadcast(body: BroadcastIn, api: Api, db: DbSession) -> BroadcastCre
         holdout_percent=body.holdout_percent,
         send_at=body.send_at,
         actor=api.actor(),
+        attachment=body.attachment.model_dump(mode="json") if body.attachment else None,
     )
     broadcast = created.broadcast
     return BroadcastCreatedOut(
@@ -83,6 +84,7 @@ def create_broadcast(body: BroadcastIn, api: Api, db: DbSession) -> BroadcastCre
 
 def broadcast_out(db: DbSession, broadcast: Broadcast) -> BroadcastOut:
     counts = service.broadcast_counts(db, broadcast)
+    clicks, clicked_fans = attachments.click_counts(db, broadcast)
     return BroadcastOut(
         id=broadcast.id,
         name=broadcast.name,
@@ -97,6 +99,9 @@ def broadcast_out(db: DbSession, broadcast: Broadcast) -> BroadcastOut:
         failed=counts.failed,
         sent_at=broadcast.sent_at,
         operators=[OperatorStatusOut(**row) for row in service.operator_status(db, broadcast)],
+        attachment=broadcast.attachment,
+        clicks=clicks,
+        clicked_fans=clicked_fans,
     )
 
 

@@ -10,9 +10,9 @@ without touching broadcasts, playbooks or the bot.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,6 +58,17 @@ class SendTask:
     customer_ids: Sequence[int]
     text: str
     external_id: str | None = None
+    attachment: Mapping[str, Any] | None = None
+    link_url: str | None = None  # the landing shared by every receiver
+    # Personalised content: each fan's landing, and the WeCom task made for each fan (the
+    # channel fills it when creating; the broadcast keeps it for the follow-up).
+    fan_urls: Mapping[int, str] = field(default_factory=dict)
+    fan_messages: dict[int, str] = field(default_factory=dict)
+
+    def text_for(self, customer_id: int, personal_text: str) -> str:
+        """A hand-sent text ends with the link the fan is to open, if there is one."""
+        url = self.fan_urls.get(customer_id) or self.link_url
+        return f"{personal_text}\n{url}" if url else personal_text
 
 
 class Channel(Protocol):
@@ -103,7 +114,7 @@ class OperatorTaskChannel:
                 customer_id=customer_id,
                 operator_id=task.operator_id,
                 kind="message",
-                text=texts.get(customer_id, task.text),
+                text=task.text_for(customer_id, texts.get(customer_id, task.text)),
                 due_at=now,
             )
             for customer_id in task.customer_ids

@@ -1,19 +1,21 @@
 """Demo outreach for ``siyu demo``: the workspace's quota settings and a word of its own, a
 broadcast sent a week before the latest imported order with a 20 % holdout (its lift report
-computes from the imported orders), and the new-contact and wake-up playbooks with tasks for
+computes from the imported orders), a coupon broadcast whose per-fan links some fans opened,
+and the new-contact and wake-up playbooks with tasks for
 today."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from siyu.coupons import service as coupons_service
 from siyu.customers import service as customers_service
 from siyu.kit.clock import as_utc, utcnow
 from siyu.orders import ownership as orders
-from siyu.outreach import playbooks, service
+from siyu.outreach import attachments, playbooks, service
 from siyu.outreach.models import Broadcast, OutreachTask, Receipt
 from siyu.segments import service as segments_service
 from siyu.workspace.audit import Actor
@@ -36,7 +38,8 @@ def seed(session: Session, workspace_id: int) -> None:
     )
     fans = _consenting_fans(session, workspace_id)
     if fans:
-        _sent_broadcast(session, workspace_id)
+        segment_id = _sent_broadcast(session, workspace_id)
+        _coupon_broadcast(session, workspace_id, segment_id)
         _playbooks(session, workspace_id, fans[:NEW_CONTACTS])
 
 
@@ -52,7 +55,7 @@ def _consenting_fans(session: Session, workspace_id: int) -> list[int]:
     return fans
 
 
-def _sent_broadcast(session: Session, workspace_id: int) -> None:
+def _sent_broadcast(session: Session, workspace_id: int) -> int:
     segment = segments_service.create_segment(
         session, workspace_id, name="群发演示：下过单的粉丝", filter_text="orders >= 1", actor=ACTOR
     )
@@ -73,6 +76,51 @@ def _sent_broadcast(session: Session, workspace_id: int) -> None:
     _operators_sent_most(session, workspace_id, broadcast)
     service.follow_up(session, workspace_id, broadcast.id)
     _date_back(session, workspace_id, broadcast)
+    return segment.id
+
+
+def _coupon_broadcast(session: Session, workspace_id: int, segment_id: int) -> None:
+    """Yesterday's coupon broadcast, handed to operators with a link per fan; one fan in six
+    opened theirs, a few twice."""
+    campaigns, _ = coupons_service.list_campaigns(session, workspace_id, limit=1)
+    if not campaigns:
+        return
+    created = service.create_broadcast(
+        session,
+        workspace_id,
+        name="老粉回馈券",
+        segment_id=segment_id,
+        channel="operator_task",
+        text="{name}，感谢一直支持，专属回馈券已备好，点开即可领取",
+        holdout_percent=10,
+        send_at=None,
+        actor=ACTOR,
+        attachment={
+            "type": "coupon",
+            "campaign_id": campaigns[0].id,
+            "title": "老粉专属回馈券",
+            "description": "今晚直播间下单可用",
+        },
+    )
+    broadcast = created.broadcast
+    service.request_send(session, workspace_id, broadcast.id, ACTOR)
+    service.send_broadcast(session, workspace_id, broadcast.id)
+    _operators_sent_most(session, workspace_id, broadcast)
+    service.follow_up(session, workspace_id, broadcast.id)
+    opened_at = utcnow() - timedelta(hours=20)
+    reached = session.scalars(
+        select(OutreachTask.customer_id).where(
+            OutreachTask.workspace_id == workspace_id,
+            OutreachTask.broadcast_id == broadcast.id,
+            OutreachTask.state == "done",
+        )
+    )
+    for n, customer_id in enumerate(reached):
+        if customer_id is not None and n % 6 == 0:
+            claim = attachments.LinkClaim(workspace_id, broadcast.id, customer_id)
+            for _ in range(1 + (n % 4 == 0)):
+                attachments.record_click(session, claim, opened_at)
+    session.flush()
 
 
 def _operators_sent_most(session: Session, workspace_id: int, broadcast: Broadcast) -> None:

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from siyu.db import Base, BigId, JsonDoc, created_at_column, id_column
@@ -37,6 +45,16 @@ STATE_LABELS = {
     "sent": N_("Sent"),
     "failed": N_("Failed"),
 }
+ATTACHMENT_TYPES = ("image", "link", "miniprogram", "coupon", "mall_item")
+ATTACHMENT_LABELS = {
+    "image": N_("Image"),
+    "link": N_("Web link"),
+    "miniprogram": N_("Mini-program"),
+    "coupon": N_("Coupon campaign (a link per fan)"),
+    "mall_item": N_("Points-mall item (a link per fan)"),
+}
+# Attachments whose link differs per fan: each fan's opens are counted.
+PERSONALISED_TYPES = ("coupon", "mall_item")
 # A member's way through a broadcast. Excluded members are in neither arm.
 MEMBER_STATUSES = (
     "held_out",
@@ -210,6 +228,8 @@ class Broadcast(Base):
     holdout_size: Mapped[int] = mapped_column(default=0)
     excluded: Mapped[dict[str, int]] = mapped_column(JsonDoc, default=dict)
     warnings: Mapped[list[dict[str, object]]] = mapped_column(JsonDoc, default=list)
+    # What goes with the text: {"type", ...} as the API takes it, images by ``media_id``.
+    attachment: Mapped[dict[str, object] | None] = mapped_column(JsonDoc)
     sent_at: Mapped[datetime | None]
     created_by: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
     created_at: Mapped[datetime] = created_at_column()
@@ -231,6 +251,40 @@ class BroadcastMember(Base):
     status: Mapped[str] = mapped_column(String(16))
     sender: Mapped[str | None] = mapped_column(String(64))  # operator id or WeCom userid
     operator_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("operators.id"))
+    # The fan's own WeCom task when the content was personalised (one task per fan).
+    message_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class OutreachMedia(Base):
+    """An image a broadcast sends (uploaded to WeCom as temporary media at each send)."""
+
+    __tablename__ = "outreach_media"
+    __table_args__ = (Index(None, "workspace_id", "id"),)
+
+    id: Mapped[int] = id_column()
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class LinkClick(Base):
+    """Opens of a broadcast's link by one fan (``customer_id`` null: a link shared in a group
+    or a moment, where the fan is unknown)."""
+
+    __tablename__ = "outreach_link_clicks"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "customer_id"),
+        Index(None, "workspace_id", "broadcast_id"),
+    )
+
+    id: Mapped[int] = id_column()
+    workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
+    broadcast_id: Mapped[int] = mapped_column(BigId, ForeignKey("broadcasts.id"))
+    customer_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("customers.id"))
+    clicks: Mapped[int] = mapped_column(default=0)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
 
 
 class BroadcastTask(Base):

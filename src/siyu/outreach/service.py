@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import NotFound, Unprocessable
 from siyu.kit.i18n import N_
 from siyu.kit.sql import get_in_workspace
-from siyu.outreach import content, ledger
+from siyu.outreach import attachments, content, ledger
 from siyu.outreach.channels import Channel, SendTask, channel_for
 from siyu.outreach.models import (
     Broadcast,
@@ -204,10 +204,19 @@ def check_content(
 
 
 def require_sendable(
-    session: Session, workspace_id: int, text: str, *, repeat: bool = True
+    session: Session,
+    workspace_id: int,
+    text: str,
+    *,
+    repeat: bool = True,
+    card_texts: Sequence[str] = (),
 ) -> list[content.Finding]:
-    """The findings to show, or :class:`ContentRefused` when any of them blocks the send."""
+    """The findings to show, or :class:`ContentRefused` when any of them blocks the send.
+    ``card_texts`` (an attachment's title and description) are checked too; their findings
+    index the card text they were found in."""
     findings = check_content(session, workspace_id, text, repeat=repeat)
+    for card_text in card_texts:
+        findings += check_content(session, workspace_id, card_text, repeat=False)
     if content.blocks(findings):
         raise ContentRefused(findings)
     return findings
@@ -401,8 +410,10 @@ def create_broadcast(
     holdout_percent: int,
     send_at: datetime | None,
     actor: Actor,
+    attachment: Mapping[str, Any] | None = None,
 ) -> BroadcastCreated:
-    """Check the text, plan the audience and record every member's arm and exclusion."""
+    """Check the text (and the attachment's words), keep the attachment, plan the audience
+    and record every member's arm and exclusion."""
     problems = placeholder_problems(text)
     if problems:
         raise Unprocessable(
@@ -410,8 +421,11 @@ def create_broadcast(
             title=N_("The text has a placeholder that cannot be filled"),
             errors=[{"field": "text", "message": problem} for problem in problems],
         )
-    findings = require_sendable(session, workspace_id, text)
+    findings = require_sendable(
+        session, workspace_id, text, card_texts=attachments.texts_of(attachment)
+    )
     sender = channel_for(channel)
+    kept = attachments.prepare(session, workspace_id, attachment, channel) if attachment else None
     ids = segment_member_ids(session, workspace_id, segment_id)
     broadcast = Broadcast(
         workspace_id=workspace_id,
@@ -423,6 +437,7 @@ def create_broadcast(
         send_at=send_at,
         state="draft",
         warnings=[f.as_dict() for f in findings],
+        attachment=kept,
         created_by=actor.id if actor.type == "operator" else None,
     )
     session.add(broadcast)
@@ -448,7 +463,12 @@ def create_broadcast(
         workspace_id=workspace_id,
         target_type="broadcast",
         target_id=broadcast.id,
-        detail={"name": name, "channel": channel, "audience": len(ids)},
+        detail={
+            "name": name,
+            "channel": channel,
+            "audience": len(ids),
+            "attachment": kept["type"] if kept else None,
+        },
     )
     return BroadcastCreated(broadcast, findings)
 
@@ -516,7 +536,7 @@ def send_broadcast(session: Session, workspace_id: int, broadcast_id: int) -> Br
     now = utcnow()
     _recheck_quota(session, broadcast, sender, now)
     for sender_key, (operator_id, fans) in _planned_by_sender(session, broadcast).items():
-        task = SendTask(broadcast.id, sender_key, operator_id, fans, broadcast.text)
+        task = _content_task(broadcast, sender_key, operator_id, fans)
         try:
             external_id = sender.create_task(session, workspace_id, task)
         except (WecomError, WecomUnavailable, NotFound) as error:
@@ -525,8 +545,9 @@ def send_broadcast(session: Session, workspace_id: int, broadcast_id: int) -> Br
             state = "failed"
             external_id = None
         else:
+            reached = _keep_fan_messages(session, broadcast, task)
             ledger.record(
-                session, workspace_id, "broadcast", broadcast.id, broadcast.channel, fans, now
+                session, workspace_id, "broadcast", broadcast.id, broadcast.channel, reached, now
             )
             state = "created"
         session.add(
@@ -545,6 +566,54 @@ def send_broadcast(session: Session, workspace_id: int, broadcast_id: int) -> Br
     broadcast.sent_at = now
     session.flush()
     return broadcast
+
+
+# Channels that can carry a link made for each fan: a one-to-one task per fan, or the
+# operator's hand-send list. Groups and moments share one link (the fan stays unknown).
+PER_FAN_CHANNELS = ("wecom_single", "operator_task")
+
+
+def _content_task(
+    broadcast: Broadcast, sender_key: str, operator_id: int | None, fans: list[int]
+) -> SendTask:
+    """The sender's task with the broadcast's attachment and the links the landing counts."""
+    attachment = broadcast.attachment
+    ws, broadcast_id = broadcast.workspace_id, broadcast.id
+    fan_urls: dict[int, str] = {}
+    if attachments.is_personalised(attachment) and broadcast.channel in PER_FAN_CHANNELS:
+        fan_urls = attachments.fan_links(ws, broadcast_id, fans)
+    shared = attachments.landing_url(ws, broadcast_id, None)
+    return SendTask(
+        broadcast_id,
+        sender_key,
+        operator_id,
+        fans,
+        broadcast.text,
+        attachment=attachment,
+        link_url=shared if attachments.is_tracked(attachment) else None,
+        fan_urls=fan_urls,
+    )
+
+
+def _keep_fan_messages(session: Session, broadcast: Broadcast, task: SendTask) -> list[int]:
+    """Per-fan WeCom tasks are kept on each member for the follow-up; a fan whose task WeCom
+    refused failed. The fans reached (whose quota the send uses)."""
+    if not task.fan_messages:
+        return list(task.customer_ids)
+    for customer_id, message_id in task.fan_messages.items():
+        session.execute(
+            update(BroadcastMember)
+            .where(
+                BroadcastMember.workspace_id == broadcast.workspace_id,
+                BroadcastMember.broadcast_id == broadcast.id,
+                BroadcastMember.customer_id == customer_id,
+            )
+            .values(message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
+    refused = [c for c in task.customer_ids if c not in task.fan_messages]
+    _set_status(session, broadcast, refused, "failed")
+    return list(task.fan_messages)
 
 
 def _claim_send(session: Session, broadcast: Broadcast) -> bool:
@@ -700,8 +769,27 @@ def follow_task(
 def _send_task(session: Session, broadcast: Broadcast, task: BroadcastTask) -> SendTask:
     fans = _task_fans(session, broadcast, task.sender)
     return SendTask(
-        broadcast.id, task.sender, task.operator_id, fans, broadcast.text, task.external_id
+        broadcast.id,
+        task.sender,
+        task.operator_id,
+        fans,
+        broadcast.text,
+        task.external_id,
+        attachment=broadcast.attachment,
+        fan_messages=_fan_messages(session, broadcast, task.sender),
     )
+
+
+def _fan_messages(session: Session, broadcast: Broadcast, sender_key: str) -> dict[int, str]:
+    rows = session.execute(
+        select(BroadcastMember.customer_id, BroadcastMember.message_id).where(
+            BroadcastMember.workspace_id == broadcast.workspace_id,
+            BroadcastMember.broadcast_id == broadcast.id,
+            BroadcastMember.sender == sender_key,
+            BroadcastMember.message_id.is_not(None),
+        )
+    )
+    return {int(c): str(m) for c, m in rows}
 
 
 def _maybe_remind(

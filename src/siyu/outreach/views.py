@@ -6,12 +6,17 @@ Changes are form posts answered with a redirect; a refusal re-renders the form w
 
 from __future__ import annotations
 
+import base64
 import json
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
 
+from siyu.coupons import service as coupons_service
 from siyu.customers.figures import fan_labels
 from siyu.kit.bounds import Int64
 from siyu.kit.clock import parse_local
@@ -20,9 +25,11 @@ from siyu.kit.i18n import N_, gettext
 from siyu.kit.money import format_yuan
 from siyu.kit.templating import render
 from siyu.kit.web import DbSession
-from siyu.outreach import content, lift, playbooks, service
+from siyu.loyalty import mall as loyalty_mall
+from siyu.outreach import attachments, content, lift, playbooks, service
 from siyu.outreach.models import (
     ANCHOR_LABELS,
+    ATTACHMENT_LABELS,
     CHANNEL_LABELS,
     DELIVERY_LABELS,
     EXCLUSION_LABELS,
@@ -33,6 +40,7 @@ from siyu.outreach.models import (
     Playbook,
     PlaybookStep,
 )
+from siyu.outreach.schemas import AttachmentIn
 from siyu.segments import service as segments_service
 from siyu.workspace.auth import AdminConsole, Console, OperatorConsole, csrf_protect
 from siyu.workspace.figures import operator_names
@@ -85,6 +93,66 @@ def overview(request: Request, context: Console, db: DbSession, notice: str = ""
 # --- broadcasts ----------------------------------------------------------------------------
 
 
+# The form's attachment fields each type takes (``attachment_<name>`` in the form).
+ATTACHMENT_FIELDS = {
+    "image": (),
+    "link": ("title", "url", "description", "cover_url"),
+    "miniprogram": ("title", "appid", "page"),
+    "coupon": ("campaign_id", "title", "description", "cover_url"),
+    "mall_item": ("item_id", "title", "description", "cover_url"),
+}
+ATTACHMENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(AttachmentIn)
+
+
+class AttachmentInvalid(ValueError):
+    """The form's attachment fields, refused: the message names the fields."""
+
+
+async def _attachment_from_form(form: FormData) -> dict[str, Any] | None:
+    """The attachment the form describes, validated as the API validates it."""
+    kind = str(form.get("attachment_type") or "")
+    if not kind:
+        return None
+    spec: dict[str, Any] = {"type": kind}
+    for name in ATTACHMENT_FIELDS.get(kind, ()):
+        value = form.get(f"attachment_{name}")
+        if isinstance(value, str) and value.strip():
+            spec[name] = value.strip()
+    image = form.get("attachment_image")
+    if isinstance(image, UploadFile) and image.filename and kind in ("image", "miniprogram"):
+        data = await image.read(attachments.MAX_IMAGE_BYTES + 1)
+        spec["image_base64" if kind == "image" else "cover_base64"] = base64.b64encode(
+            data
+        ).decode()
+    try:
+        parsed = ATTACHMENT_ADAPTER.validate_python(spec)
+    except ValidationError as invalid:
+        fields = sorted({_field_label(error["loc"]) for error in invalid.errors()})
+        raise AttachmentInvalid(", ".join(fields)) from None
+    found: dict[str, Any] = parsed.model_dump(mode="json")
+    return found
+
+
+FIELD_LABELS = {
+    "type": N_("Attachment"),
+    "title": N_("Title"),
+    "url": N_("Link address"),
+    "description": N_("Description"),
+    "cover_url": N_("Cover image address"),
+    "appid": N_("Mini-program AppID"),
+    "page": N_("Mini-program page path"),
+    "campaign_id": N_("Coupon campaign"),
+    "item_id": N_("Mall item"),
+    "image_base64": N_("Image"),
+    "cover_base64": N_("Image"),
+}
+
+
+def _field_label(location: tuple[Any, ...]) -> str:
+    names = [str(part) for part in location if str(part) in FIELD_LABELS]
+    return gettext(FIELD_LABELS[names[-1]]) if names else gettext(FIELD_LABELS["type"])
+
+
 def _broadcast_form(
     request: Request,
     db: Session,
@@ -94,6 +162,7 @@ def _broadcast_form(
     findings: list[content.Finding] | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
+    campaigns, _ = coupons_service.list_campaigns(db, workspace_id, limit=100)
     return render(
         request,
         "outreach/broadcast_form.html",
@@ -103,6 +172,9 @@ def _broadcast_form(
             "findings": findings or [],
             "values": values or {},
             "segments": segments_service.list_segments(db, workspace_id),
+            "campaigns": campaigns,
+            "mall_items": loyalty_mall.list_items(db, workspace_id),
+            "ATTACHMENT_LABELS": ATTACHMENT_LABELS,
             "CHANNEL_LABELS": CHANNEL_LABELS,
             "CATEGORY_LABELS": CATEGORY_LABELS,
             "SEVERITY_LABELS": SEVERITY_LABELS,
@@ -118,9 +190,11 @@ def new_broadcast(request: Request, context: OperatorConsole, db: DbSession) -> 
 
 @protected.post("/outreach/broadcasts", response_class=HTMLResponse)
 async def create_broadcast(request: Request, context: OperatorConsole, db: DbSession) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    posted = await request.form()
+    form = {k: v for k, v in posted.items() if isinstance(v, str)}
     ws = context.workspace.id
     try:
+        attachment = await _attachment_from_form(posted)
         holdout = int(form.get("holdout_percent") or 0)
         segment_id = int(form.get("segment_id") or 0)
         if not 0 <= holdout <= 50:
@@ -137,7 +211,11 @@ async def create_broadcast(request: Request, context: OperatorConsole, db: DbSes
             holdout_percent=holdout,
             send_at=parse_local(send_at.replace("T", " ")) if send_at else None,
             actor=context.actor(),
+            attachment=attachment,
         )
+    except AttachmentInvalid as invalid:
+        error = gettext("The attachment is not valid") + ": " + str(invalid)
+        return _broadcast_form(request, db, ws, error=error, values=form)
     except service.ContentRefused as refused:
         return _broadcast_form(
             request, db, ws, error=_message(refused), findings=refused.findings, values=form
@@ -195,6 +273,8 @@ def broadcast_detail(
             "yuan": format_yuan,
             "notice": NOTICES.get(notice),
             "segment": _segment_name(db, context.workspace.id, broadcast.segment_id),
+            "clicks": attachments.click_counts(db, broadcast),
+            "ATTACHMENT_LABELS": ATTACHMENT_LABELS,
             "CHANNEL_LABELS": CHANNEL_LABELS,
             "STATE_LABELS": STATE_LABELS,
             "EXCLUSION_LABELS": EXCLUSION_LABELS,
@@ -211,6 +291,17 @@ def _segment_name(db: Session, workspace_id: int, segment_id: int | None) -> str
         if segment.id == segment_id:
             return segment.name
     return None
+
+
+@router.get("/outreach/media/{media_id}")
+def media(context: Console, db: DbSession, media_id: Int64) -> Response:
+    """A broadcast's image, for its preview."""
+    found = attachments.get_media(db, context.workspace.id, media_id)
+    return Response(
+        found.data,
+        media_type=found.content_type,
+        headers={"Cache-Control": "private, max-age=3600"},
+    )
 
 
 @protected.post("/outreach/broadcasts/{broadcast_id}/send")

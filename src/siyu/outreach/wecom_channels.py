@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from siyu.community import service as community
 from siyu.connectors.wecom import service as wecom
-from siyu.connectors.wecom.client import WecomClient, WecomError
-from siyu.customers.outbound import fill
+from siyu.connectors.wecom.client import WecomClient, WecomError, WecomUnavailable
+from siyu.customers.outbound import fill, personalise
+from siyu.outreach.attachments import wecom_attachments, with_url
 from siyu.outreach.channels import FanResult, Reach, SendTask, TaskStatus
+from siyu.workspace.audit import SYSTEM
 
 # get_groupmsg_send_result: 0 not sent yet, 1 sent, 2 not a friend any more, 3 the customer
 # already received a mass message (WeCom's quota refused it: the quota's truth).
@@ -63,14 +65,18 @@ class _WecomChannel:
     def remind(self, session: Session, workspace_id: int, task: SendTask) -> bool:
         if task.external_id is None:
             return False
+        reminded = False
         client = wecom.wecom_client(session, workspace_id)
         try:
-            client.remind_groupmsg_send(task.external_id)
-        except WecomError:
-            return False
+            for msgid in list(task.fan_messages.values()) or [task.external_id]:
+                try:
+                    client.remind_groupmsg_send(msgid)
+                except WecomError:
+                    continue
+                reminded = True
         finally:
             client.close()
-        return True
+        return reminded
 
 
 class WecomSingleChannel(_WecomChannel):
@@ -84,11 +90,21 @@ class WecomSingleChannel(_WecomChannel):
         externals = [relations[c][0] for c in task.customer_ids if c in relations]
         client = wecom.wecom_client(session, workspace_id)
         try:
+            attachments = wecom_attachments(
+                session, client, workspace_id, task.attachment, task.link_url
+            )
+            if task.fan_urls:
+                texts = personalise(
+                    session, workspace_id, list(task.customer_ids), task.text, SYSTEM
+                )
+                fans = {c: relations[c][0] for c in task.customer_ids if c in relations}
+                return _task_per_fan(client, task, fans, texts, attachments)
             created = client.add_msg_template(
                 chat_type="single",
                 text=shared_text(task.text),
                 external_userids=externals,
                 sender=task.sender,
+                attachments=attachments,
             )
         finally:
             client.close()
@@ -97,6 +113,8 @@ class WecomSingleChannel(_WecomChannel):
     def fetch_results(self, session: Session, workspace_id: int, task: SendTask) -> TaskStatus:
         if task.external_id is None:
             return TaskStatus(True, [FanResult(c, "failed") for c in task.customer_ids])
+        if task.fan_messages:
+            return self._results_per_fan(session, workspace_id, task)
         by_external = {
             relation[0]: fan
             for fan, relation in _relations(session, workspace_id, task.customer_ids).items()
@@ -115,6 +133,51 @@ class WecomSingleChannel(_WecomChannel):
             if row.get("external_userid") in by_external
         ]
         return TaskStatus(confirmed, results)
+
+    def _results_per_fan(self, session: Session, workspace_id: int, task: SendTask) -> TaskStatus:
+        """One WeCom task per fan: each is confirmed, and reports its one receiver, alone."""
+        results = [FanResult(c, "failed") for c in task.customer_ids if c not in task.fan_messages]
+        confirmed_all = True
+        client = wecom.wecom_client(session, workspace_id)
+        try:
+            for fan, msgid in task.fan_messages.items():
+                confirmed = _confirmed(client.get_groupmsg_task(msgid), task.sender)
+                rows = client.get_groupmsg_send_result(msgid, task.sender).get("send_list", [])
+                status = SEND_STATUSES.get(rows[0]["status"], "failed") if rows else "pending"
+                results.append(FanResult(fan, status))
+                confirmed_all = confirmed_all and confirmed
+        finally:
+            client.close()
+        return TaskStatus(confirmed_all, results)
+
+
+def _task_per_fan(
+    client: Any,
+    task: SendTask,
+    externals: dict[int, str],
+    texts: dict[int, str],
+    attachments: list[dict[str, Any]],
+) -> str:
+    """A link made for one fan can only go in a task of its own: WeCom sends a task's content
+    unchanged to every receiver. A fan WeCom refuses is left out (the broadcast marks it
+    failed); the sender's task fails only when no fan's went through."""
+    refusal: WecomError | None = None
+    for customer_id, external in externals.items():
+        try:
+            created = client.add_msg_template(
+                chat_type="single",
+                text=shared_text(texts.get(customer_id, task.text)),
+                external_userids=[external],
+                sender=task.sender,
+                attachments=with_url(attachments, task.fan_urls[customer_id]),
+            )
+        except (WecomError, WecomUnavailable) as error:
+            refusal = error
+            continue
+        task.fan_messages[customer_id] = str(created["msgid"])
+    if not task.fan_messages:
+        raise refusal or WecomError("externalcontact/add_msg_template", 41048, "no receivers")
+    return next(iter(task.fan_messages.values()))
 
 
 class WecomGroupChannel(_WecomChannel):
@@ -135,7 +198,13 @@ class WecomGroupChannel(_WecomChannel):
                 if client.groupchat_get(chat["chat_id"])["owner"] == task.sender
             ]
             created = client.add_msg_template(
-                chat_type="group", text=shared_text(task.text), chat_ids=chats, sender=task.sender
+                chat_type="group",
+                text=shared_text(task.text),
+                chat_ids=chats,
+                sender=task.sender,
+                attachments=wecom_attachments(
+                    session, client, workspace_id, task.attachment, task.link_url
+                ),
             )
         finally:
             client.close()
@@ -178,7 +247,13 @@ class MomentsChannel(_WecomChannel):
     def create_task(self, session: Session, workspace_id: int, task: SendTask) -> str | None:
         client = wecom.wecom_client(session, workspace_id)
         try:
-            return client.add_moment_task(text=shared_text(task.text), sender_list=[task.sender])
+            return client.add_moment_task(
+                text=shared_text(task.text),
+                sender_list=[task.sender],
+                attachments=wecom_attachments(
+                    session, client, workspace_id, task.attachment, task.link_url
+                ),
+            )
         finally:
             client.close()
 

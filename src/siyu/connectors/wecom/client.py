@@ -97,15 +97,17 @@ class WecomClient:
         *,
         params: dict[str, Any] | None = None,
         idempotent: bool = True,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
-        """POST ``body`` (or GET ``params`` when there is no body) and return the answer."""
+        """POST ``body`` (or ``files`` as multipart, or GET ``params`` when there is neither)
+        and return the answer."""
         refreshed = False
         attempt = 0
         while True:
             self.limiter.acquire(endpoint)
             token = self.tokens.current() or self._refresh(None)
             try:
-                answer = self._send(endpoint, token, body, params)
+                answer = self._send(endpoint, token, body, params, files)
             except httpx.TransportError as exc:
                 if not idempotent or attempt >= RETRIES:
                     self._report(endpoint, -1, str(exc))
@@ -134,9 +136,12 @@ class WecomClient:
         token: str,
         body: dict[str, Any] | None,
         params: dict[str, Any] | None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
     ) -> dict[str, Any]:
         query = {"access_token": token, **(params or {})}
-        if body is None:
+        if files is not None:
+            response = self._http.post(endpoint, params=query, files=files)
+        elif body is None:
             response = self._http.get(endpoint, params=query)
         else:
             response = self._http.post(endpoint, params=query, json=body)
@@ -289,6 +294,17 @@ class WecomClient:
             body["attachments"] = attachments[:9]
         # A welcome code works once: never resent on a doubtful failure.
         self.call("externalcontact/send_welcome_msg", body, idempotent=False)
+
+    # --- media ---------------------------------------------------------------------------
+
+    def upload_media(self, data: bytes, *, file_name: str, content_type: str) -> str:
+        """Upload an image as temporary media (kept three days by WeCom); its ``media_id``."""
+        answer = self.call(
+            "media/upload",
+            params={"type": "image"},
+            files={"media": (file_name, data, content_type)},
+        )
+        return str(answer["media_id"])
 
     # --- mass messages and moments -------------------------------------------------------
 

@@ -76,6 +76,7 @@ class FakeWecom:
         self.welcomes: list[dict[str, Any]] = []
         self.templates: dict[str, dict[str, Any]] = {}
         self.moments: dict[str, dict[str, Any]] = {}
+        self.media: dict[str, bytes] = {}
         self.oauth_codes: dict[str, str] = {}
         self.calls: list[str] = []
         self._faults: dict[str, list[int]] = {}
@@ -200,7 +201,7 @@ class FakeWecom:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         """An ``httpx.MockTransport`` handler."""
-        body = json.loads(request.content) if request.content else None
+        body = _body_of(request.headers.get("content-type", ""), request.content)
         answer = self.answer(request.url.path, dict(request.url.params), body)
         return httpx.Response(200, json=answer)
 
@@ -230,7 +231,7 @@ class FakeWecom:
 
         async def endpoint(request: Request) -> JSONResponse:
             raw = await request.body()
-            body = json.loads(raw) if raw else None
+            body = _body_of(request.headers.get("content-type", ""), raw)
             return JSONResponse(self.answer(request.url.path, dict(request.query_params), body))
 
         async def authorize(request: Request) -> Response:
@@ -416,7 +417,39 @@ class FakeWecom:
         self.welcomes.append(body)
         return {}
 
+    def _media__upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        data = body.get("media") or b""
+        if not data:
+            return _error(41001, "media data missing")
+        if len(data) > 10 * 2**20:
+            return _error(40006, "invalid media size")
+        media_id = self._id("media")
+        self.media[media_id] = data
+        return {"type": "image", "media_id": media_id, "created_at": str(int(time.time()))}
+
+    def _attachments_refused(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """WeCom's checks on attachments: at most 9, each of a known kind, media uploaded."""
+        attachments = body.get("attachments") or []
+        if len(attachments) > 9:
+            return _error(81017, "too many attachments")
+        for item in attachments:
+            kind = item.get("msgtype")
+            fields = item.get(kind) if isinstance(kind, str) else None
+            if kind not in ("image", "link", "miniprogram", "video", "file") or not fields:
+                return _error(40008, "invalid message type")
+            media = fields.get("pic_media_id") if kind == "miniprogram" else fields.get("media_id")
+            if kind in ("image", "miniprogram") and media not in self.media:
+                return _error(40007, "invalid media_id")
+            if kind == "link" and not (fields.get("title") and fields.get("url")):
+                return _error(41016, "link title and url required")
+            if kind == "miniprogram" and not (fields.get("appid") and fields.get("page")):
+                return _error(41016, "miniprogram appid and page required")
+        return None
+
     def _externalcontact__add_msg_template(self, body: dict[str, Any]) -> dict[str, Any]:
+        refused = self._attachments_refused(body)
+        if refused:
+            return refused
         msgid = self._id("msg")
         receivers = body.get("external_userid") or body.get("chat_id_list") or []
         if not receivers:
@@ -498,6 +531,9 @@ class FakeWecom:
         return {}
 
     def _externalcontact__add_moment_task(self, body: dict[str, Any]) -> dict[str, Any]:
+        refused = self._attachments_refused(body)
+        if refused:
+            return refused
         jobid = self._id("job")
         senders = ((body.get("visible_range") or {}).get("sender_list") or {}).get("user_list")
         self.moments[jobid] = {
@@ -562,6 +598,25 @@ def _paged(rows: list[dict[str, Any]], body: dict[str, Any], key: str) -> dict[s
     start, limit = int(body.get("cursor") or 0), int(body.get("limit") or PAGE)
     more = start + limit < len(rows)
     return {key: rows[start : start + limit], "next_cursor": str(start + limit) if more else ""}
+
+
+def _body_of(content_type: str, raw: bytes) -> dict[str, Any] | None:
+    """JSON as most endpoints take it; a multipart upload as ``{"media": bytes}``."""
+    if not raw:
+        return None
+    if content_type.startswith("multipart/form-data"):
+        return {"media": _multipart_file(content_type, raw)}
+    found: dict[str, Any] = json.loads(raw)
+    return found
+
+
+def _multipart_file(content_type: str, raw: bytes) -> bytes:
+    boundary = content_type.split("boundary=", 1)[-1].strip('"').encode()
+    for part in raw.split(b"--" + boundary):
+        head, _, data = part.partition(b"\r\n\r\n")
+        if b'name="media"' in head:
+            return data.removesuffix(b"\r\n")
+    return b""
 
 
 def _error(errcode: int, errmsg: str) -> dict[str, Any]:
