@@ -7,8 +7,8 @@ Two checks read the source, so they cover every package under `siyu/` as soon as
 - SQL text: a string in a domain's code never names another domain's table after FROM, JOIN,
   INTO or UPDATE — except the tables analytics, the read model, is declared to read.
 
-Known exceptions are listed in `ALLOWED_IMPORTS` with their reason; the list only shrinks (an
-entry that no longer occurs fails the test too).
+`ALLOWED_IMPORTS` would list exceptions with their reason; it is empty, and an entry that no
+longer occurs fails the test too.
 """
 
 from __future__ import annotations
@@ -56,36 +56,10 @@ READ_MODEL: dict[str, frozenset[str]] = {
     ),
 }
 
-# The exceptions left, (importing module, imported private module): why it is still there.
-# Only demo seeds remain: they generate sample data across domains and run in `siyu demo`
-# alone. This list only shrinks.
-ALLOWED_IMPORTS: dict[tuple[str, str], str] = {
-    (
-        "siyu.analytics.demo",
-        "siyu.customers.models",
-    ): "demo seed: writes sample behaviour events in bulk beside the orders it reads",
-    (
-        "siyu.analytics.demo",
-        "siyu.orders.models",
-    ): "demo seed: derives sample behaviour events from the seeded orders",
-    (
-        "siyu.community.demo",
-        "siyu.customers.models",
-    ): "demo seed: picks seeded fans as group members",
-    (
-        "siyu.community.demo",
-        "siyu.workspace.models",
-    ): "demo seed: picks seeded operators as group owners",
-    (
-        "siyu.coupons.demo",
-        "siyu.orders.models",
-    ): "demo seed: picks recent buyers as coupon claimers",
-    ("siyu.loyalty.demo", "siyu.orders.models"): "demo seed: converts seeded orders to points",
-    (
-        "siyu.loyalty.demo",
-        "siyu.workspace.models",
-    ): "demo seed: picks the seeded operator who sends gifts",
-}
+# Exceptions, (importing module, imported private module): why it is still there. There are
+# none: even the demo seeds go through the owners' read and service functions. An entry added
+# here must say why, and the list only shrinks.
+ALLOWED_IMPORTS: dict[tuple[str, str], str] = {}
 
 _SQL_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE)\s+([a-z_][a-z0-9_]*)", re.IGNORECASE)
 _SQL_CTE = re.compile(r"\b([a-z_][a-z0-9_]*)\s+AS\s*\(", re.IGNORECASE)

@@ -217,5 +217,5 @@ def test_gift_contract(api: TestClient, session: Session, workspace: Workspace) 
     _problem(
         api.post("/api/v1/points/gifts", json={**tea, "operator_id": 999_999}),
         422,
-        "operator-not-member",
+        "unknown-reference",
     )

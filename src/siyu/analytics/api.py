@@ -16,7 +16,6 @@ from siyu.analytics.schemas import (
     SettingsBody,
 )
 from siyu.analytics.tasks import REFRESH_JOB
-from siyu.customers.service import get_customer
 from siyu.jobs import enqueue
 from siyu.kit.bounds import Int64
 from siyu.kit.errors import NotFound
@@ -64,7 +63,6 @@ def put_settings(body: SettingsBody, api: Api, db: DbSession) -> SettingsBody:
 
 @router.get("/customers/{customer_id}/metrics", response_model=MetricsOut)
 def customer_metrics(customer_id: Int64, api: Api, db: DbSession) -> MetricsOut:
-    get_customer(db, api.workspace_id, customer_id)
     row = service.metrics_of(db, api.workspace_id, customer_id)
     if row is None:
         raise NotFound(

@@ -4,15 +4,14 @@ segments, and a refresh so the dashboard opens with figures."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from siyu.analytics.refresh import refresh_workspace, replay_lifecycle
-from siyu.customers.models import CustomerEvent
-from siyu.kit.clock import today, utcnow
-from siyu.orders.models import Order
+from siyu.customers.service import EventIn, record_events_of_known_fans
+from siyu.kit.clock import today
+from siyu.orders.ownership import first_paid_at_by_fan
 from siyu.segments.service import create_segment
 from siyu.workspace.audit import Actor
 
@@ -51,22 +50,8 @@ def _seed_behaviour(session: Session, workspace_id: int) -> None:
     """Live views, WeCom adds and group joins before the first order of a share of buyers,
     with the drop-off a real funnel has."""
     rng = random.Random(20261122)
-    firsts = session.execute(
-        select(Order.customer_id, Order.paid_at)
-        .where(
-            Order.workspace_id == workspace_id,
-            Order.paid_at.is_not(None),
-            Order.customer_id.is_not(None),
-        )
-        .order_by(Order.customer_id, Order.paid_at)
-    ).all()
-    first_paid: dict[int, datetime] = {}
-    for customer_id, paid_at in firsts:
-        if customer_id is not None and paid_at is not None:
-            first_paid.setdefault(customer_id, paid_at)
-    rows = []
-    now = utcnow()
-    for customer_id, paid_at in first_paid.items():
+    events: list[EventIn] = []
+    for customer_id, paid_at in first_paid_at_by_fan(session, workspace_id).items():
         if rng.random() > 0.35:
             continue
         start = paid_at - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 23))
@@ -75,17 +60,8 @@ def _seed_behaviour(session: Session, workspace_id: int) -> None:
             steps.append(("wecom_added", start + timedelta(hours=rng.randint(1, 48))))
             if rng.random() < 0.6:
                 steps.append(("group_joined", steps[-1][1] + timedelta(hours=rng.randint(1, 72))))
-        for kind, at in steps:
-            rows.append(
-                {
-                    "workspace_id": workspace_id,
-                    "customer_id": customer_id,
-                    "kind": kind,
-                    "occurred_at": at,
-                    "idempotency_key": f"demo:{kind}:{customer_id}",
-                    "properties": {},
-                    "created_at": now,
-                }
-            )
-    if rows:
-        session.execute(insert(CustomerEvent), rows)
+        events.extend(
+            EventIn(f"demo:{kind}:{customer_id}", kind, at, customer_id=customer_id)
+            for kind, at in steps
+        )
+    record_events_of_known_fans(session, workspace_id, events)

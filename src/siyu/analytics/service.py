@@ -158,6 +158,9 @@ def dashboard(session: Session, workspace_id: int) -> dict[str, Any]:
 
 
 def metrics_of(session: Session, workspace_id: int, customer_id: int) -> CustomerMetrics | None:
+    """The fan's stored metrics (None before a refresh computed them); 404 for a fan the
+    workspace does not have."""
+    customers.require_customer(session, workspace_id, customer_id)
     row = session.get(CustomerMetrics, customer_id)
     return row if row is not None and row.workspace_id == workspace_id else None
 

@@ -14,7 +14,6 @@ from siyu.analytics import builder, service
 from siyu.analytics.config import config_from_json, load_config, save_config
 from siyu.analytics.funnels import DEFAULT_STEPS
 from siyu.analytics.tasks import REFRESH_JOB
-from siyu.customers import service as customers
 from siyu.customers.platforms import PLATFORM_LABELS
 from siyu.customers.service import identities_for, tag_catalog
 from siyu.jobs import enqueue
@@ -139,7 +138,6 @@ def funnel(
 def fan_panel(request: Request, context: Console, db: DbSession, customer_id: Int64) -> Response:
     """The fan's figures and saved segments, for the 360 page."""
     workspace_id = context.workspace.id
-    customers.get_customer(db, workspace_id, customer_id)  # another workspace's fan: 404
     return render(
         request,
         "analytics/_fan_panel.html",

@@ -12,17 +12,17 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from siyu.community import health, messages, service
 from siyu.community import pipeline as community_pipeline
 from siyu.community import rules as community_rules
-from siyu.community.models import FanGroup, GroupMembership, GroupMessage
-from siyu.customers.models import Customer
+from siyu.community.models import FanGroup, FanGroupFamily, GroupMembership, GroupMessage
+from siyu.customers.service import live_fan_names
 from siyu.kit.clock import utcnow
 from siyu.workspace.audit import SYSTEM
-from siyu.workspace.models import Membership
+from siyu.workspace.service import members_of
 
 DAYS = 90
 REGIONS = ("浙江", "广东", "江苏", "上海", "北京", "四川", "山东", "湖北")
@@ -108,11 +108,7 @@ RULES: tuple[dict[str, Any], ...] = (
 
 def seed(session: Session, workspace_id: int) -> None:
     rng = random.Random(7)
-    operators = list(
-        session.scalars(
-            select(Membership.operator_id).where(Membership.workspace_id == workspace_id)
-        )
-    )
+    operators = [member.operator_id for member in members_of(session, workspace_id)]
     service.update_settings(session, workspace_id, SYSTEM, next_live_time="20:00")
     for rule in RULES:
         community_rules.create_rule(session, workspace_id, SYSTEM, dict(rule))
@@ -151,7 +147,7 @@ def seed(session: Session, workspace_id: int) -> None:
     )
     groups = _groups(session, workspace_id, family.id, regional.id, operators, rng)
     _newcomer_groups(session, workspace_id, newcomers.id)
-    fans = _fans(session, workspace_id)
+    fans = live_fan_names(session, workspace_id, limit=15000)
     members = _members(session, workspace_id, groups, fans, rng)
     _history(session, workspace_id, groups, members, rng)
     _live_hour(session, workspace_id, groups, members, rng)
@@ -232,30 +228,16 @@ def _newcomer_groups(session: Session, workspace_id: int, family_id: int) -> Non
 
 
 def _next_numbers(session: Session, family_id: int, number: int) -> None:
-    from siyu.community.models import FanGroupFamily
-
     session.execute(
         update(FanGroupFamily).where(FanGroupFamily.id == family_id).values(next_number=number)
     )
-
-
-def _fans(session: Session, workspace_id: int) -> list[tuple[int, str | None, str | None]]:
-    return [
-        (row[0], row[1], row[2])
-        for row in session.execute(
-            select(Customer.id, Customer.display_name, Customer.region)
-            .where(Customer.workspace_id == workspace_id, Customer.merged_into_id.is_(None))
-            .order_by(Customer.id)
-            .limit(15000)
-        )
-    ]
 
 
 def _members(
     session: Session,
     workspace_id: int,
     groups: list[FanGroup],
-    fans: list[tuple[int, str | None, str | None]],
+    fans: list[tuple[int, str | None]],
     rng: random.Random,
 ) -> dict[int, list[tuple[str, int | None]]]:
     """Each group's members (ref, fan id); a few are KOC moderators, a few have left."""
@@ -271,7 +253,7 @@ def _members(
         chosen = [pool[(cursor + i) % len(pool)] for i in range(size)] if pool else []
         cursor += size
         current: list[tuple[str, int | None]] = []
-        for position, (customer_id, nick, _region) in enumerate(chosen):
+        for position, (customer_id, nick) in enumerate(chosen):
             ref = service.customer_ref(customer_id)
             age = (now - group.created_at).days
             joined = group.created_at + timedelta(days=rng.random() * max(age - 1, 1))

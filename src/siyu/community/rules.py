@@ -242,17 +242,6 @@ def list_rules(
     )
 
 
-def rule_names(session: Session, workspace_id: int, ids: set[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(AutoReplyRule.id, AutoReplyRule.name).where(
-            AutoReplyRule.workspace_id == workspace_id, AutoReplyRule.id.in_(ids)
-        )
-    )
-    return {i: n for i, n in rows}
-
-
 # --- the shared matcher -----------------------------------------------------------------
 
 

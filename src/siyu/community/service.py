@@ -37,6 +37,7 @@ from siyu.community.models import (
     GroupMembership,
     GroupMessage,
 )
+from siyu.customers.service import require_customer
 from siyu.kit.clock import utcnow
 from siyu.kit.errors import Conflict, NotFound, Unprocessable
 from siyu.kit.i18n import N_, gettext
@@ -360,9 +361,7 @@ def add_member(
             errors=[{"field": "role", "message": f"use one of {', '.join(MEMBER_ROLES)}"}],
         )
     if customer_id is not None:
-        from siyu.customers import service as customers
-
-        customers.get_customer(session, workspace_id, customer_id)
+        require_customer(session, workspace_id, customer_id)
     ref = member_ref or (customer_ref(customer_id) if customer_id else None)
     if not ref:
         raise Unprocessable("member-ref-required", title=N_("Give a member id or a fan id"))
@@ -1197,7 +1196,9 @@ def list_invitations(
 def groups_of(
     session: Session, workspace_id: int, customer_id: int
 ) -> list[tuple[FanGroup, GroupMembership]]:
-    """The fan's stays in groups, current ones first, newest first."""
+    """The fan's stays in groups, current ones first, newest first; 404 for a fan the
+    workspace does not have."""
+    require_customer(session, workspace_id, customer_id)
     rows = session.execute(
         select(FanGroup, GroupMembership)
         .join(GroupMembership, GroupMembership.group_id == FanGroup.id)

@@ -25,7 +25,6 @@ from siyu.community.models import (
     GROUP_TYPES,
     TICKET_STATUS_LABELS,
 )
-from siyu.customers import service as customers
 from siyu.customers.figures import fan_labels
 from siyu.kit.bounds import INT32_MAX, INT32_MIN, Int64
 from siyu.kit.errors import NotFound, Problem, Unprocessable
@@ -373,8 +372,7 @@ def resolve_flag(
 @router.get("/community/customers/{customer_id}/panel", response_class=HTMLResponse)
 def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
     """The groups a fan is in (and was in), for their 360 page."""
-    customers.get_customer(db, context.workspace.id, customer_id)  # another workspace's fan: 404
-    stays = service.groups_of(db, context.workspace.id, customer_id)
+    stays = service.groups_of(db, context.workspace.id, customer_id)  # a foreign fan: 404
     return render(request, "community/_customer_panel.html", {"stays": stays, **LABELS})
 
 

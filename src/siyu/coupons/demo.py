@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, service
 from siyu.coupons.models import CouponCampaign, CouponClaim, CouponTemplate
 from siyu.kit.clock import as_utc, utcnow
-from siyu.orders.models import Order
+from siyu.orders.ownership import buyer_ids, latest_paid_at
 from siyu.workspace.audit import Actor
 
 ACTOR = Actor("system", label="demo")
@@ -97,9 +97,7 @@ def _campaign(
 def _finished_campaign(session: Session, workspace_id: int, template_id: int) -> None:
     """The last live's drop: claims are made through the engine, then dated back into the
     window of the imported orders so redemption matching finds the fans who used them."""
-    latest = session.scalar(
-        select(func.max(Order.paid_at)).where(Order.workspace_id == workspace_id)
-    )
+    latest = latest_paid_at(session, workspace_id)
     if latest is None:
         return
     opened = as_utc(latest) - timedelta(days=8)
@@ -133,28 +131,6 @@ def _finished_campaign(session: Session, workspace_id: int, template_id: int) ->
 
 def _fans_who_bought_after(session: Session, workspace_id: int, since: datetime) -> list[int]:
     """Half the fans bought after the drop (some will match the coupon), half did not."""
-    buyers = list(
-        session.scalars(
-            select(Order.customer_id)
-            .where(
-                Order.workspace_id == workspace_id,
-                Order.customer_id.is_not(None),
-                Order.paid_at >= since,
-            )
-            .group_by(Order.customer_id)
-            .limit(FINISHED_FANS // 2)
-        )
-    )
-    others = list(
-        session.scalars(
-            select(Order.customer_id)
-            .where(
-                Order.workspace_id == workspace_id,
-                Order.customer_id.is_not(None),
-                Order.customer_id.not_in(buyers),
-            )
-            .group_by(Order.customer_id)
-            .limit(FINISHED_FANS - len(buyers))
-        )
-    )
-    return [int(c) for c in buyers + others if c is not None]
+    buyers = buyer_ids(session, workspace_id, FINISHED_FANS // 2, paid_since=since)
+    others = buyer_ids(session, workspace_id, FINISHED_FANS - len(buyers), excluding=buyers)
+    return buyers + others

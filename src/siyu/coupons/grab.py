@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from siyu.config import get_settings
 from siyu.coupons.models import CouponCampaign, CouponClaim, CouponCode, CouponTemplate
+from siyu.customers.service import require_customer
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import (
     Conflict,
@@ -253,12 +254,6 @@ def load_campaign(session: Session, workspace_id: int, campaign_id: int) -> Coup
     )
 
 
-def ensure_customer(session: Session, workspace_id: int, customer_id: int) -> None:
-    from siyu.customers.service import get_customer
-
-    get_customer(session, workspace_id, customer_id)
-
-
 # --- the engines ---------------------------------------------------------------------------
 
 
@@ -279,7 +274,7 @@ def _claim_from_store(session: Session, attempt: Attempt) -> Claimed:
         refuse_sold_out(session, attempt)
     _check_rates(session, attempt)
     # Fan pages carry a signed identity; it is still checked against the workspace.
-    ensure_customer(session, attempt.workspace_id, attempt.customer_id)
+    require_customer(session, attempt.workspace_id, attempt.customer_id)
     check_share(session, campaign, attempt)
     check_audience(session, campaign, attempt.customer_id)
     template = session.get_one(CouponTemplate, campaign.template_id)

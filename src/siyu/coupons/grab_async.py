@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from siyu.config import get_settings
 from siyu.coupons import engine as grab_engine
 from siyu.coupons import grab, stream
+from siyu.customers.service import require_customer
 from siyu.db import database, transaction
 from siyu.kit.redis import get_async_redis
 from siyu.kit.web import admitted
@@ -95,7 +96,7 @@ async def _learn_fan(client: AsyncRedis, attempt: grab.Attempt) -> None:
 
 def _check_fan(workspace_id: int, customer_id: int) -> None:
     with transaction(read_only=True) as session:
-        grab.ensure_customer(session, workspace_id, customer_id)
+        require_customer(session, workspace_id, customer_id)
 
 
 async def _starts_at(client: AsyncRedis, campaign_id: int) -> datetime:

@@ -25,6 +25,7 @@ from siyu.coupons.models import (
     CouponTemplate,
 )
 from siyu.coupons.schemas import public_name
+from siyu.customers.service import require_customer
 from siyu.db import write_beside
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Conflict, NotFound, Problem, Unprocessable
@@ -671,7 +672,9 @@ class FanCoupon:
 
 
 def coupons_of(session: Session, workspace_id: int, customer_id: int) -> list[FanCoupon]:
-    """A fan's coupons, newest first, with what each is and whether it was used."""
+    """A fan's coupons, newest first, with what each is and whether it was used; 404 for a fan
+    the workspace does not have."""
+    require_customer(session, workspace_id, customer_id)
     rows = session.execute(
         select(CouponClaim, CouponCampaign, CouponTemplate, CouponRedemption.id)
         .join(CouponCampaign, CouponCampaign.id == CouponClaim.campaign_id)

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 from siyu.config import get_settings
 from siyu.coupons import grab
 from siyu.coupons.models import CouponCampaign, CouponClaim, CouponCode, CouponTemplate
+from siyu.customers.service import require_customer
 from siyu.kit.clock import as_utc, utcnow
 from siyu.kit.errors import Problem
 from siyu.kit.sql import insert_for
@@ -160,7 +161,7 @@ def _claim(session: Session, client: Redis, attempt: grab.Attempt) -> grab.Claim
     if attempt.ip and settings.grab_ip_attempts_per_second:
         _limit_ip(client, attempt.ip, settings.grab_ip_attempts_per_second)
     if attempt.source != "fan":  # fan pages carry a signed identity; others name a customer
-        grab.ensure_customer(session, attempt.workspace_id, attempt.customer_id)
+        require_customer(session, attempt.workspace_id, attempt.customer_id)
     store_checked = False
     for _ in range(3):
         answer = _run_claim(client, attempt, store_checked)

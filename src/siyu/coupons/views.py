@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 
 from siyu.coupons import grab, service
 from siyu.coupons.models import CHANNEL_LABELS, KIND_LABELS, STATUS_LABELS, CouponCampaign
-from siyu.customers import service as customers
 from siyu.customers.figures import fan_labels
 from siyu.customers.platforms import IDENTITY_PLATFORMS, PLATFORM_LABELS
 from siyu.db import database, is_store_busy
@@ -462,8 +461,7 @@ async def live(request: Request, campaign_id: Int64, context: Console) -> Respon
 @router.get("/coupons/customers/{customer_id}/panel", response_class=HTMLResponse)
 def fan_panel(request: Request, context: Console, db: DbSession, customer_id: int) -> Response:
     """The coupons a fan holds, used or not, for their 360 page."""
-    customers.get_customer(db, context.workspace.id, customer_id)  # another workspace's fan: 404
-    held = service.coupons_of(db, context.workspace.id, customer_id)
+    held = service.coupons_of(db, context.workspace.id, customer_id)  # a foreign fan: 404
     return render(
         request,
         "coupons/_customer_panel.html",

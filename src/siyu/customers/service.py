@@ -65,6 +65,28 @@ def get_customer(session: Session, workspace_id: int, customer_id: int) -> Custo
     return get_in_workspace(session, Customer, workspace_id, customer_id, not_found)
 
 
+def require_customer(session: Session, workspace_id: int, customer_id: int) -> None:
+    """404 ``customer-not-found`` unless the fan is one of the workspace's (merged and erased
+    fans included): the check every read of one fan's rows in another domain begins with. By
+    primary key, so a fan the request already loaded costs no query (the grab's hot path)."""
+    get_customer(session, workspace_id, customer_id)
+
+
+def live_fan_names(session: Session, workspace_id: int, limit: int) -> list[tuple[int, str | None]]:
+    """(id, display name) of the workspace's first ``limit`` live fans, in id order."""
+    rows = session.execute(
+        select(Customer.id, Customer.display_name)
+        .where(
+            Customer.workspace_id == workspace_id,
+            Customer.merged_into_id.is_(None),
+            Customer.erased_at.is_(None),
+        )
+        .order_by(Customer.id)
+        .limit(limit)
+    )
+    return [(int(i), name) for i, name in rows]
+
+
 def customers_by_ids(session: Session, workspace_id: int, ids: list[int]) -> list[Customer]:
     """The workspace's fans with these ids, in the order given (unknown ids are left out)."""
     if not ids:
@@ -964,6 +986,32 @@ def record_events(session: Session, workspace_id: int, events: list[EventIn]) ->
     )
     accepted = len(result.all())
     return accepted, len(rows) - accepted
+
+
+EVENT_BATCH = 5_000
+
+
+def record_events_of_known_fans(
+    session: Session, workspace_id: int, events: Iterable[EventIn]
+) -> None:
+    """Store events whose fan ids the caller already holds (read from the store, never from a
+    request) in batches of plain inserts: the bulk path of seeds and backfills, with neither
+    identity resolution nor a check per fan. Keys must be new."""
+    now = utcnow()
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "customer_id": event.customer_id,
+            "kind": event.kind,
+            "occurred_at": event.occurred_at,
+            "idempotency_key": event.idempotency_key,
+            "properties": event.properties or {},
+            "created_at": now,
+        }
+        for event in events
+    ]
+    for start in range(0, len(rows), EVENT_BATCH):
+        session.execute(insert(CustomerEvent), rows[start : start + EVENT_BATCH])
 
 
 def _event_key(event: EventIn) -> FanKey | None:

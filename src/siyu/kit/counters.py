@@ -88,10 +88,6 @@ class SqlCounter:
     def clear(self, key: str) -> None:
         self.session.execute(delete(RateCounter).where(RateCounter.key == key))
 
-    def purge_expired(self) -> int:
-        result = self.session.execute(delete(RateCounter).where(RateCounter.expires_at < utcnow()))
-        return int(getattr(result, "rowcount", 0) or 0)
-
 
 _HIT_SCRIPT = """
 local hits = redis.call('INCR', KEYS[1])

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, tuple_
+from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from siyu.kit.bounds import fits_int64
@@ -86,39 +86,3 @@ def keyset_id_page(
     if len(ids) <= limit:
         return ids, None
     return ids[:limit], encode_cursor([ids[limit - 1]])
-
-
-def keyset_page_composite(
-    session: Session,
-    statement: Select[Any],
-    keys: Sequence[InstrumentedAttribute[Any]],
-    *,
-    cursor: str | None,
-    limit: int,
-) -> tuple[list[Any], str | None]:
-    """Descending pages over a composite key such as (created_at, id)."""
-    limit = max(1, min(limit, MAX_LIMIT))
-    if cursor is not None:
-        values = decode_cursor(cursor)
-        if len(values) != len(keys):
-            raise BadRequest("invalid-cursor", detail="The cursor is not valid.")
-        typed = [_restore(key, value) for key, value in zip(keys, values, strict=True)]
-        statement = statement.where(tuple_(*keys) < tuple_(*typed))
-    statement = statement.order_by(*(key.desc() for key in keys)).limit(limit + 1)
-    rows = list(session.scalars(statement))
-    if len(rows) <= limit:
-        return rows, None
-    rows = rows[:limit]
-    return rows, encode_cursor([getattr(rows[-1], key.key) for key in keys])
-
-
-def _restore(key: InstrumentedAttribute[Any], value: Any) -> Any:
-    from datetime import datetime
-
-    python_type = key.type.python_type
-    try:
-        if python_type is datetime and isinstance(value, str):
-            return datetime.fromisoformat(value)
-        return python_type(value)
-    except (TypeError, ValueError) as exc:
-        raise BadRequest("invalid-cursor", detail="The cursor is not valid.") from exc

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -170,16 +169,3 @@ def redis_standing(client: Redis, live_id: int, customer_id: int) -> Standing | 
     if rank is None or score is None:
         return None
     return Standing(customer_id, int(score) // SHIFT, int(rank) + 1)
-
-
-# --- Redis on the event loop ---------------------------------------------------------------
-
-
-async def redis_top_async(client: AsyncRedis, live_id: int, limit: int) -> list[Standing] | None:
-    """The top ``limit``, or None when the set was never merged from the store."""
-    board, _, armed = keys(live_id)
-    pipe = client.pipeline(transaction=False)
-    pipe.exists(armed)
-    pipe.zrevrange(board, 0, limit - 1, withscores=True)
-    is_armed, rows = await pipe.execute()
-    return _decode(rows, 1) if is_armed else None

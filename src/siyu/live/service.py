@@ -316,15 +316,6 @@ def reservers_of_lives_started(
     return [(customer_id, as_utc(starts_at)) for customer_id, starts_at in rows]
 
 
-def list_reservations(
-    session: Session, live: Live, *, cursor: str | None = None, limit: int = 50
-) -> tuple[list[LiveReservation], str | None]:
-    statement = select(LiveReservation).where(
-        LiveReservation.workspace_id == live.workspace_id, LiveReservation.live_id == live.id
-    )
-    return keyset_page(session, statement, LiveReservation.id, cursor=cursor, limit=limit)
-
-
 # --- share links and visits ----------------------------------------------------------------------
 
 

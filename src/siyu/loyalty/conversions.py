@@ -219,18 +219,6 @@ def _order_to_convert(
     return _OrderFacts(**facts.__dict__, converted=bool(converted))
 
 
-def _conversion_by_number(
-    session: Session, workspace_id: int, platform: str, order_no: str
-) -> PointsConversion | None:
-    return session.scalar(
-        select(PointsConversion).where(
-            PointsConversion.workspace_id == workspace_id,
-            PointsConversion.platform == platform,
-            PointsConversion.order_no == order_no,
-        )
-    )
-
-
 def vest(session: Session, conversion_id: int, actor: Actor = SYSTEM) -> bool:
     """Pending points of one conversion become spendable; False if someone else did it first."""
     conversion = session.get_one(PointsConversion, conversion_id, populate_existing=True)

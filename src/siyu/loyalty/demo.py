@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.kit.clock import utcnow
@@ -17,9 +16,9 @@ from siyu.loyalty import earn_rules, service
 from siyu.loyalty import gifts as loyalty_gifts
 from siyu.loyalty import mall as loyalty_mall
 from siyu.loyalty import tiers as loyalty_tiers
-from siyu.orders.models import Order
+from siyu.orders.ownership import latest_settled_order_keys
 from siyu.workspace.audit import Actor
-from siyu.workspace.models import Membership, Operator
+from siyu.workspace.service import members_of
 
 ACTOR = Actor("system", label="siyu demo")
 FANS = 150
@@ -122,21 +121,9 @@ def _item(session: Session, workspace_id: int, row: tuple[object, ...], coupon: 
 
 def _convert_orders(session: Session, workspace_id: int, rng: random.Random) -> list[int]:
     """Each of the fans with the most recent paid orders converts some of them."""
-    rows = session.execute(
-        select(Order.customer_id, Order.platform, Order.order_no)
-        .where(
-            Order.workspace_id == workspace_id,
-            Order.customer_id.is_not(None),
-            Order.paid_at.is_not(None),
-            Order.paid_amount_fen > Order.refund_amount_fen,
-        )
-        .order_by(Order.paid_at.desc())
-        .limit(4000)
-    ).all()
     by_fan: dict[int, list[tuple[str, str]]] = {}
-    for customer_id, platform, order_no in rows:
-        if customer_id is not None:
-            by_fan.setdefault(int(customer_id), []).append((platform, order_no))
+    for customer_id, platform, order_no in latest_settled_order_keys(session, workspace_id, 4000):
+        by_fan.setdefault(customer_id, []).append((platform, order_no))
     fans = sorted(by_fan, key=lambda c: -len(by_fan[c]))[:FANS]
     for customer_id in fans:
         for platform, order_no in by_fan[customer_id][: rng.randint(1, 6)]:
@@ -204,10 +191,13 @@ def _redeem(
 
 
 def _gifts(session: Session, workspace_id: int, fans: list[int], items: list[int]) -> None:
-    operator_id = session.scalar(
-        select(Operator.id)
-        .join(Membership, Membership.operator_id == Operator.id)
-        .where(Membership.workspace_id == workspace_id, Operator.email.like("operator@%"))
+    operator_id = next(
+        (
+            member.operator_id
+            for member in members_of(session, workspace_id)
+            if member.operator.email.startswith("operator@")
+        ),
+        None,
     )
     if operator_id is None or len(fans) < 3:
         return

@@ -64,7 +64,7 @@ class BudgetStatus:
 def budget_status(session: Session, workspace_id: int, operator_id: int) -> BudgetStatus:
     from siyu.workspace.roles import Role
 
-    _require_member(session, workspace_id, operator_id, Role.analyst)
+    _require_member(session, workspace_id, operator_id, Role.analyst, "operator_id")
     settings = settings_of(session, workspace_id)
     budget, spent = gift_budget(session, workspace_id, operator_id)
     return BudgetStatus(
@@ -242,29 +242,21 @@ def decide_gift(
     return gift
 
 
-def _member_role(session: Session, workspace_id: int, operator_id: int) -> Any:
+def _require_member(
+    session: Session, workspace_id: int, operator_id: int, needed: Any, field: str
+) -> bool:
+    """The operator sent in ``field`` belongs to the workspace (422 ``unknown-reference``
+    naming the field, from the one check of operator ids) with at least ``needed`` (403);
+    returns whether they are an admin (who approves their own gifts)."""
     from siyu.workspace import service as workspaces
-
-    for membership in workspaces.members_of(session, workspace_id):
-        if membership.operator_id == operator_id:
-            return membership.role
-    return None
-
-
-def _require_member(session: Session, workspace_id: int, operator_id: int, needed: Any) -> bool:
-    """The operator belongs to the workspace with at least ``needed``; returns whether they are
-    an admin (who approves their own gifts)."""
     from siyu.workspace.roles import Role
-    from siyu.workspace.service import role_allows
 
-    role = _member_role(session, workspace_id, operator_id)
-    if role is None:
-        raise Unprocessable(
-            "operator-not-member", title=N_("This operator is not a member of the workspace")
-        )
-    if not role_allows(role, needed):
+    workspaces.check_operators(session, workspace_id, [operator_id], field)
+    membership = workspaces.console_membership(session, operator_id, workspace_id)
+    role = membership.role if membership is not None else None
+    if role is None or not workspaces.role_allows(role, needed):
         raise Forbidden("role-required", title=N_("Your role does not allow this"))
-    return role_allows(role, Role.admin)
+    return workspaces.role_allows(role, Role.admin)
 
 
 def send_gift_for(
@@ -279,7 +271,7 @@ def send_gift_for(
     unless they are an admin."""
     from siyu.workspace.roles import Role
 
-    admin = _require_member(session, workspace_id, operator_id, Role.operator)
+    admin = _require_member(session, workspace_id, operator_id, Role.operator, "operator_id")
     return send_gift(
         session, workspace_id, operator_id, customer_id, actor=actor, approver=admin, **details
     )
@@ -291,7 +283,7 @@ def decide_gift_for(
     from siyu.workspace.roles import Role
 
     get_gift(session, workspace_id, gift_id)  # the gift first: another workspace's is not found
-    _require_member(session, workspace_id, admin_id, Role.admin)
+    _require_member(session, workspace_id, admin_id, Role.admin, "admin_id")
     return decide_gift(session, workspace_id, gift_id, approve, admin_id, actor)
 
 

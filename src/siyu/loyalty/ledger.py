@@ -249,23 +249,6 @@ def credit_debt_free(
     return None if balance is None else int(balance)
 
 
-def add_lot(
-    session: Session, entry: PointsEntry, points: int, earned_at: datetime, expires_at: datetime
-) -> PointsLot:
-    lot = PointsLot(
-        workspace_id=entry.workspace_id,
-        customer_id=entry.customer_id,
-        entry_id=entry.id,
-        points=points,
-        remaining=points,
-        earned_at=earned_at,
-        expires_at=expires_at,
-    )
-    session.add(lot)
-    session.flush()
-    return lot
-
-
 class NotEnoughLivePoints(Exception):
     """The balance counts points past their expiry: the live lots hold only ``live``."""
 

@@ -37,11 +37,6 @@ class ConversionOut(BaseModel):
     balance: int = Field(description="The fan's spendable balance after the conversion.")
 
 
-class ExpiringOut(BaseModel):
-    points: int
-    until: datetime
-
-
 class PointsOut(BaseModel):
     customer_id: int
     balance: int

@@ -144,7 +144,7 @@ class PointsSummary:
 
 
 def summary(session: Session, workspace_id: int, customer_id: int) -> PointsSummary:
-    _live_fan_or_tombstone(session, workspace_id, customer_id)
+    customers.require_customer(session, workspace_id, customer_id)
     settings = settings_of(session, workspace_id)
     account = ledger.find_account(session, workspace_id, customer_id)
     now = utcnow()
@@ -165,10 +165,6 @@ def summary(session: Session, workspace_id: int, customer_id: int) -> PointsSumm
         tier_name=tier.name if tier else None,
         auto_convert=bool(account and account.auto_convert),
     )
-
-
-def _live_fan_or_tombstone(session: Session, workspace_id: int, customer_id: int) -> None:
-    customers.get_customer(session, workspace_id, customer_id)
 
 
 def set_auto_convert(

@@ -413,3 +413,59 @@ def paid_moments_since(
 def latest_paid_at(session: Session, workspace_id: int) -> datetime | None:
     """When the workspace's latest imported order was paid (demo data dates itself by it)."""
     return session.scalar(select(func.max(Order.paid_at)).where(Order.workspace_id == workspace_id))
+
+
+def first_paid_at_by_fan(session: Session, workspace_id: int) -> dict[int, datetime]:
+    """customer id → when the fan first paid, for every fan with a paid order, in id order
+    (one grouped query: the demo dates a funnel before each buyer's first order by it)."""
+    rows = session.execute(
+        select(Order.customer_id, func.min(Order.paid_at))
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.paid_at.is_not(None),
+            Order.customer_id.is_not(None),
+        )
+        .group_by(Order.customer_id)
+        .order_by(Order.customer_id)
+    )
+    return {int(c): first for c, first in rows if c is not None and first is not None}
+
+
+def buyer_ids(
+    session: Session,
+    workspace_id: int,
+    limit: int,
+    *,
+    paid_since: datetime | None = None,
+    excluding: list[int] | None = None,
+) -> list[int]:
+    """Up to ``limit`` fans with an order (paid at or after ``paid_since`` when given), leaving
+    out ``excluding``."""
+    statement = select(Order.customer_id).where(
+        Order.workspace_id == workspace_id, Order.customer_id.is_not(None)
+    )
+    if paid_since is not None:
+        statement = statement.where(Order.paid_at >= paid_since)
+    if excluding:
+        statement = statement.where(Order.customer_id.not_in(excluding))
+    rows = session.scalars(statement.group_by(Order.customer_id).limit(limit))
+    return [int(c) for c in rows if c is not None]
+
+
+def latest_settled_order_keys(
+    session: Session, workspace_id: int, limit: int
+) -> list[tuple[int, str, str]]:
+    """(customer id, platform, order number) of the workspace's latest paid orders that were
+    not refunded in full, newest first."""
+    rows = session.execute(
+        select(Order.customer_id, Order.platform, Order.order_no)
+        .where(
+            Order.workspace_id == workspace_id,
+            Order.customer_id.is_not(None),
+            Order.paid_at.is_not(None),
+            Order.paid_amount_fen > Order.refund_amount_fen,
+        )
+        .order_by(Order.paid_at.desc())
+        .limit(limit)
+    )
+    return [(int(c), p, n) for c, p, n in rows if c is not None]

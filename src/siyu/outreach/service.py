@@ -261,7 +261,7 @@ def note_sent_text(session: Session, workspace_id: int, text: str, at: datetime)
 
 
 def unsubscribe(session: Session, workspace_id: int, customer_id: int, actor: Actor) -> None:
-    customers_service.get_customer(session, workspace_id, customer_id)
+    customers_service.require_customer(session, workspace_id, customer_id)
     if session.scalar(
         select(Unsubscribe.id).where(
             Unsubscribe.workspace_id == workspace_id, Unsubscribe.customer_id == customer_id
