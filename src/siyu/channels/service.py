@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from siyu.channels.importer import WorkFigures, open_export, work_rows
@@ -411,21 +411,28 @@ def import_export(
     actor: Actor,
     file_name: str | None = None,
     as_of: date | None = None,
+    account: str | int | None = None,
 ) -> ContentImportSummary:
     """Import one creator-centre export: posts created or their figures updated, the day's
     figures kept as history (``as_of``, default today in the workspace's time zone). A file
-    is applied whole or not at all; bad rows are listed and the good ones apply."""
+    is applied whole or not at all; bad rows are listed and the good ones apply.
+
+    The posts are linked to ``account`` (an account's id, or its handle or id as text), which
+    must be on the file's platform; without one, to the platform's only account if it has one.
+    """
     name = Path(file_name or str(path)).name[-255:]
     zone = ZoneInfo(workspace.timezone)
     try:
         export = open_export(path, platform)
+        account_id = import_account(session, workspace.id, export.platform, account)
         rows = list(work_rows(export, zone))
     except FatalImportError as fatal:
         return _failed(session, workspace.id, name, platform, fatal, actor)
     _serialise_imports(session, workspace.id)
     savepoint = session.begin_nested()
     try:
-        summary = _apply(session, workspace, name, export.platform, rows, as_of, actor)
+        target = _Target(export.platform, account_id)
+        summary = _apply(session, workspace, name, target, rows, as_of, actor)
     except BaseException:
         savepoint.rollback()
         raise
@@ -462,15 +469,65 @@ def _failed(
     )
 
 
+def import_account(
+    session: Session, workspace_id: int, platform: str, account: str | int | None
+) -> int | None:
+    """The account an export's posts go to: the one named (by id, or by handle or id as
+    text), which must be on the file's platform; else the platform's only account, if any."""
+    on_platform = select(ContentAccount.id).where(
+        ContentAccount.workspace_id == workspace_id, ContentAccount.platform == platform
+    )
+    if account is None:
+        only = list(session.scalars(on_platform.limit(2)))
+        return only[0] if len(only) == 1 else None
+    named = _named_accounts(session, workspace_id, account)
+    if not named:
+        raise FatalImportError(N_("No account of this workspace has that name or id."))
+    for candidate in named:
+        if candidate.platform == platform:
+            return candidate.id
+    raise FatalImportError(
+        N_(
+            "The account chosen is on another platform than the file: choose an account on"
+            " the file's platform."
+        )
+    )
+
+
+def _named_accounts(
+    session: Session, workspace_id: int, account: str | int
+) -> list[ContentAccount]:
+    """Accounts a reference names: its handle first, then its id when it is a number."""
+    text = str(account).strip()
+    named = [] if isinstance(account, int) else [ContentAccount.handle == text]
+    if text.isdigit() and len(text) <= 18:
+        named.append(ContentAccount.id == int(text))
+    if not named:
+        return []
+    found = session.scalars(
+        select(ContentAccount).where(ContentAccount.workspace_id == workspace_id, or_(*named))
+    )
+    return sorted(found, key=lambda a: a.handle != text)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where an export's works go: their platform, and the account when known."""
+
+    platform: str
+    account_id: int | None
+
+
 def _apply(
     session: Session,
     workspace: Tenant,
     name: str,
-    platform: str,
+    target: _Target,
     rows: list[WorkFigures | RowError],
     as_of: date | None,
     actor: Actor,
 ) -> ContentImportSummary:
+    platform = target.platform
     works, errors = _split_rows(rows)
     upload = ContentUpload(
         workspace_id=workspace.id,
@@ -485,8 +542,8 @@ def _apply(
     existing = _existing_posts(session, workspace.id, platform, works)
     created = [work for work in works if _key_of(work, existing) is None]
     updated = [(existing_id, work) for work in works if (existing_id := _key_of(work, existing))]
-    _create_posts(session, workspace.id, platform, created)
-    _update_posts(session, updated)
+    _create_posts(session, workspace.id, target, created)
+    _update_posts(session, updated, target.account_id)
     # The new posts' ids, read back in one query (RETURNING row by row costs far more).
     existing = _existing_posts(session, workspace.id, platform, created)
     new = [(_key_of(work, existing) or 0, work) for work in created]
@@ -587,7 +644,7 @@ def _figures(work: WorkFigures) -> dict[str, Any]:
 
 
 def _create_posts(
-    session: Session, workspace_id: int, platform: str, works: list[WorkFigures]
+    session: Session, workspace_id: int, target: _Target, works: list[WorkFigures]
 ) -> None:
     if not works:
         return
@@ -595,7 +652,8 @@ def _create_posts(
     rows = [
         {
             "workspace_id": workspace_id,
-            "platform": platform,
+            "account_id": target.account_id,
+            "platform": target.platform,
             "kind": work.kind,
             "platform_post_id": work.post_id,
             "url": work.url,
@@ -613,13 +671,19 @@ def _create_posts(
     session.execute(insert(cast(Table, Post.__table__)), rows)
 
 
-def _update_posts(session: Session, updates: list[tuple[int, WorkFigures]]) -> None:
+def _update_posts(
+    session: Session, updates: list[tuple[int, WorkFigures]], account_id: int | None
+) -> None:
     if not updates:
         return
     now = utcnow()
+    # An import that knows its account links the posts it updates; one that does not leaves
+    # their account as it was.
+    linked = {"account_id": account_id} if account_id is not None else {}
     rows = [
         {
             "id": post_id,
+            **linked,
             "figures_at": now,
             "completion_permille": work.completion_permille,
             "avg_watch_seconds": work.avg_watch_seconds,
