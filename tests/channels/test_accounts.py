@@ -51,7 +51,7 @@ def _accounts_of_posts(session: Session, workspace: Workspace) -> dict[str, int 
     rows = session.execute(
         select(Post.title, Post.account_id).where(Post.workspace_id == workspace.id)
     )
-    return dict(rows.tuples().all())
+    return {title: account_id for title, account_id in rows}
 
 
 def _import(session: Session, workspace: Workspace, path: Path, **kwargs: object) -> object:
@@ -243,7 +243,9 @@ def test_the_migration_links_posts_of_a_platforms_only_account(
                 ),
                 {"slug": slug},
             )
-        ids = dict(connection.execute(text("SELECT slug, id FROM workspaces")).tuples().all())
+        ids = {
+            slug: id_ for slug, id_ in connection.execute(text("SELECT slug, id FROM workspaces"))
+        }
         accounts = [("a", "douyin", "抖一"), ("a", "weibo", "博一"), ("a", "weibo", "博二"),
                     ("b", "douyin", "别人的抖音")]  # fmt: skip
         for slug, platform, handle in accounts:
@@ -268,16 +270,13 @@ def test_the_migration_links_posts_of_a_platforms_only_account(
         connection.commit()
         upgrade("0021", connection=connection)
         connection.commit()
-        handles = dict(
-            connection.execute(
-                text(
-                    "SELECT p.title, a.handle FROM content_posts p"
-                    " LEFT JOIN content_accounts a ON a.id = p.account_id"
-                )
+        joined = connection.execute(
+            text(
+                "SELECT p.title, a.handle FROM content_posts p"
+                " LEFT JOIN content_accounts a ON a.id = p.account_id"
             )
-            .tuples()
-            .all()
         )
+        handles = {title: handle for title, handle in joined}
         assert handles == {
             "抖音作品": "抖一",
             "微博": None,

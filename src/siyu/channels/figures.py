@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, TypeVarTuple, Unpack
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -48,7 +48,7 @@ class Scope:
     platform: str | None = None
     account_id: int | None = None
 
-    def where(self, statement: Select[Unpack[Ts]]) -> Select[Unpack[Ts]]:
+    def where(self, statement: Select[*Ts]) -> Select[*Ts]:
         if self.platform:
             statement = statement.where(Post.platform == self.platform)
         if self.account_id is not None:
