@@ -87,7 +87,6 @@ _DURATION_WORDS = re.compile(
 _CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " "})
 MAX_COUNT = 10**15
 _FORMS_KEPT = 4096
-_NOWHERE: list[int] = []
 
 
 @dataclass(slots=True)
