@@ -163,12 +163,6 @@ def account_page(
     history = figures.follower_history(db, workspace_id, account.id)
     summary = figures.summary(db, workspace_id, tz, platform=None, days=days, account_id=account.id)
     summary["avg_shares"] = figures.avg_shares(db, workspace_id, tz, scope, days)
-    chart = {
-        "trend": figures.weekly_trend(db, workspace_id, tz, scope),
-        "history": figures.plays_history(db, workspace_id, scope),
-        "followers": [{"name": account.handle, "points": [(d.isoformat(), n) for d, n in history]}],
-        "labels": _chart_labels(),
-    }
     return render(
         request,
         "channels/account.html",
@@ -178,12 +172,29 @@ def account_page(
             "followers": history[-1][1] if history else None,
             "follower_gain": figures.follower_gain(history, today(tz) - timedelta(days=days)),
             "top": figures.top_works(db, workspace_id, tz, scope, days),
-            "chart": chart,
+            "chart": _account_chart(db, context, account.handle, scope, history),
             "days": days,
             "day_choices": DAY_CHOICES,
             **LABELS,
         },
     )
+
+
+def _account_chart(
+    db: Session,
+    context: ConsoleContext,
+    handle: str,
+    scope: figures.Scope,
+    history: list[tuple[date, int]],
+) -> dict[str, Any]:
+    """The account page's charts: the same shapes the figures page draws."""
+    workspace_id, tz = context.workspace.id, context.workspace.timezone
+    return {
+        "trend": figures.weekly_trend(db, workspace_id, tz, scope),
+        "history": figures.plays_history(db, workspace_id, scope),
+        "followers": [{"name": handle, "points": [(d.isoformat(), n) for d, n in history]}],
+        "labels": _chart_labels(),
+    }
 
 
 @router.post("/content/accounts/{account_id}/followers", dependencies=CSRF)
