@@ -84,7 +84,7 @@ def test_an_accounts_own_figures(server: str, page) -> None:  # type: ignore[no-
     page.on("pageerror", lambda error: errors.append(str(error)))
     _log_in(page, server)
     page.goto(f"{server}/content/accounts")
-    row = page.locator("tr", has_text="小鹿直播间")
+    row = page.locator("tr", has=page.get_by_text("小鹿直播间", exact=True))
     row.locator("a[href^='/content/accounts/']").click()
     page.wait_for_url(f"{server}/content/accounts/*")
     for chart in ("#chart-weeks", "#chart-history", "#chart-followers"):
