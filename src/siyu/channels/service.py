@@ -714,10 +714,10 @@ def _create_posts(
         )
         for work in works
     )
-    insert_plain(session, cast(Table, Post.__table__), fixed, _NEW_POST_COLUMNS, rows)
+    _insert_plain(session, cast(Table, Post.__table__), fixed, _NEW_POST_COLUMNS, rows)
 
 
-def insert_plain(
+def _insert_plain(
     session: Session,
     table: Table,
     fixed: dict[str, Any],
