@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.app import CONSOLE_ROUTERS
-from siyu.channels.models import ContentUpload, Material
+from siyu.channels.models import ContentAccount, ContentUpload, Material
 from siyu.community.models import FanGroup
 from siyu.coupons.models import CouponCampaign
 from siyu.customers.models import Customer
@@ -107,6 +107,7 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
             session.scalar(select(func.max(Broadcast.id)).where(Broadcast.workspace_id == ws)) or 0
         ),
         "material_id": first(Material),
+        "account_id": first(ContentAccount),
         "upload_id": first(ContentUpload),
         "live_id": first(Live),
         "camp_id": first(Camp),

@@ -77,3 +77,20 @@ def test_content_pages_in_chinese_and_english(server: str, browser, page, tmp_pa
     fan_page.wait_for_selector("h1")
     screenshot(fan_page, "content-landing")
     phone.close()
+
+
+def test_an_accounts_own_figures(server: str, page) -> None:  # type: ignore[no-untyped-def]
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _log_in(page, server)
+    page.goto(f"{server}/content/accounts")
+    row = page.locator("tr", has=page.get_by_text("小鹿直播间", exact=True))
+    row.locator("a[href^='/content/accounts/']").click()
+    page.wait_for_url(f"{server}/content/accounts/*")
+    for chart in ("#chart-weeks", "#chart-history", "#chart-followers"):
+        page.wait_for_selector(f"{chart} canvas")
+    text = page.inner_text("main")
+    assert "小鹿直播间" in text and "抖音" in text and "净增" in text
+    assert page.locator("table.table tbody tr").count() >= 1
+    screenshot(page, "content-account")
+    assert not errors, errors

@@ -18,7 +18,7 @@ from tests.factories import ACTOR
 from . import export_files as ef
 
 POST_FIELDS = {
-    "id", "platform", "title", "published_at", "plays", "likes", "comments", "shares",
+    "id", "platform", "account_id", "title", "published_at", "plays", "likes", "comments", "shares",
     "favorites", "follower_gain",
 }  # fmt: skip
 

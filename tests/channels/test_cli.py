@@ -49,3 +49,57 @@ def test_a_bad_file_or_option_exits_non_zero(siyu: Siyu, tmp_path: Path) -> None
 def test_import_orders_still_works(siyu: Siyu, tmp_path: Path) -> None:  # noqa: F811
     assert siyu("import", "orders", "--help").returncode == 0
     assert "content" in siyu("import", "--help").stdout
+
+
+def _add_account(tmp_path: Path, platform: str, handle: str) -> int:
+    from sqlalchemy.orm import Session
+
+    from siyu.channels.service import add_account
+    from siyu.db import make_engine
+    from siyu.workspace.service import get_workspace_by_slug
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with Session(engine) as session:
+        workspace = get_workspace_by_slug(session, "tangtang")
+        account_id = add_account(session, workspace.id, platform, handle, None).id
+        session.commit()
+    engine.dispose()
+    return account_id
+
+
+def _accounts_of_posts(tmp_path: Path) -> set[int | None]:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from siyu.channels.models import Post
+    from siyu.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'cli.db'}")
+    with Session(engine) as session:
+        found = set(session.scalars(select(Post.account_id)))
+    engine.dispose()
+    return found
+
+
+def test_account_links_the_posts_and_must_match_the_platform(
+    siyu: Siyu,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    bilibili = _add_account(tmp_path, "bilibili", "小鹿Live")
+    _add_account(tmp_path, "weibo", "小鹿官博")
+    export = ef.export(tmp_path, "bilibili", ef.works("bilibili"), date(2026, 11, 15))
+    base = ("import", "content", str(export), "--workspace", "tangtang")
+
+    mismatched = siyu(*base, "--account", "小鹿官博")
+    assert mismatched.returncode == 1
+    assert "another platform" in mismatched.stderr
+    unknown = siyu(*base, "--account", "没有这个号")
+    assert unknown.returncode == 1 and "No account" in unknown.stderr
+    assert _accounts_of_posts(tmp_path) == set()
+
+    done = siyu(*base, "--account", "小鹿Live", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["posts_created"] > 0
+    assert _accounts_of_posts(tmp_path) == {bilibili}
+    by_id = siyu(*base, "--account", str(bilibili))
+    assert by_id.returncode == 0, by_id.stderr

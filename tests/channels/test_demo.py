@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from siyu.channels import demo, figures
-from siyu.channels.models import ContentUpload, PlannedPost, PostDay
+from siyu.channels.models import ContentAccount, ContentUpload, PlannedPost, Post, PostDay
 from siyu.kit.clock import today, utcnow
 from siyu.workspace.models import Workspace
 
@@ -43,6 +43,14 @@ def test_the_demo_fills_figures_calendar_and_report(
     assert any(day.plans for day in cal.days)
     kinds = set(session.scalars(select(PlannedPost.kind)))
     assert {"live_announcement", "group_entry", "video"} <= kinds
+    linked = session.execute(
+        select(ContentAccount.handle, func.count())
+        .join(Post, Post.account_id == ContentAccount.id)
+        .group_by(ContentAccount.handle)
+    )
+    per_account = {handle: count for handle, count in linked}
+    assert set(per_account) == {demo.HANDLES[p] for p in ("douyin", "xiaohongshu", "bilibili")}
+    assert sum(per_account.values()) == session.scalar(select(func.count()).select_from(Post))
     report = figures.report(session, workspace.id)
     assert report.total.fans == 8 and report.total.buyers == 8
     assert report.total.gmv_fen == 8 * 9_900

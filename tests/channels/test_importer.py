@@ -233,3 +233,43 @@ def test_history_day_defaults_to_today_in_the_workspace_zone(
     days = set(session.scalars(select(PostDay.day).where(PostDay.workspace_id == workspace.id)))
     assert days == {today(workspace.timezone)}
     assert today(workspace.timezone) - timedelta(days=1) not in days
+
+
+def test_fields_named_twice_short_rows_and_chinese_dates_read_as_written(
+    session: Session, workspace: Workspace, tmp_path: Path
+) -> None:
+    """Two columns for one field (the first non-empty wins), rows shorter than the header,
+    dates with 年月日, and a bad cell reported under the column it was read from."""
+    header = ["作品ID", "作品描述", "发布时间", "播放量", "点赞数", "获赞数", "评论数", "完播率"]
+    path = ef.write_csv(
+        tmp_path / "ks.csv",
+        [
+            header,
+            ["1", "两列点赞", "2026年11月03日 20:15", "1.2万", "", "356", "40", "35.2%"],
+            ["2", "短行", "2026/11/04 08:00", "100"],
+            ["3", "坏点赞", "2026-11-05 09:00", "100", "", "很多", "1", "1%"],
+            ["4", "坏完播", "2026-11-05 10:00", "100", "1", "", "1", "135%"],
+        ],
+    )
+    summary = import_export(session, workspace, path, platform="kuaishou", actor=ACTOR)
+    assert (summary.rows_read, summary.rows_rejected, summary.posts_created) == (4, 2, 2)
+    rejects = session.scalars(
+        select(ContentUploadReject).order_by(ContentUploadReject.row_number)
+    ).all()
+    assert [(r.row_number, r.column_name, r.value) for r in rejects] == [
+        (4, "获赞数", "很多"),
+        (5, "完播率", "135%"),
+    ]
+    posts = {p.title: p for p in session.scalars(select(Post))}
+    first, short = posts["两列点赞"], posts["短行"]
+    assert (first.plays, first.likes, first.comments, first.completion_permille) == (
+        12000,
+        356,
+        40,
+        352,
+    )
+    assert first.published_at is not None
+    assert first.published_at.strftime("%Y-%m-%d %H:%M") == "2026-11-03 12:15"  # UTC
+    assert (short.plays, short.likes, short.completion_permille) == (100, 0, None)
+    days = session.scalars(select(PostDay.plays).order_by(PostDay.plays)).all()
+    assert list(days) == [100, 12000]

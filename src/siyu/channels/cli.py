@@ -22,6 +22,14 @@ def import_content(
         str,
         typer.Option(help="auto | douyin | kuaishou | xiaohongshu | bilibili | weibo | channels"),
     ] = "auto",
+    account: Annotated[
+        str | None,
+        typer.Option(
+            help="The account (handle or id) the works were published from; it must be on the"
+            " file's platform. Default: the platform's only account, if it has one.",
+            show_default=False,
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON summary per file on stdout.")
     ] = False,
@@ -29,8 +37,9 @@ def import_content(
     """Import the work data exported from the platforms' creator centres.
 
     Posts are matched by their platform id, or title and publish time; a later export updates
-    their figures and adds a day to their history. Bad rows are listed on stderr with their row
-    numbers and the rest apply; a file that cannot be read is rejected whole (exit code 1).
+    their figures and adds a day to their history, and links them to the account. Bad rows
+    are listed on stderr with their row numbers and the rest apply; a file that cannot be read
+    (or an account that is unknown or on another platform) is rejected whole (exit code 1).
     """
     from siyu.channels.service import import_export
     from siyu.workspace.service import get_workspace_by_slug
@@ -48,6 +57,7 @@ def import_content(
                 get_workspace_by_slug(session, workspace),
                 path,
                 platform=platform,
+                account=account,
                 actor=cli_actor(),
                 file_name=str(path),
             )

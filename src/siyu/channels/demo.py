@@ -1,7 +1,8 @@
 """Demo public channels: a month of creator-centre exports from Douyin, Xiaohongshu and
-Bilibili imported through the real importer (one export a week, so posts carry a history),
-accounts with their follower counts, materials, the calendar with its cadence and Weibo
-announcements, and fans who came in through posts, so the content → fans → GMV report fills."""
+Bilibili imported through the real importer (one export a week, so posts carry a history)
+into the demo accounts, with their follower counts; materials, the calendar with its cadence
+and Weibo announcements, and fans who came in through posts, so the content → fans → GMV
+report fills."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ ACCOUNTS = (
     ("bilibili", "小鹿Live", "https://space.bilibili.com/20261207", 12_500),
     ("weibo", "小鹿直播间官博", "https://weibo.com/xiaolulive", 88_000),
 )
+HANDLES = {platform: handle for platform, handle, _url, _followers in ACCOUNTS}
 LIVE_WEEKDAYS = (1, 4, 6)  # Tuesday, Friday and Sunday evenings
 FANS_SAMPLED = 600
 
@@ -57,7 +59,13 @@ def seed(session: Session, workspace_id: int) -> None:
                     Path(folder) / export_name(platform, as_of), platform, works, as_of
                 )
                 service.import_export(
-                    session, workspace, path, actor=DEMO_ACTOR, file_name=path.name, as_of=as_of
+                    session,
+                    workspace,
+                    path,
+                    actor=DEMO_ACTOR,
+                    file_name=path.name,
+                    as_of=as_of,
+                    account=HANDLES[platform],
                 )
     posts = list(session.scalars(select(Post).where(Post.workspace_id == workspace_id)))
     _materials(session, workspace_id, posts, rng)

@@ -10,9 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from siyu.channels.models import (
@@ -36,8 +36,24 @@ from siyu.kit.pagination import keyset_page
 from siyu.kit.sql import get_in_workspace
 from siyu.orders.figures import net_paid_since
 
+Ts = TypeVarTuple("Ts")
 TOP_WORKS = 10
 TREND_WEEKS = 12
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which posts a figure covers: all of the workspace's, one platform's, one account's."""
+
+    platform: str | None = None
+    account_id: int | None = None
+
+    def where(self, statement: Select[*Ts]) -> Select[*Ts]:
+        if self.platform:
+            statement = statement.where(Post.platform == self.platform)
+        if self.account_id is not None:
+            statement = statement.where(Post.account_id == self.account_id)
+        return statement
 
 
 def list_posts(
@@ -45,14 +61,15 @@ def list_posts(
     workspace_id: int,
     *,
     platform: str | None = None,
+    account_id: int | None = None,
     material_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> tuple[list[Post], str | None]:
     """Posts, newest first."""
-    statement = select(Post).where(Post.workspace_id == workspace_id)
-    if platform:
-        statement = statement.where(Post.platform == platform)
+    statement = Scope(platform, account_id).where(
+        select(Post).where(Post.workspace_id == workspace_id)
+    )
     if material_id is not None:
         statement = statement.where(Post.material_id == material_id)
     return keyset_page(session, statement, Post.id, cursor=cursor, limit=limit)
@@ -65,7 +82,13 @@ def window(days: int, tz: str) -> tuple[datetime, datetime]:
 
 
 def summary(
-    session: Session, workspace_id: int, tz: str, *, platform: str | None, days: int
+    session: Session,
+    workspace_id: int,
+    tz: str,
+    *,
+    platform: str | None,
+    days: int,
+    account_id: int | None = None,
 ) -> dict[str, Any]:
     """Works published in the window and their figures."""
     start, end = window(days, tz)
@@ -80,8 +103,7 @@ def summary(
         Post.published_at >= start,
         Post.published_at < end,
     )
-    if platform:
-        statement = statement.where(Post.platform == platform)
+    statement = Scope(platform, account_id).where(statement)
     works, plays, likes, comments, gain = session.execute(statement).one()
     return {
         "works": int(works),
@@ -105,35 +127,33 @@ def platform_cards(session: Session, workspace_id: int, tz: str, days: int) -> l
             continue
         card = summary(session, workspace_id, tz, platform=platform, days=days)
         card["platform"] = platform
-        card["avg_shares"] = _avg_shares(session, workspace_id, tz, platform, days)
+        card["avg_shares"] = avg_shares(session, workspace_id, tz, Scope(platform), days)
         cards.append(card)
     return cards
 
 
-def _avg_shares(session: Session, workspace_id: int, tz: str, platform: str, days: int) -> float:
+def avg_shares(session: Session, workspace_id: int, tz: str, scope: Scope, days: int) -> float:
     start, end = window(days, tz)
     value = session.scalar(
-        select(func.avg(Post.shares)).where(
-            Post.workspace_id == workspace_id,
-            Post.platform == platform,
-            Post.published_at >= start,
-            Post.published_at < end,
+        scope.where(
+            select(func.avg(Post.shares)).where(
+                Post.workspace_id == workspace_id,
+                Post.published_at >= start,
+                Post.published_at < end,
+            )
         )
     )
     return round(float(value or 0), 1)
 
 
-def weekly_trend(
-    session: Session, workspace_id: int, tz: str, platform: str | None
-) -> dict[str, Any]:
+def weekly_trend(session: Session, workspace_id: int, tz: str, scope: Scope) -> dict[str, Any]:
     """Per week (Monday) of the last weeks: works published, their plays and average likes."""
     first_monday = _monday(today(tz)) - timedelta(weeks=TREND_WEEKS - 1)
     statement = select(Post.published_at, Post.plays, Post.likes).where(
         Post.workspace_id == workspace_id,
         Post.published_at >= day_bounds(first_monday, tz)[0],
     )
-    if platform:
-        statement = statement.where(Post.platform == platform)
+    statement = scope.where(statement)
     weeks = [first_monday + timedelta(weeks=n) for n in range(TREND_WEEKS)]
     works: dict[date, int] = defaultdict(int)
     plays: dict[date, int] = defaultdict(int)
@@ -154,7 +174,7 @@ def weekly_trend(
 
 
 def plays_history(
-    session: Session, workspace_id: int, platform: str | None, days: int = 60
+    session: Session, workspace_id: int, scope: Scope, days: int = 60
 ) -> dict[str, Any]:
     """Total plays of all posts as each imported export gave them, by day."""
     statement = (
@@ -163,10 +183,10 @@ def plays_history(
         .group_by(PostDay.day)
         .order_by(PostDay.day)
     )
-    if platform:
+    if scope != Scope():
         statement = statement.where(
             PostDay.post_id.in_(
-                select(Post.id).where(Post.workspace_id == workspace_id, Post.platform == platform)
+                scope.where(select(Post.id).where(Post.workspace_id == workspace_id))
             )
         )
     rows = list(session.execute(statement))[-days:]
@@ -177,9 +197,7 @@ def plays_history(
     }
 
 
-def top_works(
-    session: Session, workspace_id: int, tz: str, platform: str | None, days: int
-) -> list[Post]:
+def top_works(session: Session, workspace_id: int, tz: str, scope: Scope, days: int) -> list[Post]:
     start, end = window(days, tz)
     statement = (
         select(Post)
@@ -189,9 +207,7 @@ def top_works(
         .order_by(Post.plays.desc(), Post.id.desc())
         .limit(TOP_WORKS)
     )
-    if platform:
-        statement = statement.where(Post.platform == platform)
-    return list(session.scalars(statement))
+    return list(session.scalars(scope.where(statement)))
 
 
 def _monday(day: date) -> date:
@@ -224,6 +240,28 @@ def accounts(session: Session, workspace_id: int) -> list[AccountRow]:
         row.history.append((count.day.isoformat(), count.followers))
         row.followers = count.followers
     return list(rows.values())
+
+
+def follower_history(
+    session: Session, workspace_id: int, account_id: int
+) -> list[tuple[date, int]]:
+    """An account's follower counts, a figure per day it was recorded, oldest first."""
+    statement = (
+        select(FollowerCount.day, FollowerCount.followers)
+        .where(FollowerCount.workspace_id == workspace_id, FollowerCount.account_id == account_id)
+        .order_by(FollowerCount.day)
+    )
+    return [(day, int(followers)) for day, followers in session.execute(statement)]
+
+
+def follower_gain(history: list[tuple[date, int]], first_day: date) -> int | None:
+    """Followers gained from ``first_day`` on: the latest count less the last one before that
+    day (or the first count from it, when counting began later); None without a count."""
+    before = [count for day, count in history if day < first_day]
+    since = [count for day, count in history if day >= first_day]
+    if not since:
+        return None
+    return since[-1] - (before[-1] if before else since[0])
 
 
 def materials(session: Session, workspace_id: int) -> list[tuple[Material, int, int]]:

@@ -10,10 +10,13 @@ A row becomes a ``WorkFigures`` or a ``RowError``; a file that cannot be read at
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -83,7 +86,7 @@ _DURATION_WORDS = re.compile(
 )
 _CHINESE_DATE = str.maketrans({"年": "-", "月": "-", "日": " ", "号": " "})
 MAX_COUNT = 10**15
-_NOWHERE: list[int] = []
+_FORMS_KEPT = 4096
 
 
 @dataclass(slots=True)
@@ -119,6 +122,12 @@ def parse_count(text: str) -> int | None:
     """A count as creator centres write it: 3,456 · 1.2万 · 10w+ · 1.5亿 · "-" for none."""
     if text.isdigit():  # most cells: plain digits
         return _bounded(int(text))
+    return _written_count(text)
+
+
+# An export repeats the same few written forms (1.2万, "-") down a column: each is read once.
+@lru_cache(maxsize=_FORMS_KEPT)
+def _written_count(text: str) -> int | None:
     text = text.replace(",", "").replace("，", "").strip()
     if is_absent(text):
         return None
@@ -137,6 +146,7 @@ def _bounded(value: int) -> int:
     return value
 
 
+@lru_cache(maxsize=_FORMS_KEPT)
 def parse_permille(text: str) -> int | None:
     """A rate as 35.2% or 0.352, in thousandths."""
     text = text.strip()
@@ -152,6 +162,7 @@ def parse_permille(text: str) -> int | None:
     return int(value)
 
 
+@lru_cache(maxsize=_FORMS_KEPT)
 def parse_seconds(text: str) -> int | None:
     """A duration as 12.5 · 12.5秒 · 12s · 1分20秒 · 01:20, in whole seconds."""
     text = text.strip()
@@ -171,6 +182,10 @@ def parse_seconds(text: str) -> int | None:
 def parse_published(cell: Cell, zone: ZoneInfo) -> datetime | None:
     if isinstance(cell, str):
         cell = cell.translate(_CHINESE_DATE).strip()
+        # Most exports write ISO moments (2026-11-03 20:15): read in C; any other form goes
+        # the order importers' way (or is refused there).
+        with suppress(ValueError):
+            cell = datetime.fromisoformat(cell)
     return parse_moment(cell, zone)
 
 
@@ -228,7 +243,7 @@ def _check_columns(columns: ColumnMap) -> None:
 
 def work_rows(export: ExportFile, zone: ZoneInfo) -> Iterator[WorkFigures | RowError]:
     """Every data row as a work or an error; blank rows are skipped."""
-    where = {field: export.columns.positions.get(field) or _NOWHERE for field in ALIASES}
+    read = _RowReader(export.columns, zone)
     for row in export.rows:
         if isinstance(row, UnreadableRow):
             yield RowError(row.row, None, None, row.reason)
@@ -236,68 +251,135 @@ def work_rows(export: ExportFile, zone: ZoneInfo) -> Iterator[WorkFigures | RowE
         number, cells = row
         texts = clean_cells(cells)
         if any(texts):
-            yield _Row(export.columns.headers, where, cells, texts).work(number, zone)
+            yield read.work(number, cells, texts)
 
 
-@dataclass(slots=True)
-class _Row:
-    """One data row's cells, looked up by field (the first non-empty of its columns)."""
+# The fields a row is read for, in the order the reader hands their texts over.
+_READ_ORDER = (
+    "post_id",
+    "title",
+    "published_at",
+    "kind",
+    "url",
+    *FIGURES,
+    "completion",
+    "avg_watch",
+)
+_PLAIN_DIGITS = 16  # fewer digits than MAX_COUNT has: a plain count always in range
 
-    headers: list[str]
-    where: dict[str, list[int]]
-    cells: list[Cell]
-    texts: list[str]
 
-    def cell(self, field: str) -> tuple[str, Cell]:
+class _RowReader:
+    """Reads one file's data rows: which columns hold each field is settled once per file,
+    so a row costs only its own cells (the first non-empty of a field's columns wins)."""
+
+    def __init__(self, columns: ColumnMap, zone: ZoneInfo) -> None:
+        self.headers = columns.headers
+        self.zone = zone
+        self.where = {field: tuple(columns.positions.get(field) or ()) for field in ALIASES}
+        self.width = len(columns.headers)
+        # Most exports name each field in one column at most: then a row's texts are picked
+        # in one C-level call (a field without a column reads the blank past the row's end).
+        if all(len(self.where[field]) <= 1 for field in _READ_ORDER):
+            indexes = [(self.where[field] or (self.width,))[0] for field in _READ_ORDER]
+            self.pick: Callable[[list[str]], tuple[str, ...]] = itemgetter(*indexes)
+        else:
+            self.pick = self._pick_first
+
+    def _pick_first(self, texts: list[str]) -> tuple[str, ...]:
+        return tuple(_first(texts, self.where[field]) for field in _READ_ORDER)
+
+    def column(self, field: str, texts: list[str]) -> str:
+        """The header a field's value came from (its first column when it had none)."""
         positions = self.where[field]
         for index in positions:
-            if index < len(self.texts) and self.texts[index]:
-                raw = self.cells[index]
-                return self.headers[index], raw if isinstance(raw, datetime) else self.texts[index]
-        return (self.headers[positions[0]] if positions else field), ""
+            if index < len(texts) and texts[index]:
+                return self.headers[index]
+        return self.headers[positions[0]] if positions else field
 
-    def text(self, field: str) -> str:
+    def work(self, number: int, cells: list[Cell], texts: list[str]) -> WorkFigures | RowError:
+        if len(texts) != self.width:  # a short or long row: blanks to the header's width
+            texts = [*texts[: self.width], *[""] * (self.width - len(texts))]
+        texts.append("")
+        picked = self.pick(texts)
+        post_id, title, published, kind, url = picked[:5]
+        try:
+            published_at = self._published(cells, texts) if published else None
+            plays, likes, comments, shares, favorites, follower_gain = [
+                int(text) if text.isdecimal() and len(text) < _PLAIN_DIGITS else _count_or_0(text)
+                for text in picked[5:11]
+            ]
+            completion = parse_permille(picked[11])
+            avg_watch = parse_seconds(picked[12])
+        except ValueError:
+            return self._refusal(number, cells, texts)
+        work_id = _present(post_id)
+        work_title = _present(title)
+        if work_id is None and (work_title is None or published_at is None):
+            reason = N_("A work needs its id, or its title and publish time.")
+            return RowError(number, self.column("title", texts), work_title, reason)
+        return WorkFigures(
+            number,
+            work_id[:64] if work_id else None,
+            (work_title or work_id or "")[:300],
+            published_at,
+            _kind(kind),
+            _present(url),
+            plays,
+            likes,
+            comments,
+            shares,
+            favorites,
+            follower_gain,
+            completion,
+            avg_watch,
+        )
+
+    def _refusal(self, number: int, cells: list[Cell], texts: list[str]) -> RowError:
+        """The first field of a refused row that does not read, with its column and why
+        (read again field by field: rare, so the common row never pays for the tracking)."""
+        readers: tuple[tuple[str, Callable[[str], object]], ...] = (
+            *((field, parse_count) for field in FIGURES),
+            ("completion", parse_permille),
+            ("avg_watch", parse_seconds),
+        )
+        field = "published_at"
+        try:
+            self._published(cells, texts)
+            for field, read in readers:
+                read(_first(texts, self.where[field]))
+        except ValueError as error:
+            return RowError(
+                number, self.column(field, texts), self._value(field, cells, texts), str(error)
+            )
+        raise AssertionError("a refused row reads on a second look")  # pragma: no cover
+
+    def _published(self, cells: list[Cell], texts: list[str]) -> datetime | None:
+        for index in self.where["published_at"]:
+            if index < len(texts) and texts[index]:
+                raw = cells[index] if index < len(cells) else ""
+                return parse_published(
+                    raw if isinstance(raw, datetime) else texts[index], self.zone
+                )
+        return None
+
+    def _value(self, field: str, cells: list[Cell], texts: list[str]) -> str:
+        """The refused cell as the row gave it, for the reject report."""
         for index in self.where[field]:
-            if index < len(self.texts) and self.texts[index]:
-                return self.texts[index]
+            if index < len(texts) and texts[index]:
+                raw = cells[index] if index < len(cells) else ""
+                return str(raw if isinstance(raw, datetime) else texts[index])
         return ""
 
-    def work(self, number: int, zone: ZoneInfo) -> WorkFigures | RowError:
-        current = "published_at"
-        try:
-            published_at = parse_published(self.cell("published_at")[1], zone)
-            counts = []
-            for current in FIGURES:
-                counts.append(parse_count(self.text(current)) or 0)
-            current = "completion"
-            completion = parse_permille(self.text("completion"))
-            current = "avg_watch"
-            avg_watch = parse_seconds(self.text("avg_watch"))
-        except ValueError as error:
-            column, value = self.cell(current)
-            return RowError(number, column, str(value), str(error))
-        post_id = _present(self.text("post_id"))
-        title = _present(self.text("title"))
-        if post_id is None and (title is None or published_at is None):
-            reason = N_("A work needs its id, or its title and publish time.")
-            return RowError(number, self.cell("title")[0], title, reason)
-        plays, likes, comments, shares, favorites, follower_gain = counts
-        return WorkFigures(
-            row=number,
-            post_id=post_id[:64] if post_id else None,
-            title=(title or post_id or "")[:300],
-            published_at=published_at,
-            kind=_kind(self.text("kind")),
-            url=_present(self.text("url")),
-            plays=plays,
-            likes=likes,
-            comments=comments,
-            shares=shares,
-            favorites=favorites,
-            follower_gain=follower_gain,
-            completion_permille=completion,
-            avg_watch_seconds=avg_watch,
-        )
+
+def _count_or_0(text: str) -> int:
+    return parse_count(text) or 0
+
+
+def _first(texts: list[str], positions: tuple[int, ...]) -> str:
+    for index in positions:
+        if index < len(texts) and texts[index]:
+            return texts[index]
+    return ""
 
 
 def _present(text: str) -> str | None:
@@ -305,6 +387,7 @@ def _present(text: str) -> str | None:
     return None if is_absent(text) else text
 
 
+@lru_cache(maxsize=_FORMS_KEPT)
 def _kind(text: str) -> str:
     for word, kind in KIND_WORDS.items():
         if word in text:

@@ -87,6 +87,7 @@ class Post(Base):
         UniqueConstraint("workspace_id", "platform", "platform_post_id"),
         Index(None, "workspace_id", "platform", "published_at"),
         Index(None, "workspace_id", "material_id"),
+        Index(None, "workspace_id", "account_id"),
         CheckConstraint(_PLATFORM_CHECK, name="platform_known"),
         CheckConstraint(_KIND_CHECK, name="kind_known"),
         CheckConstraint(
@@ -99,6 +100,10 @@ class Post(Base):
     workspace_id: Mapped[int] = mapped_column(BigId, ForeignKey("workspaces.id"))
     material_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("content_materials.id", ondelete="SET NULL")
+    )
+    # The workspace's account on the platform the post went out from, when known.
+    account_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("content_accounts.id", ondelete="SET NULL")
     )
     platform: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(24), default="video")

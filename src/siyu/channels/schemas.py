@@ -15,6 +15,7 @@ class PostOut(BaseModel):
 
     id: int
     platform: ContentPlatform
+    account_id: int | None
     title: str
     published_at: datetime | None
     plays: int

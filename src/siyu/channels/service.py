@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import (
+    Date,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from siyu.channels.importer import WorkFigures, open_export, work_rows
@@ -411,21 +423,28 @@ def import_export(
     actor: Actor,
     file_name: str | None = None,
     as_of: date | None = None,
+    account: str | int | None = None,
 ) -> ContentImportSummary:
     """Import one creator-centre export: posts created or their figures updated, the day's
     figures kept as history (``as_of``, default today in the workspace's time zone). A file
-    is applied whole or not at all; bad rows are listed and the good ones apply."""
+    is applied whole or not at all; bad rows are listed and the good ones apply.
+
+    The posts are linked to ``account`` (an account's id, or its handle or id as text), which
+    must be on the file's platform; without one, to the platform's only account if it has one.
+    """
     name = Path(file_name or str(path)).name[-255:]
     zone = ZoneInfo(workspace.timezone)
     try:
         export = open_export(path, platform)
+        account_id = import_account(session, workspace.id, export.platform, account)
         rows = list(work_rows(export, zone))
     except FatalImportError as fatal:
         return _failed(session, workspace.id, name, platform, fatal, actor)
     _serialise_imports(session, workspace.id)
     savepoint = session.begin_nested()
     try:
-        summary = _apply(session, workspace, name, export.platform, rows, as_of, actor)
+        target = _Target(export.platform, account_id)
+        summary = _apply(session, workspace, name, target, rows, as_of, actor)
     except BaseException:
         savepoint.rollback()
         raise
@@ -462,15 +481,65 @@ def _failed(
     )
 
 
+def import_account(
+    session: Session, workspace_id: int, platform: str, account: str | int | None
+) -> int | None:
+    """The account an export's posts go to: the one named (by id, or by handle or id as
+    text), which must be on the file's platform; else the platform's only account, if any."""
+    on_platform = select(ContentAccount.id).where(
+        ContentAccount.workspace_id == workspace_id, ContentAccount.platform == platform
+    )
+    if account is None:
+        only = list(session.scalars(on_platform.limit(2)))
+        return only[0] if len(only) == 1 else None
+    named = _named_accounts(session, workspace_id, account)
+    if not named:
+        raise FatalImportError(N_("No account of this workspace has that name or id."))
+    for candidate in named:
+        if candidate.platform == platform:
+            return candidate.id
+    raise FatalImportError(
+        N_(
+            "The account chosen is on another platform than the file: choose an account on"
+            " the file's platform."
+        )
+    )
+
+
+def _named_accounts(
+    session: Session, workspace_id: int, account: str | int
+) -> list[ContentAccount]:
+    """Accounts a reference names: its handle first, then its id when it is a number."""
+    text = str(account).strip()
+    named = [] if isinstance(account, int) else [ContentAccount.handle == text]
+    if text.isdigit() and len(text) <= 18:
+        named.append(ContentAccount.id == int(text))
+    if not named:
+        return []
+    found = session.scalars(
+        select(ContentAccount).where(ContentAccount.workspace_id == workspace_id, or_(*named))
+    )
+    return sorted(found, key=lambda a: a.handle != text)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Where an export's works go: their platform, and the account when known."""
+
+    platform: str
+    account_id: int | None
+
+
 def _apply(
     session: Session,
     workspace: Tenant,
     name: str,
-    platform: str,
+    target: _Target,
     rows: list[WorkFigures | RowError],
     as_of: date | None,
     actor: Actor,
 ) -> ContentImportSummary:
+    platform = target.platform
     works, errors = _split_rows(rows)
     upload = ContentUpload(
         workspace_id=workspace.id,
@@ -482,16 +551,15 @@ def _apply(
     )
     session.add(upload)
     session.flush()
-    existing = _existing_posts(session, workspace.id, platform, works)
-    created = [work for work in works if _key_of(work, existing) is None]
-    updated = [(existing_id, work) for work in works if (existing_id := _key_of(work, existing))]
-    _create_posts(session, workspace.id, platform, created)
-    _update_posts(session, updated)
-    # The new posts' ids, read back in one query (RETURNING row by row costs far more).
-    existing = _existing_posts(session, workspace.id, platform, created)
-    new = [(_key_of(work, existing) or 0, work) for work in created]
-    figures_day = as_of or today(workspace.timezone)
-    _record_days(session, workspace.id, figures_day, [*new, *updated])
+    created, updated = _match(works, _existing_posts(session, workspace.id, platform, works))
+    # One moment for every post this import writes: it finds them again for their history.
+    now = utcnow()
+    _create_posts(session, workspace.id, target, created, now)
+    _update_posts(session, updated, target.account_id, now)
+    if works:
+        _record_days(
+            session, workspace.id, target.platform, as_of or today(workspace.timezone), now
+        )
     _store_rejects(session, workspace.id, upload.id, errors)
     upload.posts_created, upload.posts_updated = len(created), len(updated)
     summary = ContentImportSummary(
@@ -569,10 +637,28 @@ def _existing_posts(
     return found
 
 
+def _match(
+    works: list[WorkFigures], existing: _Existing
+) -> tuple[list[WorkFigures], list[tuple[int, WorkFigures]]]:
+    """The works that are new posts, and the stored posts the others update."""
+    created: list[WorkFigures] = []
+    updated: list[tuple[int, WorkFigures]] = []
+    for work in works:
+        post_id = _key_of(work, existing)
+        if post_id is None:
+            created.append(work)
+        else:
+            updated.append((post_id, work))
+    return created, updated
+
+
 def _key_of(work: WorkFigures, existing: _Existing) -> int | None:
     if work.post_id and work.post_id in existing.by_id:
         return existing.by_id[work.post_id]
     return existing.by_title.get((work.title, _minute(work.published_at)))
+
+
+_FIGURE_NAMES = ("plays", "likes", "comments", "shares", "favorites", "follower_gain")
 
 
 def _figures(work: WorkFigures) -> dict[str, Any]:
@@ -586,40 +672,117 @@ def _figures(work: WorkFigures) -> dict[str, Any]:
     }
 
 
+_NEW_POST_COLUMNS = (
+    "kind",
+    "platform_post_id",
+    "url",
+    "title",
+    "published_at",
+    "completion_permille",
+    "avg_watch_seconds",
+    *_FIGURE_NAMES,
+)
+
+
 def _create_posts(
-    session: Session, workspace_id: int, platform: str, works: list[WorkFigures]
+    session: Session, workspace_id: int, target: _Target, works: list[WorkFigures], now: datetime
 ) -> None:
     if not works:
         return
-    now = utcnow()
-    rows = [
-        {
-            "workspace_id": workspace_id,
-            "platform": platform,
-            "kind": work.kind,
-            "platform_post_id": work.post_id,
-            "url": work.url,
-            "title": work.title,
-            "published_at": work.published_at,
-            "completion_permille": work.completion_permille,
-            "avg_watch_seconds": work.avg_watch_seconds,
-            "figures_at": now,
-            "created_at": now,
-            **_figures(work),
-        }
+    fixed = {
+        "workspace_id": workspace_id,
+        "account_id": target.account_id,
+        "platform": target.platform,
+        "figures_at": now,
+        "created_at": now,
+    }
+    rows = (
+        (
+            work.kind,
+            work.post_id,
+            work.url,
+            work.title,
+            work.published_at,
+            work.completion_permille,
+            work.avg_watch_seconds,
+            work.plays,
+            work.likes,
+            work.comments,
+            work.shares,
+            work.favorites,
+            work.follower_gain,
+        )
         for work in works
-    ]
-    # Core executemany: the ORM's bulk insert adds per-row bookkeeping this import never needs.
-    session.execute(insert(cast(Table, Post.__table__)), rows)
+    )
+    _insert_plain(session, cast(Table, Post.__table__), fixed, _NEW_POST_COLUMNS, rows)
 
 
-def _update_posts(session: Session, updates: list[tuple[int, WorkFigures]]) -> None:
+def _insert_plain(
+    session: Session,
+    table: Table,
+    fixed: dict[str, Any],
+    names: Sequence[str],
+    rows: Iterable[tuple[Any, ...]],
+) -> None:
+    """INSERT many rows handed to the driver as plain tuples, made one at a time as it takes
+    them: SQLAlchemy's per-row parameter handling, and holding every row's parameters at once
+    (the garbage collector walks them all, again and again), cost more than the insert itself
+    at an export's size. Each column's own bind processing (UTC moments, the store's date
+    format) still applies: once for the values every row shares (``fixed``), per row only for
+    the columns of ``names`` that have one."""
+    connection = session.connection()
+    dialect = connection.dialect
+
+    def processor(name: str) -> Any:
+        return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+    shared = tuple(
+        (process(value) if (process := processor(name)) else value) for name, value in fixed.items()
+    )
+    processed = [(i, process) for i, name in enumerate(names) if (process := processor(name))]
+    columns = [*fixed, *names]
+    compiled = (
+        insert(table).values({name: bindparam(name) for name in columns}).compile(dialect=dialect)
+    )
+    pick: Callable[[tuple[Any, ...]], Any]
+    if compiled.positional:  # the statement lists its columns in the table's order
+        pick = itemgetter(*(columns.index(name) for name in compiled.positiontup or ()))
+    else:
+
+        def pick(values: tuple[Any, ...]) -> Any:
+            return dict(zip(columns, values, strict=True))
+
+    def parameters(row: tuple[Any, ...]) -> Any:
+        if processed:
+            values = list(row)
+            for index, process in processed:
+                values[index] = process(values[index])
+            row = tuple(values)
+        return pick(shared + row)
+
+    cursor = connection.connection.cursor()
+    try:
+        # sqlite3 and psycopg take any iterable here, whatever the DB-API stub says.
+        cursor.executemany(compiled.string, cast(Any, map(parameters, rows)))
+    finally:
+        cursor.close()
+
+
+def _update_posts(
+    session: Session,
+    updates: list[tuple[int, WorkFigures]],
+    account_id: int | None,
+    now: datetime,
+) -> None:
     if not updates:
         return
-    now = utcnow()
+    # An import that knows its account links the posts it updates; one that does not leaves
+    # their account as it was.
+    linked = {"account_id": account_id} if account_id is not None else {}
     rows = [
         {
             "id": post_id,
+            **linked,
             "figures_at": now,
             "completion_permille": work.completion_permille,
             "avg_watch_seconds": work.avg_watch_seconds,
@@ -633,21 +796,26 @@ def _update_posts(session: Session, updates: list[tuple[int, WorkFigures]]) -> N
 
 
 def _record_days(
-    session: Session, workspace_id: int, day: date, posts: list[tuple[int, WorkFigures]]
+    session: Session, workspace_id: int, platform: str, day: date, figures_at: datetime
 ) -> None:
-    if not posts:
-        return
-    rows = [
-        {"workspace_id": workspace_id, "post_id": post_id, "day": day, **_figures(work)}
-        for post_id, work in posts
-    ]
-    statement = insert_for(session)(PostDay)
+    """The day's figures of every post the import just wrote (their ``figures_at`` is its
+    moment), copied from the posts in one statement; a second import that day replaces them."""
+    names = list(_FIGURE_NAMES)
+    touched = select(
+        Post.workspace_id, Post.id, literal(day, Date), *(Post.__table__.c[n] for n in names)
+    ).where(
+        Post.workspace_id == workspace_id,
+        Post.platform == platform,
+        Post.figures_at == figures_at,
+    )
+    statement = insert_for(session)(PostDay).from_select(
+        ["workspace_id", "post_id", "day", *names], touched
+    )
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["workspace_id", "post_id", "day"],
-            set_={name: statement.excluded[name] for name in _figures(posts[0][1])},
-        ),
-        rows,
+            set_={name: statement.excluded[name] for name in names},
+        )
     )
 
 

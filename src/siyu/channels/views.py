@@ -67,9 +67,10 @@ def figures_page(
     tz = context.workspace.timezone
     chosen = platform if platform in CONTENT_PLATFORMS else ""
     days = days if days in DAY_CHOICES else 30
+    scope = figures.Scope(chosen or None)
     chart = {
-        "trend": figures.weekly_trend(db, context.workspace.id, tz, chosen or None),
-        "history": figures.plays_history(db, context.workspace.id, chosen or None),
+        "trend": figures.weekly_trend(db, context.workspace.id, tz, scope),
+        "history": figures.plays_history(db, context.workspace.id, scope),
         "followers": [
             {
                 "name": f"{gettext(PLATFORM_LABELS[row.account.platform])} · {row.account.handle}",
@@ -78,12 +79,7 @@ def figures_page(
             for row in figures.accounts(db, context.workspace.id)
             if not chosen or row.account.platform == chosen
         ],
-        "labels": {
-            "works": gettext("Works"),
-            "plays": gettext("Plays"),
-            "avg_likes": gettext("Average likes per work"),
-            "follower_gain": gettext("Follower gain"),
-        },
+        "labels": _chart_labels(),
     }
     return render(
         request,
@@ -93,7 +89,7 @@ def figures_page(
             "summary": figures.summary(
                 db, context.workspace.id, tz, platform=chosen or None, days=days
             ),
-            "top": figures.top_works(db, context.workspace.id, tz, chosen or None, days),
+            "top": figures.top_works(db, context.workspace.id, tz, scope, days),
             "chart": chart,
             "platform": chosen,
             "days": days,
@@ -102,6 +98,15 @@ def figures_page(
             **LABELS,
         },
     )
+
+
+def _chart_labels() -> dict[str, str]:
+    return {
+        "works": gettext("Works"),
+        "plays": gettext("Plays"),
+        "avg_likes": gettext("Average likes per work"),
+        "follower_gain": gettext("Follower gain"),
+    }
 
 
 # --- accounts -----------------------------------------------------------------------------
@@ -144,6 +149,52 @@ def add_account(
     except Problem as problem:
         return _accounts_page(request, context, db, _refused(problem))
     return _see_other("/content/accounts")
+
+
+@router.get("/content/accounts/{account_id}", response_class=HTMLResponse)
+def account_page(
+    request: Request, context: Console, db: DbSession, account_id: Int64, days: int = 30
+) -> Response:
+    """One account's figures: its works, their plays and likes, and its followers."""
+    workspace_id, tz = context.workspace.id, context.workspace.timezone
+    account = service.get_account(db, workspace_id, account_id)
+    days = days if days in DAY_CHOICES else 30
+    scope = figures.Scope(account_id=account.id)
+    history = figures.follower_history(db, workspace_id, account.id)
+    summary = figures.summary(db, workspace_id, tz, platform=None, days=days, account_id=account.id)
+    summary["avg_shares"] = figures.avg_shares(db, workspace_id, tz, scope, days)
+    return render(
+        request,
+        "channels/account.html",
+        {
+            "account": account,
+            "summary": summary,
+            "followers": history[-1][1] if history else None,
+            "follower_gain": figures.follower_gain(history, today(tz) - timedelta(days=days)),
+            "top": figures.top_works(db, workspace_id, tz, scope, days),
+            "chart": _account_chart(db, context, account.handle, scope, history),
+            "days": days,
+            "day_choices": DAY_CHOICES,
+            **LABELS,
+        },
+    )
+
+
+def _account_chart(
+    db: Session,
+    context: ConsoleContext,
+    handle: str,
+    scope: figures.Scope,
+    history: list[tuple[date, int]],
+) -> dict[str, Any]:
+    """The account page's charts: the same shapes the figures page draws."""
+    workspace_id, tz = context.workspace.id, context.workspace.timezone
+    return {
+        "trend": figures.weekly_trend(db, workspace_id, tz, scope),
+        "history": figures.plays_history(db, workspace_id, scope),
+        "followers": [{"name": handle, "points": [(d.isoformat(), n) for d, n in history]}],
+        "labels": _chart_labels(),
+    }
 
 
 @router.post("/content/accounts/{account_id}/followers", dependencies=CSRF)
@@ -550,6 +601,7 @@ def _imports_page(
             "runs": runs,
             "next_url": f"/content/imports?cursor={next_cursor}" if next_cursor else None,
             "platforms": PLATFORM_CHOICES[1:],
+            "accounts": [row.account for row in figures.accounts(db, context.workspace.id)],
             "max_upload_mb": MAX_UPLOAD_MB,
             "can_import": context.can(Role.operator),
             "error": error,
@@ -566,8 +618,15 @@ def upload(
     db: DbSession,
     files: Annotated[list[UploadFile], File()],
     platform: Annotated[str, Form()] = "auto",
+    account_id: Annotated[str, Form()] = "",
 ) -> Response:
     chosen = platform if platform in PLATFORM_CHOICES else "auto"
+    try:
+        account = _int_or_none(account_id, "account_id", N_("Choose an account."))
+    except Problem as problem:
+        return _imports_page(request, context, db, error=_refused(problem), status=422)
+    if account is not None:
+        service.get_account(db, context.workspace.id, account)
     uploads = [f for f in files if f.filename]
     if not uploads:
         message = gettext("Choose one or more export files.")
@@ -575,14 +634,14 @@ def upload(
     if any((f.size or 0) > MAX_UPLOAD_MB * 2**20 for f in uploads):
         message = gettext("A file is larger than %(limit)s MB.") % {"limit": MAX_UPLOAD_MB}
         return _imports_page(request, context, db, error=message, status=413)
-    ids = [_import_upload(db, context, f, chosen) for f in uploads]
+    ids = [_import_upload(db, context, f, chosen, account) for f in uploads]
     if len(ids) == 1 and ids[0] is not None:
         return _see_other(f"/content/imports/{ids[0]}")
     return _see_other("/content/imports")
 
 
 def _import_upload(
-    db: Session, context: ConsoleContext, upload: UploadFile, platform: str
+    db: Session, context: ConsoleContext, upload: UploadFile, platform: str, account: int | None
 ) -> int | None:
     name = Path(str(upload.filename)).name
     with tempfile.TemporaryDirectory(prefix="siyu-content-") as folder:
@@ -590,7 +649,13 @@ def _import_upload(
         with path.open("wb") as target:
             shutil.copyfileobj(upload.file, target)
         summary = service.import_export(
-            db, context.workspace, path, platform=platform, actor=context.actor(), file_name=name
+            db,
+            context.workspace,
+            path,
+            platform=platform,
+            account=account,
+            actor=context.actor(),
+            file_name=name,
         )
     return summary.upload_id
 
