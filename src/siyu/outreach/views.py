@@ -150,7 +150,8 @@ FIELD_LABELS = {
 
 def _field_label(location: tuple[Any, ...]) -> str:
     names = [str(part) for part in location if str(part) in FIELD_LABELS]
-    return gettext(FIELD_LABELS[names[-1]]) if names else gettext(FIELD_LABELS["type"])
+    label = FIELD_LABELS[names[-1] if names else "type"]
+    return gettext(label)
 
 
 def _broadcast_form(
