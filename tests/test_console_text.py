@@ -102,9 +102,14 @@ def _seed(session: Session, workspace: Workspace, tmp_path: Path) -> dict[str, i
         "group_id": first(FanGroup),
         "campaign_id": first(CouponCampaign),
         "item_id": first(MallItem),
-        # The newest broadcast: the demo's coupon broadcast, with its attachment and opens.
+        # The demo's coupon broadcast, with its attachment and opens.
         "broadcast_id": int(
-            session.scalar(select(func.max(Broadcast.id)).where(Broadcast.workspace_id == ws)) or 0
+            session.scalar(
+                select(Broadcast.id).where(
+                    Broadcast.workspace_id == ws, Broadcast.name == "老粉回馈券"
+                )
+            )
+            or 0
         ),
         "material_id": first(Material),
         "account_id": first(ContentAccount),

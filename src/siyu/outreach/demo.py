@@ -1,19 +1,22 @@
 """Demo outreach for ``siyu demo``: the workspace's quota settings and a word of its own, a
 broadcast sent a week before the latest imported order with a 20 % holdout (its lift report
-computes from the imported orders), a coupon broadcast whose per-fan links some fans opened,
-and the new-contact and wake-up playbooks with tasks for
+computes from the imported orders), a coupon broadcast whose per-fan links some fans opened, a
+drafted poster broadcast, and the new-contact and wake-up playbooks with tasks for
 today."""
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from siyu.config import public_url
 from siyu.coupons import service as coupons_service
 from siyu.customers import service as customers_service
 from siyu.kit.clock import as_utc, utcnow
+from siyu.kit.qr import qr_png
 from siyu.orders import ownership as orders
 from siyu.outreach import attachments, playbooks, service
 from siyu.outreach.models import Broadcast, OutreachTask, Receipt
@@ -40,6 +43,7 @@ def seed(session: Session, workspace_id: int) -> None:
     if fans:
         segment_id = _sent_broadcast(session, workspace_id)
         _coupon_broadcast(session, workspace_id, segment_id)
+        _poster_draft(session, workspace_id, segment_id)
         _playbooks(session, workspace_id, fans[:NEW_CONTACTS])
 
 
@@ -121,6 +125,24 @@ def _coupon_broadcast(session: Session, workspace_id: int, segment_id: int) -> N
             for _ in range(1 + (n % 4 == 0)):
                 attachments.record_click(session, claim, opened_at)
     session.flush()
+
+
+def _poster_draft(session: Session, workspace_id: int, segment_id: int) -> None:
+    """Next live's poster, drafted and not sent yet: a picture with a QR code to the fan's
+    coupons page."""
+    poster = qr_png(public_url("/h5/coupons"), scale=6)
+    service.create_broadcast(
+        session,
+        workspace_id,
+        name="下周直播预告海报",
+        segment_id=segment_id,
+        channel="operator_task",
+        text="{name}，下周三晚8点新品专场，扫码预约不迷路",
+        holdout_percent=0,
+        send_at=None,
+        actor=ACTOR,
+        attachment={"type": "image", "image_base64": base64.b64encode(poster).decode()},
+    )
 
 
 def _operators_sent_most(session: Session, workspace_id: int, broadcast: Broadcast) -> None:
