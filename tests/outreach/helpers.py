@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from siyu.connectors.wecom.connection import client_for, register_transport
+from siyu.connectors.wecom.fake import FakeWecom
+from siyu.connectors.wecom.sync import sync_all
 from siyu.customers import service as customers_service
 from siyu.customers.models import CustomerIdentity
 from siyu.orders.schemas import OrderIn
 from siyu.orders.service import record_orders
 from siyu.segments import service as segments_service
+from siyu.workspace.models import Workspace
+from tests.connectors.wecom.conftest import API_BASE, connect, corp
 from tests.factories import ACTOR
 
 LONG_AGO = datetime(2026, 1, 10, 4, 0, tzinfo=UTC)
@@ -79,3 +87,35 @@ def everyone(session: Session, workspace_id: int, name: str = "全部粉丝") ->
 
 def days_after(moment: datetime, days: float) -> datetime:
     return moment + timedelta(days=days)
+
+
+@contextmanager
+def fake_corp() -> Iterator[FakeWecom]:
+    """The fake WeCom corp (with a third contact, 小周粉) answering the client's calls."""
+    fake = corp()
+    fake.add_contact("zhou", "wmC", "小周粉")
+    register_transport(API_BASE, httpx.MockTransport(fake.handle))
+    try:
+        yield fake
+    finally:
+        register_transport(API_BASE, None)
+
+
+def connected_fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
+    """Connect the workspace to the fake corp, sync it, and give its three fans consent."""
+    connect(session, workspace, fake)
+    client = client_for(session, workspace.id)
+    try:
+        sync_all(session, workspace.id, client)
+    finally:
+        client.close()
+    found = {}
+    for external in ("wmA", "wmB", "wmC"):
+        customer_id = customers_service.customer_by_identity(
+            session, workspace.id, "wecom", external
+        )
+        assert customer_id is not None
+        customers_service.set_marketing_consent(session, workspace.id, customer_id, True, ACTOR)
+        found[external] = customer_id
+    session.flush()
+    return found

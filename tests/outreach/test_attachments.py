@@ -10,26 +10,21 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.connectors.wecom.connection import client_for, register_transport
 from siyu.connectors.wecom.fake import FakeWecom
-from siyu.connectors.wecom.sync import sync_all
-from siyu.customers import service as customers
 from siyu.outreach import attachments, service
 from siyu.outreach.models import BroadcastMember, OutreachTask
 from siyu.workspace.models import Role, Workspace
 from tests import factories
-from tests.connectors.wecom.conftest import API_BASE, connect, corp
 from tests.coupons import make_campaign
 from tests.factories import ACTOR
 from tests.loyalty.helpers import item as make_item
-from tests.outreach.helpers import everyone, make_fans
+from tests.outreach.helpers import connected_fans, everyone, fake_corp, make_fans
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(48))
 PNG64 = base64.b64encode(PNG).decode()
@@ -220,29 +215,13 @@ def test_a_mall_item_link_lands_on_the_item(
 
 @pytest.fixture
 def fake() -> Iterator[FakeWecom]:
-    fake = corp()
-    fake.add_contact("zhou", "wmC", "小周粉")
-    register_transport(API_BASE, httpx.MockTransport(fake.handle))
-    yield fake
-    register_transport(API_BASE, None)
+    with fake_corp() as corp_fake:
+        yield corp_fake
 
 
 @pytest.fixture
 def wecom_fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
-    connect(session, workspace, fake)
-    client = client_for(session, workspace.id)
-    try:
-        sync_all(session, workspace.id, client)
-    finally:
-        client.close()
-    found = {}
-    for external in ("wmA", "wmB", "wmC"):
-        customer_id = customers.customer_by_identity(session, workspace.id, "wecom", external)
-        assert customer_id is not None
-        customers.set_marketing_consent(session, workspace.id, customer_id, True, ACTOR)
-        found[external] = customer_id
-    session.flush()
-    return found
+    return connected_fans(session, workspace, fake)
 
 
 def _templates_since(fake: FakeWecom, before: set[str]) -> list[dict[str, Any]]:

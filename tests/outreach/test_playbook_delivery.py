@@ -12,15 +12,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from siyu.connectors.wecom.connection import client_for, register_transport
 from siyu.connectors.wecom.fake import FakeWecom
-from siyu.connectors.wecom.sync import sync_all
 from siyu.customers import service as customers
 from siyu.kit.web import LOCALE_COOKIE
 from siyu.outreach import ledger, lift, playbooks, service
@@ -33,9 +30,8 @@ from siyu.outreach.models import (
 )
 from siyu.workspace.models import Role, Workspace
 from tests import factories
-from tests.connectors.wecom.conftest import API_BASE, connect, corp
 from tests.factories import ACTOR
-from tests.outreach.helpers import everyone
+from tests.outreach.helpers import connected_fans, everyone, fake_corp
 
 # 23:30 in Shanghai on 7 December: the business day is still the 7th.
 ANCHOR = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
@@ -46,35 +42,14 @@ DAY_SEVEN_2000 = datetime(2026, 12, 14, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def fake() -> Iterator[FakeWecom]:
-    fake = corp()
-    fake.add_contact("zhou", "wmC", "小周粉")
-    fake.add_chat("wrChat2", "周运营的群", "zhou", {"zhou": 1})
-    register_transport(API_BASE, httpx.MockTransport(fake.handle))
-    yield fake
-    register_transport(API_BASE, None)
+    with fake_corp() as corp_fake:
+        corp_fake.add_chat("wrChat2", "周运营的群", "zhou", {"zhou": 1})
+        yield corp_fake
 
 
 @pytest.fixture
 def fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
     return connected_fans(session, workspace, fake)
-
-
-def connected_fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
-    """Connect the workspace to the fake corp, sync it, and give the three fans consent."""
-    connect(session, workspace, fake)
-    client = client_for(session, workspace.id)
-    try:
-        sync_all(session, workspace.id, client)
-    finally:
-        client.close()
-    found = {}
-    for external in ("wmA", "wmB", "wmC"):
-        customer_id = customers.customer_by_identity(session, workspace.id, "wecom", external)
-        assert customer_id is not None
-        customers.set_marketing_consent(session, workspace.id, customer_id, True, ACTOR)
-        found[external] = customer_id
-    session.flush()
-    return found
 
 
 def new_templates(fake: FakeWecom, before: set[str]) -> dict[str, list[str]]:

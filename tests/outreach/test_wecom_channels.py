@@ -8,50 +8,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from siyu.connectors.wecom import service as wecom
-from siyu.connectors.wecom.connection import client_for, register_transport
+from siyu.connectors.wecom.connection import client_for
 from siyu.connectors.wecom.fake import FakeWecom
 from siyu.connectors.wecom.sync import sync_all
-from siyu.customers import service as customers
 from siyu.kit.clock import utcnow
 from siyu.outreach import service
 from siyu.outreach.models import BroadcastMember, BroadcastTask
 from siyu.workspace.models import Workspace
-from tests.connectors.wecom.conftest import API_BASE, connect, corp
 from tests.factories import ACTOR
-from tests.outreach.helpers import everyone
+from tests.outreach.helpers import connected_fans, everyone, fake_corp
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeWecom]:
-    fake = corp()
-    fake.add_contact("zhou", "wmC", "小周粉")
-    register_transport(API_BASE, httpx.MockTransport(fake.handle))
-    yield fake
-    register_transport(API_BASE, None)
+    with fake_corp() as corp_fake:
+        yield corp_fake
 
 
 @pytest.fixture
 def fans(session: Session, workspace: Workspace, fake: FakeWecom) -> dict[str, int]:
-    connect(session, workspace, fake)
-    client = client_for(session, workspace.id)
-    try:
-        sync_all(session, workspace.id, client)
-    finally:
-        client.close()
-    found = {}
-    for external in ("wmA", "wmB", "wmC"):
-        customer_id = customers.customer_by_identity(session, workspace.id, "wecom", external)
-        assert customer_id is not None
-        customers.set_marketing_consent(session, workspace.id, customer_id, True, ACTOR)
-        found[external] = customer_id
-    session.flush()
-    return found
+    return connected_fans(session, workspace, fake)
 
 
 def broadcast(session: Session, workspace: Workspace, text: str, segment: int) -> int:
