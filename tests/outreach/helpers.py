@@ -17,6 +17,7 @@ from siyu.customers import service as customers_service
 from siyu.customers.models import CustomerIdentity
 from siyu.orders.schemas import OrderIn
 from siyu.orders.service import record_orders
+from siyu.outreach.models import BroadcastMember
 from siyu.segments import service as segments_service
 from siyu.workspace.models import Workspace
 from tests.connectors.wecom.conftest import API_BASE, connect, corp
@@ -119,3 +120,13 @@ def connected_fans(session: Session, workspace: Workspace, fake: FakeWecom) -> d
         found[external] = customer_id
     session.flush()
     return found
+
+
+def members(session: Session, broadcast_id: int) -> dict[int, str]:
+    """Each planned fan's status in a broadcast."""
+    rows = session.execute(
+        select(BroadcastMember.customer_id, BroadcastMember.status).where(
+            BroadcastMember.broadcast_id == broadcast_id
+        )
+    )
+    return {int(c): s for c, s in rows}

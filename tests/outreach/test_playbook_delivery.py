@@ -22,7 +22,6 @@ from siyu.customers import service as customers
 from siyu.kit.web import LOCALE_COOKIE
 from siyu.outreach import ledger, lift, playbooks, service
 from siyu.outreach.models import (
-    BroadcastMember,
     BroadcastTask,
     OutreachTask,
     Playbook,
@@ -31,7 +30,7 @@ from siyu.outreach.models import (
 from siyu.workspace.models import Role, Workspace
 from tests import factories
 from tests.factories import ACTOR
-from tests.outreach.helpers import connected_fans, everyone, fake_corp
+from tests.outreach.helpers import connected_fans, everyone, fake_corp, members
 
 # 23:30 in Shanghai on 7 December: the business day is still the 7th.
 ANCHOR = datetime(2026, 12, 7, 15, 30, tzinfo=UTC)
@@ -228,15 +227,6 @@ def _broadcast(session: Session, workspace: Workspace, channel: str) -> int:
     return created.broadcast.id
 
 
-def _members(session: Session, broadcast_id: int) -> dict[int, str]:
-    rows = session.execute(
-        select(BroadcastMember.customer_id, BroadcastMember.status).where(
-            BroadcastMember.broadcast_id == broadcast_id
-        )
-    )
-    return {int(c): s for c, s in rows}
-
-
 def _task_ids(session: Session, broadcast_id: int) -> dict[str, str]:
     rows = session.scalars(select(BroadcastTask).where(BroadcastTask.broadcast_id == broadcast_id))
     return {t.sender: t.external_id or "" for t in rows}
@@ -252,7 +242,7 @@ def test_group_results_are_per_fan_member_of_each_chat(
     fake.confirm_template(tasks["lin"])
     fake.confirm_template(tasks["zhou"])
     service.follow_up(session, workspace.id, broadcast_id)
-    statuses = _members(session, broadcast_id)
+    statuses = members(session, broadcast_id)
     # 小美 and 阿花 are members of the chat that got it; 小周粉 is in none of zhou's chats.
     assert statuses == {fans["wmA"]: "sent", fans["wmB"]: "sent", fans["wmC"]: "failed"}
     broadcast = service.get_broadcast(session, workspace.id, broadcast_id)
@@ -267,16 +257,16 @@ def test_moment_results_are_per_fan(
     jobs = _task_ids(session, broadcast_id)
     assert set(jobs) == {"lin", "zhou"}
     service.follow_up(session, workspace.id, broadcast_id)
-    assert set(_members(session, broadcast_id).values()) == {"planned"}  # nobody published
+    assert set(members(session, broadcast_id).values()) == {"planned"}  # nobody published
     fake.publish_moment(jobs["lin"], "lin", reached=["wmA"])
     service.follow_up(session, workspace.id, broadcast_id)
-    statuses = _members(session, broadcast_id)
+    statuses = members(session, broadcast_id)
     assert statuses == {fans["wmA"]: "sent", fans["wmB"]: "failed", fans["wmC"]: "planned"}
     broadcast = service.get_broadcast(session, workspace.id, broadcast_id)
     assert broadcast.state == "sending"
     fake.publish_moment(jobs["zhou"], "zhou")
     service.follow_up(session, workspace.id, broadcast_id)
-    assert _members(session, broadcast_id)[fans["wmC"]] == "sent"
+    assert members(session, broadcast_id)[fans["wmC"]] == "sent"
     assert broadcast.state == "sent"
     assert lift.broadcast_lift(session, broadcast, 7).delivery_rate == pytest.approx(2 / 3)
 

@@ -18,10 +18,10 @@ from siyu.connectors.wecom.fake import FakeWecom
 from siyu.connectors.wecom.sync import sync_all
 from siyu.kit.clock import utcnow
 from siyu.outreach import service
-from siyu.outreach.models import BroadcastMember, BroadcastTask
+from siyu.outreach.models import BroadcastTask
 from siyu.workspace.models import Workspace
 from tests.factories import ACTOR
-from tests.outreach.helpers import connected_fans, everyone, fake_corp
+from tests.outreach.helpers import connected_fans, everyone, fake_corp, members
 
 
 @pytest.fixture
@@ -50,15 +50,6 @@ def broadcast(session: Session, workspace: Workspace, text: str, segment: int) -
     service.request_send(session, workspace.id, created.broadcast.id, ACTOR)
     service.send_broadcast(session, workspace.id, created.broadcast.id)
     return created.broadcast.id
-
-
-def members(session: Session, broadcast_id: int) -> dict[int, str]:
-    rows = session.execute(
-        select(BroadcastMember.customer_id, BroadcastMember.status).where(
-            BroadcastMember.broadcast_id == broadcast_id
-        )
-    )
-    return {int(c): s for c, s in rows}
 
 
 def test_per_staff_tasks_results_and_the_daily_quota(
